@@ -1,0 +1,3 @@
+from mtfw.cli import main
+
+main()

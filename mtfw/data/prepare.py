@@ -1,0 +1,81 @@
+"""From a dataset to three splits of columnar tensors, with the leakage guard and label checks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import torch
+
+from mtfw.data.columns import Columns
+from mtfw.data.preprocess import Preprocessor
+from mtfw.data.split import fingerprint
+from mtfw.data.table import Dataset, Table
+from mtfw.registry import ConfigError, closest
+
+
+@dataclass
+class Prepared:
+    splits: dict[str, Columns]
+    preprocessor: Preprocessor
+    info: dict
+
+
+def check_leakage(table: Table) -> None:
+    """No label column, nor a column a label is derived from, may be an input."""
+    features = set(table.categorical) | set(table.numeric)
+    for label in table.labels:
+        for col in [label, *table.label_sources.get(label, [])]:
+            if col in features:
+                raise ConfigError(
+                    f"leakage: column '{col}' is the label (or the source of the label) "
+                    f"'{label}' and cannot also be an input feature"
+                )
+
+
+def _labels(frame: pd.DataFrame, split: str, needed: dict[str, bool]) -> tuple[dict, dict]:
+    labels, masks = {}, {}
+    for label, allow_missing in needed.items():
+        values = pd.to_numeric(frame[label], errors="coerce").to_numpy(dtype=np.float32)
+        present = np.isfinite(values)
+        if not present.all() and not allow_missing:
+            raise ConfigError(
+                f"label '{label}' has {(~present).sum()} missing (NaN/infinite or non-numeric) "
+                f"values in the {split} split. Clean the data, or set mask_missing: true on the "
+                "task to train and evaluate on the labelled samples only"
+            )
+        labels[label] = torch.from_numpy(np.where(present, values, 0.0).astype(np.float32))
+        masks[label] = torch.from_numpy(present)
+    return labels, masks
+
+
+def prepare(dataset: Dataset, needed: dict[str, bool]) -> Prepared:
+    """Load, split (seeded), fit preprocessing on train only, and tensorise every split.
+
+    ``needed`` maps each label column the tasks use to whether missing values are allowed."""
+    table = dataset.load()
+    for label in needed:
+        if label not in table.labels:
+            raise ConfigError(
+                f"a task needs label column '{label}', but this dataset has labels "
+                f"{', '.join(table.labels)}.{closest(label, table.labels)}"
+            )
+    check_leakage(table)
+    parts = dataset.split.indices(len(table.frame))
+    frames = {name: table.frame.iloc[idx] for name, idx in parts.items()}
+    pre = Preprocessor(table.categorical, table.numeric, table.log1p).fit(frames["train"])
+    splits = {}
+    for name, frame in frames.items():
+        cat, num = pre.transform(frame)
+        labels, masks = _labels(frame, name, needed)
+        splits[name] = Columns(cat, num, labels, masks)
+    info = {
+        "data/source": table.source,
+        "data/checksum": table.checksum,
+        "data/split_seed": dataset.split.seed,
+        **{f"data/n_{name}": len(idx) for name, idx in parts.items()},
+        **{f"data/split_hash_{name}": fingerprint(idx) for name, idx in parts.items()},
+        **{f"data/{k}": v for k, v in table.info.items()},
+    }
+    return Prepared(splits, pre, info)

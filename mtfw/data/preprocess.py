@@ -1,0 +1,88 @@
+"""Preprocessing fitted on the train split only and saved with the run.
+
+Categorical columns get a vocabulary of the values seen in train (id 0 is reserved for values never
+seen, so validation, test and inference never fail on a new value); a missing value is a category of
+its own. Numeric columns are optionally log1p-transformed, standardised with train statistics, and
+missing values are filled with the train mean (0 after standardising).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+MISSING = "<missing>"
+
+
+class Preprocessor:
+    def __init__(self, categorical: list[str], numeric: list[str], log1p: list[str] | None = None):
+        self.categorical = list(categorical)
+        self.numeric = list(numeric)
+        self.log1p = [c for c in (log1p or []) if c in self.numeric]
+        self.vocab: dict[str, list[str]] = {}
+        self.mean: dict[str, float] = {}
+        self.std: dict[str, float] = {}
+
+    def _numeric_values(self, frame: pd.DataFrame, col: str) -> np.ndarray:
+        values = pd.to_numeric(frame[col], errors="coerce").to_numpy(dtype=np.float64)
+        if col in self.log1p:
+            values = np.sign(values) * np.log1p(np.abs(values))
+        return values
+
+    def fit(self, frame: pd.DataFrame) -> Preprocessor:
+        if len(frame) == 0:
+            raise ValueError("cannot fit preprocessing on an empty train split")
+        for col in self.categorical:
+            values = frame[col].astype("string").fillna(MISSING)
+            self.vocab[col] = sorted(values.unique().tolist())
+        for col in self.numeric:
+            values = self._numeric_values(frame, col)
+            finite = values[np.isfinite(values)]
+            mean = float(finite.mean()) if finite.size else 0.0
+            std = float(finite.std()) if finite.size else 1.0
+            self.mean[col], self.std[col] = mean, (std if std > 0 else 1.0)
+        return self
+
+    @property
+    def vocab_sizes(self) -> list[int]:
+        """Embedding rows per categorical column, the unknown-value id 0 included."""
+        return [len(self.vocab[c]) + 1 for c in self.categorical]
+
+    def transform(self, frame: pd.DataFrame) -> tuple[torch.Tensor, torch.Tensor]:
+        cat = np.zeros((len(frame), len(self.categorical)), dtype=np.int64)
+        for j, col in enumerate(self.categorical):
+            values = frame[col].astype("string").fillna(MISSING)
+            # Categorical codes are -1 for values outside the train vocabulary: +1 maps them to 0.
+            cat[:, j] = pd.Categorical(values, categories=self.vocab[col]).codes.astype(np.int64) + 1
+        num = np.zeros((len(frame), len(self.numeric)), dtype=np.float32)
+        for j, col in enumerate(self.numeric):
+            values = (self._numeric_values(frame, col) - self.mean[col]) / self.std[col]
+            num[:, j] = np.where(np.isfinite(values), values, 0.0)
+        return torch.from_numpy(cat), torch.from_numpy(num)
+
+    def to_dict(self) -> dict:
+        return {
+            "categorical": self.categorical,
+            "numeric": self.numeric,
+            "log1p": self.log1p,
+            "vocab": self.vocab,
+            "mean": self.mean,
+            "std": self.std,
+        }
+
+    @classmethod
+    def from_dict(cls, state: dict) -> Preprocessor:
+        pre = cls(state["categorical"], state["numeric"], state["log1p"])
+        pre.vocab, pre.mean, pre.std = state["vocab"], state["mean"], state["std"]
+        return pre
+
+    def save(self, path: Path) -> None:
+        path.write_text(json.dumps(self.to_dict()))
+
+    @classmethod
+    def load(cls, path: Path) -> Preprocessor:
+        return cls.from_dict(json.loads(Path(path).read_text()))

@@ -1,0 +1,56 @@
+"""Seeded random train/val/test splits, recorded with the run."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, fields
+
+import numpy as np
+
+from mtfw.registry import ConfigError, closest
+
+
+@dataclass(frozen=True)
+class SplitSpec:
+    val: float = 0.1
+    test: float = 0.1
+    seed: int = 0
+
+    @classmethod
+    def from_config(cls, node: dict | None) -> SplitSpec:
+        node = dict(node or {})
+        allowed = [f.name for f in fields(cls)]
+        for key in node:
+            if key not in allowed:
+                raise ConfigError(
+                    f"data.split has no key '{key}'; keys: {', '.join(allowed)}.{closest(key, allowed)}"
+                )
+        spec = cls(**node)
+        if not (0 <= spec.val < 1 and 0 <= spec.test < 1 and spec.val + spec.test < 1):
+            raise ConfigError(
+                f"data.split fractions must be in [0, 1) and leave a train split: "
+                f"val={spec.val}, test={spec.test}"
+            )
+        return spec
+
+    def indices(self, n: int) -> dict[str, np.ndarray]:
+        """Row indices of each split: a permutation drawn from ``seed``, cut val | test | train."""
+        order = np.random.default_rng(self.seed).permutation(n)
+        n_val, n_test = round(n * self.val), round(n * self.test)
+        parts = {
+            "train": np.sort(order[n_val + n_test :]),
+            "val": np.sort(order[:n_val]),
+            "test": np.sort(order[n_val : n_val + n_test]),
+        }
+        for name, idx in parts.items():
+            if idx.size == 0:
+                raise ConfigError(
+                    f"the {name} split is empty ({n} rows, val={self.val}, test={self.test}): "
+                    "use more data or larger fractions"
+                )
+        return parts
+
+
+def fingerprint(indices: np.ndarray) -> str:
+    """A short hash of a split's row indices, recorded so a later run can prove the same split."""
+    return hashlib.sha256(np.ascontiguousarray(indices, dtype=np.int64).tobytes()).hexdigest()[:16]

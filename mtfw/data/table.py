@@ -1,0 +1,38 @@
+"""What a dataset hands to the framework, and the base class every dataset derives from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from mtfw.data.split import SplitSpec
+
+
+@dataclass
+class Table:
+    """A loaded dataset before splitting: one row per sample.
+
+    ``labels`` are the label columns tasks may name (float, NaN where a sample has no label);
+    ``label_sources`` maps each label to the raw columns it was derived from, which must never be
+    features (the leakage guard)."""
+
+    frame: pd.DataFrame
+    categorical: list[str]
+    numeric: list[str]
+    labels: list[str]
+    label_sources: dict[str, list[str]] = field(default_factory=dict)
+    checksum: str = ""
+    source: str = ""
+    log1p: list[str] = field(default_factory=list)
+    info: dict = field(default_factory=dict)
+
+
+class Dataset:
+    """Base class of the ``data`` registry kind: ``load()`` returns a :class:`Table`."""
+
+    def __init__(self, split: dict | None = None):
+        self.split = SplitSpec.from_config(split)
+
+    def load(self) -> Table:
+        raise NotImplementedError

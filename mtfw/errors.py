@@ -1,0 +1,21 @@
+"""Errors a user can cause and fix: the CLI prints their message, not a traceback."""
+
+
+class MtfwError(Exception):
+    """Base of every error caused by the user's config, data or files."""
+
+
+class ConfigError(MtfwError, ValueError):
+    """A config value names something that does not exist or cannot be used."""
+
+
+class DataNotFoundError(MtfwError, FileNotFoundError):
+    """A data file could not be found or fetched."""
+
+
+class CheckpointError(MtfwError):
+    """A checkpoint is missing, unreadable or belongs to another run."""
+
+
+class TrainingDiverged(MtfwError):
+    """A task's loss became NaN or infinite."""

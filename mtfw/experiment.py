@@ -1,0 +1,107 @@
+"""Turn a composed config into the objects of a run: tasks, data, model, weighting, optimizer.
+
+``check_config`` validates every component node against the registry before any data is loaded,
+so a misspelt key costs milliseconds, not a data load.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import torch
+from omegaconf import DictConfig, OmegaConf
+
+from mtfw import registry
+from mtfw.data import Prepared, prepare
+from mtfw.errors import ConfigError
+from mtfw.metrics import higher_is_better
+from mtfw.models import FeatureEmbedding, MultiTaskModel
+from mtfw.tasks import Task
+from mtfw.trainer.config import TrainerConfig
+from mtfw.weighting import Weighting
+
+
+@dataclass
+class Experiment:
+    cfg: DictConfig
+    trainer: TrainerConfig
+    tasks: dict[str, Task]
+    data: Prepared
+    model: MultiTaskModel
+    weighting: Weighting
+    optimizer: torch.optim.Optimizer
+    device: torch.device
+    higher_is_better: bool
+
+
+def build_tasks(cfg: DictConfig) -> dict[str, Task]:
+    if not cfg.get("task"):
+        raise ConfigError("no task selected: choose at least one, e.g. 'task=[income,marital]'")
+    return {
+        name: registry.build("task", node, where=f"task.{name}", name=name)
+        for name, node in cfg.task.items()
+    }
+
+
+def monitor_direction(trainer: TrainerConfig, tasks: dict[str, Task]) -> bool:
+    """Check ``trainer.monitor`` names a key the evaluation will produce; True if higher is better."""
+    keys = {f"val/{t}/{m}" for t, task in tasks.items() for m in ["loss", *task.metrics]}
+    keys |= {f"val/mean/{k.rsplit('/', 1)[1]}" for k in keys}
+    if trainer.monitor not in keys:
+        raise ConfigError(
+            f"trainer.monitor='{trainer.monitor}' is not a validation key of these tasks; "
+            f"choose one of: {', '.join(sorted(keys))}.{registry.closest(trainer.monitor, list(keys))}"
+        )
+    if trainer.mode != "auto":
+        return trainer.mode == "max"
+    return higher_is_better(trainer.monitor.rsplit("/", 1)[1])
+
+
+def check_config(cfg: DictConfig) -> tuple[TrainerConfig, dict[str, Task], bool]:
+    for kind in ("data", "encoder", "weighting", "optim"):
+        registry.check(kind, cfg[kind], where=kind)
+    tasks = build_tasks(cfg)
+    trainer = TrainerConfig.from_config(cfg.trainer)
+    return trainer, tasks, monitor_direction(trainer, tasks)
+
+
+def fingerprint(cfg: DictConfig) -> str:
+    """Hash of the experiment config (not of run-control keys), stored in checkpoints."""
+    plain = {k: v for k, v in OmegaConf.to_container(cfg, resolve=True).items() if k != "resume"}
+    return hashlib.sha256(OmegaConf.to_yaml(OmegaConf.create(plain)).encode()).hexdigest()[:16]
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise ConfigError(f"trainer.device={name} but CUDA is not available here; use auto or cpu")
+    return torch.device(name)
+
+
+def build_experiment(cfg: DictConfig) -> Experiment:
+    trainer, tasks, higher = check_config(cfg)
+    dataset = registry.build("data", cfg.data, where="data")
+    labels = {task.label: task.mask_missing for task in tasks.values()}
+    data = prepare(dataset, labels)
+    for task in tasks.values():
+        task.check_labels(data.splits["train"].labels[task.label])
+    torch.manual_seed(cfg.seed)  # model initialisation depends only on the seed
+    pre = data.preprocessor
+    embedding = FeatureEmbedding(pre.vocab_sizes, len(pre.numeric), dim=cfg.embedding.dim)
+    names = list(tasks)
+    encoder = registry.build(
+        "encoder", cfg.encoder, where="encoder", in_dim=embedding.out_dim, task_names=names
+    )
+    heads = {name: task.head(encoder.out_dim) for name, task in tasks.items()}
+    model = MultiTaskModel(embedding, encoder, heads)
+    weighting = registry.build(
+        "weighting", cfg.weighting, where="weighting",
+        task_names=names, task_weights=[t.weight for t in tasks.values()],
+    )  # fmt: skip
+    device = resolve_device(trainer.device)
+    model.to(device), weighting.to(device)
+    params = [*model.parameters(), *weighting.parameters()]
+    optimizer = registry.build("optim", cfg.optim, where="optim", params=params)
+    return Experiment(cfg, trainer, tasks, data, model, weighting, optimizer, device, higher)

@@ -1,0 +1,42 @@
+"""Binary classification metrics on predicted probabilities."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import Tensor
+
+from mtfw.metrics.base import metric
+
+
+@metric("auc", higher_is_better=True)
+def auc(pred: Tensor, target: Tensor) -> float:
+    """ROC AUC via the Mann-Whitney U statistic; tied scores share their average rank."""
+    target = target.bool()
+    n_pos = int(target.sum())
+    n_neg = target.numel() - n_pos
+    if n_pos == 0 or n_neg == 0:
+        return math.nan  # undefined with one class present
+    scores, order = torch.sort(pred.double())
+    _, inverse, counts = torch.unique_consecutive(scores, return_inverse=True, return_counts=True)
+    # Average rank (1-based) of each group of tied scores.
+    ends = counts.cumsum(0).double()
+    avg_rank = ends - (counts.double() - 1) / 2
+    ranks = avg_rank[inverse]
+    pos_rank_sum = ranks[target[order]].sum().item()
+    return (pos_rank_sum - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg)
+
+
+@metric("logloss", higher_is_better=False)
+def logloss(pred: Tensor, target: Tensor) -> float:
+    """Mean binary cross-entropy of the probabilities (clipped at 1e-7)."""
+    p = pred.double().clamp(1e-7, 1 - 1e-7)
+    t = target.double()
+    return float(-(t * p.log() + (1 - t) * (1 - p).log()).mean())
+
+
+@metric("accuracy", higher_is_better=True)
+def accuracy(pred: Tensor, target: Tensor) -> float:
+    """Share of samples whose probability falls on the label's side of 0.5."""
+    return float(((pred >= 0.5) == target.bool()).double().mean())

@@ -1,0 +1,30 @@
+"""Feature embedding: categorical ids and numeric features -> one dense input vector."""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+
+
+class FeatureEmbedding(nn.Module):
+    """Per-field embeddings from one table (a single gather for all fields) + numeric features.
+
+    Output: ``[B, F_cat * dim + F_num]``."""
+
+    def __init__(self, vocab_sizes: list[int], n_numeric: int, dim: int = 8):
+        super().__init__()
+        self.n_fields, self.dim = len(vocab_sizes), dim
+        offsets = torch.tensor([0, *vocab_sizes[:-1]], dtype=torch.long).cumsum(0)
+        self.register_buffer("offsets", offsets[: len(vocab_sizes)], persistent=False)
+        self.table = nn.Embedding(max(sum(vocab_sizes), 1), dim)
+        nn.init.normal_(self.table.weight, std=0.05)
+        self.out_dim = self.n_fields * dim + n_numeric
+
+    def fields(self, cat: Tensor) -> Tensor:
+        """Field embeddings ``[B, F_cat, dim]`` (for field-aware experts such as attention)."""
+        return self.table(cat + self.offsets)
+
+    def forward(self, cat: Tensor, num: Tensor) -> Tensor:
+        if self.n_fields == 0:
+            return num
+        return torch.cat([self.fields(cat).flatten(1), num], dim=1)

@@ -1,0 +1,33 @@
+"""The whole model: feature embedding -> shared encoder -> one head per task."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from itertools import chain
+
+from torch import Tensor, nn
+
+from mtfw.models.embedding import FeatureEmbedding
+from mtfw.models.encoder import Encoder
+
+
+class MultiTaskModel(nn.Module):
+    def __init__(self, embedding: FeatureEmbedding, encoder: Encoder, heads: dict[str, nn.Module]):
+        super().__init__()
+        self.embedding, self.encoder = embedding, encoder
+        self.heads = nn.ModuleDict(heads)
+
+    def represent(self, cat: Tensor, num: Tensor) -> dict[str, Tensor]:
+        """The shared representation of each task (what representation-space weightings use)."""
+        return self.encoder(self.embedding(cat, num))
+
+    def forward(self, cat: Tensor, num: Tensor) -> dict[str, Tensor]:
+        """Raw head outputs (logits for binary tasks), ``{task: [B]}``."""
+        reps = self.represent(cat, num)
+        return {task: head(reps[task]).squeeze(-1) for task, head in self.heads.items()}
+
+    def shared_parameters(self) -> Iterator[nn.Parameter]:
+        return chain(self.embedding.parameters(), self.encoder.shared_parameters())
+
+    def task_parameters(self, task: str) -> Iterator[nn.Parameter]:
+        return self.heads[task].parameters()

@@ -1,0 +1,81 @@
+"""Checks on the command line before Hydra runs: clearer errors, and no run overwritten.
+
+Hydra rejects an unknown config choice or key too, but without the closest match; and it writes
+``.hydra/`` into ``hydra.run.dir`` before any of our code runs, so a run directory that already
+holds a run must be refused here, before Hydra touches it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from hydra import compose, initialize_config_dir
+from hydra.core.override_parser.overrides_parser import OverridesParser
+from omegaconf import DictConfig, OmegaConf
+
+from mtfw.errors import ConfigError
+from mtfw.registry import closest
+
+CONF_DIR = Path(__file__).resolve().parent.parent / "conf"
+
+
+def config_groups() -> dict[str, list[str]]:
+    """``{group: [option, ...]}`` for every folder of ``conf/``."""
+    return {
+        d.name: sorted(p.stem for p in d.glob("*.yaml"))
+        for d in sorted(CONF_DIR.iterdir())
+        if d.is_dir()
+    }
+
+
+def _choices(override) -> list[str]:
+    if override.is_sweep_override():
+        return [str(v) for v in override.sweep_string_iterator()]
+    value = override.value()
+    return [str(v) for v in value] if isinstance(value, list) else [str(value)]
+
+
+def _check_key(cfg: DictConfig, key: str, text: str) -> None:
+    parent_key, _, leaf = key.rpartition(".")
+    parent = OmegaConf.select(cfg, parent_key) if parent_key else cfg
+    if isinstance(parent, DictConfig) and leaf in parent:
+        return
+    if not isinstance(parent, DictConfig):
+        _check_key(cfg, parent_key, text)  # report the first part of the path that is wrong
+        return
+    keys = [str(k) for k in parent]
+    raise ConfigError(
+        f"'{text}': there is no config key '{key}'. Keys under '{parent_key or '(top)'}': "
+        f"{', '.join(keys)}.{closest(leaf, keys)} (to add a new key, write +{text})"
+    )
+
+
+def preflight(argv: list[str]) -> None:
+    groups = config_groups()
+    overrides = OverridesParser.create().parse_overrides([a for a in argv if not a.startswith("-")])
+    group_overrides, keys, swept_group = [], [], False
+    for o in overrides:
+        key = o.key_or_group
+        if key in ("hydra.run.dir", "hydra.sweep.dir") and not o.is_sweep_override():
+            target = Path(str(o.value()))
+            if target.is_dir() and any(target.iterdir()):
+                raise ConfigError(
+                    f"{key}={target} already exists and is not empty: a new run never writes "
+                    f"into an earlier one. Choose a new directory, or resume=<run_dir>"
+                )
+        if key in groups and o.is_delete() is False:
+            for choice in _choices(o):
+                if choice not in groups[key]:
+                    raise ConfigError(
+                        f"unknown {key} '{choice}'. Available in conf/{key}/: "
+                        f"{', '.join(groups[key])}.{closest(choice, groups[key])}"
+                    )
+            swept_group |= o.is_sweep_override()
+            group_overrides.append(o.input_line)
+        elif o.is_add() is False and o.is_force_add() is False and not key.startswith("hydra"):
+            keys.append((key, o.input_line))
+    if keys and not swept_group:
+        with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+            cfg = compose("train", overrides=group_overrides)
+        for key, text in keys:
+            _check_key(cfg, key, text)

@@ -1,0 +1,77 @@
+"""The run record (DESIGN §8): metrics.jsonl, summary.json and the environment of a run."""
+
+from __future__ import annotations
+
+import json
+import math
+import platform
+import subprocess
+import sys
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+SOURCE_ROOT = Path(__file__).resolve().parent.parent
+PACKAGES = ("mtfw", "torch", "hydra-core", "omegaconf", "numpy", "pandas", "optuna", "wandb")
+
+
+def _json_safe(value):
+    if isinstance(value, float) and not math.isfinite(value):
+        return None if math.isnan(value) else str(value)
+    return value
+
+
+class RunRecord:
+    """Appends one JSON line per evaluation and writes the final summary of a run directory."""
+
+    def __init__(self, run_dir: Path):
+        self.dir = Path(run_dir)
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.metrics_path = self.dir / "metrics.jsonl"
+        self.summary_path = self.dir / "summary.json"
+
+    def log(self, row: dict) -> None:
+        with open(self.metrics_path, "a") as f:
+            f.write(json.dumps({k: _json_safe(v) for k, v in row.items()}) + "\n")
+
+    def history(self) -> list[dict]:
+        if not self.metrics_path.exists():
+            return []
+        return [json.loads(line) for line in self.metrics_path.read_text().splitlines() if line]
+
+    def truncate_after(self, epoch: int) -> None:
+        """On resume: drop rows of epochs after the checkpoint (they will be trained again)."""
+        rows = [r for r in self.history() if r.get("epoch", 0) <= epoch]
+        tmp = self.metrics_path.with_suffix(".tmp")
+        tmp.write_text("".join(json.dumps(r) + "\n" for r in rows))
+        tmp.replace(self.metrics_path)
+
+    def write_summary(self, summary: dict) -> None:
+        tmp = self.summary_path.with_suffix(".tmp")
+        tmp.write_text(json.dumps({k: _json_safe(v) for k, v in summary.items()}, indent=2))
+        tmp.replace(self.summary_path)
+
+
+def _git(*args: str) -> str | None:
+    try:
+        out = subprocess.run(
+            ["git", "-C", str(SOURCE_ROOT), *args], capture_output=True, text=True, timeout=10
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return out.stdout.strip() if out.returncode == 0 else None
+
+
+def environment() -> dict:
+    """Command line, source revision and package versions, flat keys for summary.json."""
+    env = {
+        "command": " ".join(sys.argv),
+        "git_sha": _git("rev-parse", "HEAD"),
+        "git_dirty": bool(_git("status", "--porcelain", "--untracked-files=no")),
+        "version/python": platform.python_version(),
+    }
+    for package in PACKAGES:
+        try:
+            env[f"version/{package}"] = version(package)
+        except PackageNotFoundError:
+            env[f"version/{package}"] = None
+    return env

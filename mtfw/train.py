@@ -1,0 +1,120 @@
+"""``mtfw train`` / ``python -m mtfw.train``: compose a config with Hydra and run it.
+
+A run writes into its own directory (DESIGN §8): ``.hydra/`` (by Hydra), ``train.log``,
+``metrics.jsonl``, ``preprocess.json``, ``checkpoint.pt`` (resumable), ``best.pt`` (the selected
+model) and ``summary.json``. ``resume=<run_dir>`` continues an interrupted run in its directory.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import sys
+from pathlib import Path
+
+import hydra
+import numpy as np
+import torch
+from hydra.core.hydra_config import HydraConfig
+from omegaconf import DictConfig, OmegaConf
+
+from mtfw.errors import CheckpointError, ConfigError, MtfwError, TrainingDiverged
+from mtfw.experiment import build_experiment, check_config
+from mtfw.preflight import CONF_DIR, preflight
+from mtfw.record import RunRecord, environment
+from mtfw.trainer.evaluate import evaluate
+from mtfw.trainer.loop import fit, load_best
+from mtfw.trainer.table import format_results
+
+log = logging.getLogger("mtfw")
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def run(cfg: DictConfig, run_dir: Path, resume: bool = False) -> dict:
+    """Train, select on validation, test once, and write the run record. Returns the summary."""
+    trainer, _, _ = check_config(cfg)  # fail on a bad config before loading any data
+    record = RunRecord(run_dir)
+    if not resume and (record.metrics_path.exists() or record.summary_path.exists()):
+        raise ConfigError(f"{run_dir} already holds a run; nothing was overwritten")
+    torch.set_flush_denormal(True)  # denormal floats can slow CPU training 10x
+    if trainer.num_threads:
+        torch.set_num_threads(trainer.num_threads)
+    if trainer.deterministic:
+        torch.use_deterministic_algorithms(True, warn_only=True)
+    seed_everything(cfg.seed)
+    exp = build_experiment(cfg)
+    exp.data.preprocessor.save(run_dir / "preprocess.json")
+    n_params = sum(p.numel() for p in exp.model.parameters())
+    log.info("run dir %s, %d parameters, device %s", run_dir, n_params, exp.device)
+    summary = {"status": "running", "seed": cfg.seed, "n_parameters": n_params,
+               "monitor": trainer.monitor, **exp.data.info, **environment()}  # fmt: skip
+    try:
+        state = fit(exp, record, resume=resume)
+    except TrainingDiverged as err:
+        record.write_summary({**summary, "status": "diverged", "error": str(err)})
+        raise
+    load_best(exp, run_dir)
+    for split in ("val", "test"):  # test: once, on the model selected on validation
+        summary.update(evaluate(exp.model, exp.tasks, exp.data.splits[split], split,
+                                trainer.eval_batch_size))  # fmt: skip
+    summary.update(
+        status="completed",
+        best_epoch=state["best_epoch"],
+        epochs_trained=state["epoch"],
+        monitor_value=state["best"],
+        train_seconds=state["train_seconds"],
+        samples_per_second=state["train_samples"] / max(state["train_seconds"], 1e-9),
+    )
+    record.write_summary(summary)
+    print(format_results(summary, list(exp.tasks), run_dir))
+    return summary
+
+
+def resume_run(run_dir: Path, extra: list[str]) -> dict:
+    if extra:
+        raise ConfigError(f"resume=<run_dir> continues the saved config; drop {' '.join(extra)}")
+    config_file = run_dir / ".hydra" / "config.yaml"
+    if not config_file.is_file():
+        raise CheckpointError(f"{run_dir} is not a run directory (no .hydra/config.yaml)")
+    summary = run_dir / "summary.json"
+    if summary.exists() and '"status": "completed"' in summary.read_text():
+        raise CheckpointError(f"{run_dir} finished already; there is nothing to resume")
+    logging.basicConfig(level=logging.INFO, format="[%(asctime)s][%(name)s] %(message)s",
+                        handlers=[logging.StreamHandler(), logging.FileHandler(run_dir / "train.log")])  # fmt: skip
+    return run(OmegaConf.load(config_file), run_dir, resume=True)
+
+
+@hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="train")
+def hydra_main(cfg: DictConfig) -> None:
+    try:
+        run(cfg, Path(HydraConfig.get().runtime.output_dir))
+    except MtfwError as err:  # Hydra would print a traceback; the message is what matters
+        log.error("%s", err)
+        print(f"mtfw: error: {err}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: pre-flight checks, then Hydra (or a resume, which bypasses composition)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        resume = [a for a in argv if a.startswith("resume=")]
+        if resume:
+            others = [a for a in argv if a not in resume]
+            resume_run(Path(resume[0].split("=", 1)[1]), others)
+            return
+        preflight(argv)
+        sys.argv = [sys.argv[0], *argv]
+        hydra_main()
+    except MtfwError as err:
+        print(f"mtfw: error: {err}", file=sys.stderr)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,130 @@
+"""The training loop: one screen, top to bottom.
+
+Each epoch walks a seeded permutation of the train split in index-sliced batches, computes every
+task's loss, lets the weighting method back-propagate them in one call, and steps the optimizer.
+After each epoch it evaluates on validation, keeps the best model by the monitored validation key,
+and writes a checkpoint that ``resume`` continues from exactly.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from pathlib import Path
+
+import torch
+from tqdm import tqdm
+
+from mtfw.errors import TrainingDiverged
+from mtfw.experiment import Experiment, fingerprint
+from mtfw.record import RunRecord
+from mtfw.trainer import checkpoint
+from mtfw.trainer.evaluate import evaluate
+
+log = logging.getLogger("mtfw")
+
+
+def fit(exp: Experiment, record: RunRecord, resume: bool = False) -> dict:
+    """Train until ``max_epochs`` or early stopping; return the final training state."""
+    cfg, model, tasks, opt = exp.trainer, exp.model, exp.tasks, exp.optimizer
+    train, val = exp.data.splits["train"], exp.data.splits["val"]
+    shared = list(model.shared_parameters())
+    names = list(tasks)
+    ckpt_path, best_path = record.dir / "checkpoint.pt", record.dir / "best.pt"
+    state = {"epoch": 0, "step": 0, "best": None, "best_epoch": -1, "bad_epochs": 0,
+             "train_seconds": 0.0, "train_samples": 0}  # fmt: skip
+    if resume:
+        saved = checkpoint.load(ckpt_path, fingerprint(exp.cfg))
+        model.load_state_dict(saved["model"])
+        exp.weighting.load_state_dict(saved["weighting"])
+        opt.load_state_dict(saved["optimizer"])
+        torch.set_rng_state(saved["rng"])  # dropout continues as if never interrupted
+        state = saved["state"]
+        record.truncate_after(state["epoch"])
+        log.info("resumed from %s at epoch %d", ckpt_path, state["epoch"])
+    show_bar = cfg.progress == "always" or (cfg.progress == "auto" and sys.stdout.isatty())
+
+    for epoch in range(state["epoch"], cfg.max_epochs):
+        model.train()
+        # The shuffle depends on (seed, epoch) only, so a resumed run sees the same batches.
+        order = torch.Generator().manual_seed(exp.cfg.seed * 100_003 + epoch)
+        loss_sum, weight_sum, n_steps = torch.zeros(len(names)), torch.zeros(len(names)), 0
+        n_batches = -(-len(train) // cfg.batch_size)
+        total = min(n_batches, cfg.max_steps_per_epoch or n_batches)
+        bar = tqdm(total=total, desc=f"epoch {epoch}", disable=not show_bar, file=sys.stdout)
+        start = time.perf_counter()
+        for batch in train.batches(cfg.batch_size, order):
+            if n_steps == total:
+                break
+            outputs = model(batch.cat, batch.num)
+            losses = torch.stack([
+                task.loss(outputs[n], batch.labels[task.label],
+                          batch.masks[task.label] if task.mask_missing else None)
+                for n, task in tasks.items()
+            ])  # fmt: skip
+            if not torch.isfinite(losses).all():
+                bad = [n for n, v in zip(names, losses.tolist(), strict=True) if v != v or abs(v) == float("inf")]
+                raise TrainingDiverged(
+                    f"loss of task(s) {', '.join(bad)} is {losses.tolist()} at epoch {epoch}, "
+                    f"step {state['step']}; the last good checkpoint ({ckpt_path.name}, epoch "
+                    f"{state['epoch']}) and the metrics so far are kept. Lower optim.lr or set "
+                    "trainer.grad_clip"
+                )
+            opt.zero_grad(set_to_none=True)
+            weights = exp.weighting.backward(losses, shared)  # fills .grad of every parameter
+            if cfg.grad_clip:
+                torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+            opt.step()
+            loss_sum += losses.detach().cpu()
+            weight_sum += weights.cpu()
+            n_steps += 1
+            state["step"] += 1
+            state["train_samples"] += batch.cat.shape[0]
+            if show_bar:
+                bar.update(1)
+                if n_steps % 20 == 0:
+                    bar.set_postfix(loss=f"{loss_sum.sum().item() / n_steps:.4f}")
+        bar.close()
+        seconds = time.perf_counter() - start
+        state["train_seconds"] += seconds
+
+        # Evaluate on validation only; test is touched once, on the selected model, at the end.
+        row = {"epoch": epoch + 1, "step": state["step"]}
+        for i, n in enumerate(names):
+            row[f"train/{n}/loss"] = loss_sum[i].item() / max(n_steps, 1)
+            row[f"weight/{n}"] = weight_sum[i].item() / max(n_steps, 1)
+        row.update(evaluate(model, tasks, val, "val", cfg.eval_batch_size))
+        row["epoch_seconds"] = seconds
+        record.log(row)
+        value = row[cfg.monitor]
+        improved = state["best"] is None or (
+            value > state["best"] + cfg.min_delta if exp.higher_is_better
+            else value < state["best"] - cfg.min_delta
+        )  # fmt: skip
+        if improved:
+            state.update(best=value, best_epoch=epoch + 1, bad_epochs=0)
+            torch.save({"model": model.state_dict()}, best_path)
+        else:
+            state["bad_epochs"] += 1
+        log.info(
+            "epoch %d  train loss %.4f  %s %.5f%s  (%.0f samples/s)",
+            epoch + 1, loss_sum.sum().item() / max(n_steps, 1), cfg.monitor, value,
+            " *" if improved else "", n_steps * cfg.batch_size / max(seconds, 1e-9),
+        )  # fmt: skip
+        state["epoch"] = epoch + 1
+        checkpoint.save(
+            ckpt_path, model=model.state_dict(), weighting=exp.weighting.state_dict(),
+            optimizer=opt.state_dict(), rng=torch.get_rng_state(), state=state,
+            fingerprint=fingerprint(exp.cfg),
+        )  # fmt: skip
+        if cfg.patience is not None and state["bad_epochs"] >= cfg.patience:
+            log.info("early stop: no improvement of %s for %d epochs", cfg.monitor, cfg.patience)
+            break
+    return state
+
+
+def load_best(exp: Experiment, run_dir: Path) -> None:
+    """Load the selected model's weights (best validation epoch) for the final evaluation."""
+    best = torch.load(run_dir / "best.pt", map_location=exp.device, weights_only=True)
+    exp.model.load_state_dict(best["model"])
