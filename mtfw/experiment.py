@@ -45,13 +45,14 @@ def build_tasks(cfg: DictConfig) -> dict[str, Task]:
 
 
 def monitor_direction(trainer: TrainerConfig, tasks: dict[str, Task]) -> bool:
-    """Check ``trainer.monitor`` names a key the evaluation will produce; True if higher is better."""
+    """Check that ``trainer.monitor`` is a key the evaluation produces; True if higher is better."""
     keys = {f"val/{t}/{m}" for t, task in tasks.items() for m in ["loss", *task.metrics]}
     keys |= {f"val/mean/{k.rsplit('/', 1)[1]}" for k in keys}
     if trainer.monitor not in keys:
         raise ConfigError(
             f"trainer.monitor='{trainer.monitor}' is not a validation key of these tasks; "
-            f"choose one of: {', '.join(sorted(keys))}.{registry.closest(trainer.monitor, list(keys))}"
+            f"choose one of: {', '.join(sorted(keys))}."
+            f"{registry.closest(trainer.monitor, list(keys))}"
         )
     if trainer.mode != "auto":
         return trainer.mode == "max"

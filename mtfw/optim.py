@@ -19,7 +19,10 @@ def adam(
 
 @register("optim", "adamw")
 def adamw(
-    params: Iterable, lr: float = 1e-3, weight_decay: float = 0.01, betas: list[float] = (0.9, 0.999)
+    params: Iterable,
+    lr: float = 1e-3,
+    weight_decay: float = 0.01,
+    betas: list[float] = (0.9, 0.999),
 ) -> torch.optim.Optimizer:
     """AdamW: Adam with decoupled weight decay (Loshchilov & Hutter, 2019)."""
     return torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay, betas=tuple(betas))

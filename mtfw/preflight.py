@@ -11,6 +11,7 @@ from pathlib import Path
 
 from hydra import compose, initialize_config_dir
 from hydra.core.override_parser.overrides_parser import OverridesParser
+from hydra.errors import OverrideParseException
 from omegaconf import DictConfig, OmegaConf
 
 from mtfw.errors import ConfigError
@@ -51,8 +52,17 @@ def _check_key(cfg: DictConfig, key: str, text: str) -> None:
 
 
 def preflight(argv: list[str]) -> None:
+    """Raise a ConfigError for an unknown config choice or key, or a used run directory."""
     groups = config_groups()
-    overrides = OverridesParser.create().parse_overrides([a for a in argv if not a.startswith("-")])
+    if any(a.startswith(("--config-name", "-cn", "--config-dir", "-cd", "--config-path", "-cp"))
+           for a in argv):  # fmt: skip
+        groups = {}  # another primary config: leave every check to Hydra
+    try:
+        overrides = OverridesParser.create().parse_overrides(
+            [a for a in argv if "=" in a and not a.startswith("-")]
+        )
+    except OverrideParseException:
+        return  # Hydra reports grammar errors itself
     group_overrides, keys, swept_group = [], [], False
     for o in overrides:
         key = o.key_or_group
@@ -74,7 +84,7 @@ def preflight(argv: list[str]) -> None:
             group_overrides.append(o.input_line)
         elif o.is_add() is False and o.is_force_add() is False and not key.startswith("hydra"):
             keys.append((key, o.input_line))
-    if keys and not swept_group:
+    if keys and groups and not swept_group:
         with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
             cfg = compose("train", overrides=group_overrides)
         for key, text in keys:

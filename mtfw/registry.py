@@ -78,7 +78,9 @@ def load_components() -> None:
 def names(kind: str) -> list[str]:
     load_components()
     if kind not in KINDS:
-        raise ConfigError(f"unknown component kind '{kind}'; kinds: {sorted(KINDS)}{closest(kind, list(KINDS))}")
+        raise ConfigError(
+            f"unknown component kind '{kind}'; kinds: {sorted(KINDS)}{closest(kind, list(KINDS))}"
+        )
     return sorted(_REGISTRY[kind])
 
 
@@ -86,7 +88,8 @@ def get(kind: str, name: str) -> Callable:
     choices = names(kind)
     if name not in _REGISTRY[kind]:
         raise ConfigError(
-            f"unknown {kind} '{name}'. Registered {kind}s: {', '.join(choices)}.{closest(name, choices)}"
+            f"unknown {kind} '{name}'. Registered {kind}s: {', '.join(choices)}."
+            f"{closest(name, choices)}"
         )
     return _REGISTRY[kind][name]
 
@@ -135,7 +138,9 @@ def build(kind: str, node: Mapping | DictConfig | str, where: str = "", **runtim
     name = _as_dict(node)["name"]
     expected = set(KINDS[kind])
     if set(runtime) != expected:
-        raise TypeError(f"build('{kind}') takes runtime arguments {sorted(expected)}, got {sorted(runtime)}")
+        raise TypeError(
+            f"build('{kind}') takes runtime arguments {sorted(expected)}, got {sorted(runtime)}"
+        )
     accepted = inspect.signature(get(kind, name)).parameters
     runtime = {k: v for k, v in runtime.items() if k in accepted}
     return get(kind, name)(**runtime, **kwargs)

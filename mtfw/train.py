@@ -84,8 +84,10 @@ def resume_run(run_dir: Path, extra: list[str]) -> dict:
     summary = run_dir / "summary.json"
     if summary.exists() and '"status": "completed"' in summary.read_text():
         raise CheckpointError(f"{run_dir} finished already; there is nothing to resume")
-    logging.basicConfig(level=logging.INFO, format="[%(asctime)s][%(name)s] %(message)s",
-                        handlers=[logging.StreamHandler(), logging.FileHandler(run_dir / "train.log")])  # fmt: skip
+    handlers = [logging.StreamHandler(), logging.FileHandler(run_dir / "train.log")]
+    logging.basicConfig(
+        level=logging.INFO, format="[%(asctime)s][%(name)s] %(message)s", handlers=handlers
+    )
     return run(OmegaConf.load(config_file), run_dir, resume=True)
 
 
@@ -94,7 +96,6 @@ def hydra_main(cfg: DictConfig) -> None:
     try:
         run(cfg, Path(HydraConfig.get().runtime.output_dir))
     except MtfwError as err:  # Hydra would print a traceback; the message is what matters
-        log.error("%s", err)
         print(f"mtfw: error: {err}", file=sys.stderr)
         raise SystemExit(2) from None
 

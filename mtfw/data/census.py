@@ -17,14 +17,50 @@ from mtfw.data.locate import locate, sha256sum
 from mtfw.data.table import Dataset, Table
 from mtfw.registry import ConfigError, closest, register
 
-COLUMNS = (
-    "age class_worker det_ind_code det_occ_code education wage_per_hour hs_college marital_stat "
-    "major_ind_code major_occ_code race hisp_origin sex union_member unemp_reason full_or_part_emp "
-    "capital_gains capital_losses stock_dividends tax_filer_stat region_prev_res state_prev_res "
-    "det_hh_fam_stat det_hh_summ instance_weight mig_chg_msa mig_chg_reg mig_move_reg mig_same "
-    "mig_prev_sunbelt num_emp fam_under_18 country_father country_mother country_self citizenship "
-    "own_or_self vet_question vet_benefits weeks_worked year income_50k"
-).split()
+COLUMNS = [
+    "age",
+    "class_worker",
+    "det_ind_code",
+    "det_occ_code",
+    "education",
+    "wage_per_hour",
+    "hs_college",
+    "marital_stat",
+    "major_ind_code",
+    "major_occ_code",
+    "race",
+    "hisp_origin",
+    "sex",
+    "union_member",
+    "unemp_reason",
+    "full_or_part_emp",
+    "capital_gains",
+    "capital_losses",
+    "stock_dividends",
+    "tax_filer_stat",
+    "region_prev_res",
+    "state_prev_res",
+    "det_hh_fam_stat",
+    "det_hh_summ",
+    "instance_weight",
+    "mig_chg_msa",
+    "mig_chg_reg",
+    "mig_move_reg",
+    "mig_same",
+    "mig_prev_sunbelt",
+    "num_emp",
+    "fam_under_18",
+    "country_father",
+    "country_mother",
+    "country_self",
+    "citizenship",
+    "own_or_self",
+    "vet_question",
+    "vet_benefits",
+    "weeks_worked",
+    "year",
+    "income_50k",
+]
 NUMERIC = [
     "age", "wage_per_hour", "capital_gains", "capital_losses", "stock_dividends", "num_emp",
     "weeks_worked",

@@ -81,6 +81,4 @@ def locate(
             return download(url, roots[0] / filename, sha256)
         except DataNotFoundError as err:
             looked.append(f"{url} ({err})")
-    raise DataNotFoundError(
-        f"cannot find {filename}. Looked in: {'; '.join(looked)}. {how_to_get}"
-    )
+    raise DataNotFoundError(f"cannot find {filename}. Looked in: {'; '.join(looked)}. {how_to_get}")

@@ -22,8 +22,9 @@ class SplitSpec:
         allowed = [f.name for f in fields(cls)]
         for key in node:
             if key not in allowed:
+                hint = closest(key, allowed)
                 raise ConfigError(
-                    f"data.split has no key '{key}'; keys: {', '.join(allowed)}.{closest(key, allowed)}"
+                    f"data.split has no key '{key}'; keys: {', '.join(allowed)}.{hint}"
                 )
         spec = cls(**node)
         if not (0 <= spec.val < 1 and 0 <= spec.test < 1 and spec.val + spec.test < 1):

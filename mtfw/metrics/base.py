@@ -1,4 +1,4 @@
-"""Metric registration: a metric is a function ``(prediction, target) -> float`` with a direction."""
+"""Metric registration: a metric is a function ``(pred, target) -> float`` with a direction."""
 
 from __future__ import annotations
 

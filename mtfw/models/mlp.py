@@ -1,4 +1,4 @@
-"""Multi-layer perceptrons: a plain one for towers, and a bank of E experts run as batched matmuls."""
+"""Multi-layer perceptrons: a plain one for towers, and a bank of E experts as batched matmuls."""
 
 from __future__ import annotations
 
@@ -40,7 +40,9 @@ class ExpertMLPs(nn.Module):
     ):
         super().__init__()
         if n < 1 or not hidden:
-            raise ConfigError(f"experts need n >= 1 and at least one hidden size, got {n}, {hidden}")
+            raise ConfigError(
+                f"experts need n >= 1 and at least one hidden size, got {n}, {hidden}"
+            )
         self.n, self.out_dim = n, hidden[-1]
         self.weights = nn.ParameterList()
         self.biases = nn.ParameterList()

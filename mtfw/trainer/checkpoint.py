@@ -29,7 +29,9 @@ def load(path: Path, fingerprint: str | None = None) -> dict[str, Any]:
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # corrupt, truncated, or pickled objects weights_only refuses
-        raise CheckpointError(f"cannot read checkpoint {path}: {type(err).__name__}: {err}") from err
+        raise CheckpointError(
+            f"cannot read checkpoint {path}: {type(err).__name__}: {err}"
+        ) from err
     if not isinstance(state, dict) or state.get("format") != FORMAT:
         raise CheckpointError(f"{path} is not an mtfw checkpoint (expected format {FORMAT})")
     if fingerprint is not None and state.get("fingerprint") != fingerprint:

@@ -28,7 +28,9 @@ class TrainerConfig:
 
     @classmethod
     def from_config(cls, node: DictConfig | dict) -> TrainerConfig:
-        values = OmegaConf.to_container(node, resolve=True) if isinstance(node, DictConfig) else node
+        values = (
+            OmegaConf.to_container(node, resolve=True) if isinstance(node, DictConfig) else node
+        )
         allowed = [f.name for f in fields(cls)]
         for key in values:
             if key not in allowed:
@@ -42,7 +44,9 @@ class TrainerConfig:
         if cfg.mode not in ("auto", "min", "max"):
             raise ConfigError(f"trainer.mode must be auto, min or max, not '{cfg.mode}'")
         if cfg.progress not in ("auto", "always", "never"):
-            raise ConfigError(f"trainer.progress must be auto, always or never, not '{cfg.progress}'")
+            raise ConfigError(
+                f"trainer.progress must be auto, always or never, not '{cfg.progress}'"
+            )
         if not cfg.monitor.startswith("val/"):
             raise ConfigError(
                 f"trainer.monitor='{cfg.monitor}': model selection uses the validation split only; "

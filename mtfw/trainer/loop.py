@@ -9,6 +9,7 @@ and writes a checkpoint that ``resume`` continues from exactly.
 from __future__ import annotations
 
 import logging
+import math
 import sys
 import time
 from pathlib import Path
@@ -64,12 +65,16 @@ def fit(exp: Experiment, record: RunRecord, resume: bool = False) -> dict:
                 for n, task in tasks.items()
             ])  # fmt: skip
             if not torch.isfinite(losses).all():
-                bad = [n for n, v in zip(names, losses.tolist(), strict=True) if v != v or abs(v) == float("inf")]
+                bad = [
+                    n for n, v in zip(names, losses.tolist(), strict=True) if not math.isfinite(v)
+                ]
+                kept = (
+                    f"{ckpt_path.name} of epoch {state['epoch']}" if state["epoch"] else "none yet"
+                )
                 raise TrainingDiverged(
-                    f"loss of task(s) {', '.join(bad)} is {losses.tolist()} at epoch {epoch}, "
-                    f"step {state['step']}; the last good checkpoint ({ckpt_path.name}, epoch "
-                    f"{state['epoch']}) and the metrics so far are kept. Lower optim.lr or set "
-                    "trainer.grad_clip"
+                    f"loss of task(s) {', '.join(bad)} is {losses.tolist()} in epoch {epoch + 1}, "
+                    f"step {state['step']}. Kept: the last good checkpoint ({kept}) and the "
+                    "metrics so far. Lower optim.lr or set trainer.grad_clip"
                 )
             opt.zero_grad(set_to_none=True)
             weights = exp.weighting.backward(losses, shared)  # fills .grad of every parameter

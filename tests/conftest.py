@@ -1,0 +1,43 @@
+"""Shared fixtures: run the real CLI (in a subprocess or in-process) inside a temporary directory."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+MTFW = [sys.executable, "-m", "mtfw"]
+# A tiny but real budget: census, two epochs of a few batches each.
+TINY = ["trainer.max_epochs=2", "trainer.max_steps_per_epoch=5", "trainer.batch_size=256"]
+
+
+def cli(*args: str, cwd: Path, check: bool = True, timeout: int = 300) -> subprocess.CompletedProcess:
+    """Run ``python -m mtfw ARGS`` as a user would, with wandb forced offline."""
+    env = {**os.environ, "WANDB_MODE": "offline", "HYDRA_FULL_ERROR": "0"}
+    proc = subprocess.run(
+        [*MTFW, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout
+    )
+    if check and proc.returncode != 0:
+        raise AssertionError(f"mtfw {' '.join(args)} failed:\n{proc.stdout}\n{proc.stderr}")
+    return proc
+
+
+def summary(run_dir: Path) -> dict:
+    return json.loads((run_dir / "summary.json").read_text())
+
+
+def metric_values(s: dict) -> dict:
+    """The metric entries of a summary (split/task/metric keys)."""
+    return {k: v for k, v in s.items() if k.startswith(("val/", "test/"))}
+
+
+@pytest.fixture
+def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("WANDB_MODE", "offline")
+    return tmp_path
