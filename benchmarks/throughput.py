@@ -18,6 +18,7 @@ import copy
 import dataclasses
 import itertools
 import json
+import os
 import statistics
 import tempfile
 import time
@@ -159,7 +160,8 @@ def main() -> None:
     count = n_params(exp.model)
     print(f"data={cfg.data.name} encoder={cfg.encoder.name} tasks={','.join(exp.tasks)} "
           f"train rows={len(exp.data.splits['train'])} batch={args.batch_size} "
-          f"threads={args.threads} params={count} torch={torch.__version__}")  # fmt: skip
+          f"threads={args.threads} params={count} torch={torch.__version__} "
+          f"load average={os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")  # fmt: skip
     contestants = {"mtfw": mtfw_epoch}
     if cfg.encoder.name == "mmoe":
         for name, batched in (("bare-batched", True), ("bare-loop", False)):
@@ -183,7 +185,8 @@ def main() -> None:
     for n, v in median.items():
         ratio = "" if n == "mtfw" else f"{median['mtfw'] / v:.3f}x"
         print(f"{n:<13}{v:>17,.0f}  {ratio}")
-    print(f"mtfw epoch wall time incl. validation + checkpoint: {wall:.2f} s (median)")
+    print(f"mtfw epoch wall time incl. validation + checkpoint: {wall:.2f} s (median); "
+          f"load average now {os.getloadavg()[0]:.2f}")  # fmt: skip
     if "mtfw/bare-batched" in ratios:
         ok = ratios["mtfw/bare-batched"] >= TARGET
         print(f"target mtfw >= {TARGET}x bare-batched: {'met' if ok else 'NOT met'}")

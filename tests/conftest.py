@@ -1,4 +1,4 @@
-"""Shared fixtures: run the real CLI (in a subprocess or in-process) inside a temporary directory."""
+"""Shared fixtures: run the real CLI in a subprocess or in-process, inside a temp directory."""
 
 from __future__ import annotations
 
@@ -16,7 +16,9 @@ MTFW = [sys.executable, "-m", "mtfw"]
 TINY = ["trainer.max_epochs=2", "trainer.max_steps_per_epoch=5", "trainer.batch_size=256"]
 
 
-def cli(*args: str, cwd: Path, check: bool = True, timeout: int = 300) -> subprocess.CompletedProcess:
+def cli(
+    *args: str, cwd: Path, check: bool = True, timeout: int = 300
+) -> subprocess.CompletedProcess:
     """Run ``python -m mtfw ARGS`` as a user would, with wandb forced offline."""
     env = {**os.environ, "WANDB_MODE": "offline", "HYDRA_FULL_ERROR": "0"}
     proc = subprocess.run(

@@ -1,8 +1,9 @@
-"""The data path (mtfw/data): preprocessing, splits, prepare(), census, locating files, synthetic."""
+"""The data path (mtfw/data): preprocessing, splits, prepare(), census, locate, synthetic."""
 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import math
 import time
 from collections.abc import Iterator
@@ -24,7 +25,11 @@ from mtfw.data.table import Dataset, Table
 from mtfw.errors import ConfigError, DataNotFoundError
 
 SHARED_CENSUS = (
-    Path(__file__).resolve().parents[2] / "shared" / "data" / "census-income" / census_module.FILENAME
+    Path(__file__).resolve().parents[2]
+    / "shared"
+    / "data"
+    / "census-income"
+    / census_module.FILENAME
 )
 CENSUS_FILE = SHARED_CENSUS if SHARED_CENSUS.is_file() else census_module.PACKAGED
 # From the data README: 99,762 rows x 42 columns, 7 numeric; 6.2% income, 43.2% never married.
@@ -409,9 +414,7 @@ def test_census_prepared_splits(census_prepared: Prepared) -> None:
 
 
 def test_census_leakage_guard(census_pandas: CachingPandas) -> None:
-    dataset = Census(
-        path=str(CENSUS_FILE), download=False, features=["age", "sex", "marital_stat"]
-    )
+    dataset = Census(path=str(CENSUS_FILE), download=False, features=["age", "sex", "marital_stat"])
     with pytest.raises(ConfigError) as err:
         prepare(dataset, {"income": False})
     assert "leakage" in str(err.value)
@@ -470,7 +473,7 @@ def test_locate_explicit_missing_path(tmp_path: Path, no_env_data: Path) -> None
 
 
 def test_locate_search_order(tmp_path: Path, no_env_data: Path) -> None:
-    source, sha = small_file(tmp_path)
+    source, _ = small_file(tmp_path)
     kwargs = {"url": None, "sha256": None, "allow_download": False, "how_to_get": ""}
     # Only the packaged copy exists.
     assert locate("small.gz", path=None, root=None, packaged=source, **kwargs) == source
@@ -549,7 +552,16 @@ def test_unreachable_url_fails_fast_and_says_where_it_looked(
         assert str(place) in message
     assert url in message
     assert "HOW-TO-GET-IT" in message
-    assert not (root / "x.gz").exists() and not (root / "x.gz.part").exists()
+    assert not root.exists()  # a failed download leaves no empty folder behind
+
+
+def test_malformed_url_is_a_data_error_not_a_traceback(tmp_path: Path, no_env_data: Path) -> None:
+    with pytest.raises(DataNotFoundError) as err:
+        locate(
+            "x.gz", path=None, root=str(tmp_path / "r"), packaged=None, url="archive.example/x.gz",
+            sha256="0" * 64, allow_download=True, how_to_get="HOW",
+        )  # fmt: skip
+    assert "archive.example/x.gz" in str(err.value) and "HOW" in str(err.value)
 
 
 def test_no_download_allowed_lists_places(tmp_path: Path, no_env_data: Path) -> None:
@@ -572,7 +584,7 @@ def test_synthetic_label_correlation_grows_with_p() -> None:
         SyntheticMMoE(n_samples=5000, input_dim=20, correlation=p).load().info["label_pearson"]
         for p in ps
     ]
-    assert all(a < b for a, b in zip(pearson, pearson[1:], strict=False)), pearson
+    assert all(a < b for a, b in itertools.pairwise(pearson)), pearson
     assert abs(pearson[0]) < 0.05
     assert pearson[-1] > 0.9
 

@@ -110,7 +110,10 @@ def test_check_does_not_construct(isolated_registry: dict, monkeypatch: pytest.M
 
 def test_build_passes_config_and_runtime_arguments() -> None:
     enc = registry.build(
-        "encoder", {"name": "mmoe", "n_experts": 3, "expert_hidden": [6]}, in_dim=7, task_names=["a"]
+        "encoder",
+        {"name": "mmoe", "n_experts": 3, "expert_hidden": [6]},
+        in_dim=7,
+        task_names=["a"],
     )
     assert isinstance(enc, MMoE)
     assert (enc.n_experts, enc.out_dim, enc.in_dim, enc.task_names) == (3, 6, 7, ["a"])
@@ -190,9 +193,7 @@ def test_entry_point_component_becomes_available(
     )
     dist = tmp_path / "mtfw_test_plugin-0.1.dist-info"
     dist.mkdir()
-    (dist / "METADATA").write_text(
-        "Metadata-Version: 2.1\nName: mtfw-test-plugin\nVersion: 0.1\n"
-    )
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: mtfw-test-plugin\nVersion: 0.1\n")
     (dist / "entry_points.txt").write_text(f"[mtfw.components]\nplugin = {PLUGIN_MODULE}\n")
     monkeypatch.syspath_prepend(str(tmp_path))
     monkeypatch.setattr(registry, "_loaded", False)

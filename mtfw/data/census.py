@@ -105,7 +105,8 @@ class Census(Dataset):
             "data.path=/path/to/census-income.test.gz.",
         )  # fmt: skip
         frame = pd.read_csv(
-            file, header=None, names=COLUMNS, dtype=str, skipinitialspace=True,
+            file, header=None, names=COLUMNS, skipinitialspace=True,
+            dtype={c: "float64" if c in NUMERIC else "str" for c in COLUMNS},
             keep_default_na=False, na_values=["?"],
         )  # fmt: skip
         frame["income"] = (frame["income_50k"].str.strip() == "50000+.").astype(np.float32)

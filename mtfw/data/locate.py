@@ -29,12 +29,13 @@ def default_root() -> Path:
 
 
 def download(url: str, target: Path, sha256: str) -> Path:
-    target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(target.name + ".part")
     try:
-        with urllib.request.urlopen(url, timeout=30) as response, open(partial, "wb") as out:
-            shutil.copyfileobj(response, out)
-    except OSError as err:
+        with urllib.request.urlopen(url, timeout=30) as response:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with open(partial, "wb") as out:
+                shutil.copyfileobj(response, out)
+    except (OSError, ValueError) as err:  # ValueError: a malformed URL
         partial.unlink(missing_ok=True)
         raise DataNotFoundError(f"download of {url} failed: {err}") from err
     actual = sha256sum(partial)

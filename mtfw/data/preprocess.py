@@ -56,10 +56,8 @@ class Preprocessor:
         cat = np.zeros((len(frame), len(self.categorical)), dtype=np.int64)
         for j, col in enumerate(self.categorical):
             values = frame[col].astype("string").fillna(MISSING)
-            # Categorical codes are -1 for values outside the train vocabulary: +1 maps them to 0.
-            cat[:, j] = (
-                pd.Categorical(values, categories=self.vocab[col]).codes.astype(np.int64) + 1
-            )
+            # get_indexer gives -1 for values outside the train vocabulary: +1 maps them to 0.
+            cat[:, j] = pd.Index(self.vocab[col]).get_indexer(values).astype(np.int64) + 1
         num = np.zeros((len(frame), len(self.numeric)), dtype=np.float32)
         for j, col in enumerate(self.numeric):
             values = (self._numeric_values(frame, col) - self.mean[col]) / self.std[col]

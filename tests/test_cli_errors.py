@@ -1,0 +1,100 @@
+"""Bad input gets a clear error naming what was wrong and what is allowed; nothing is lost."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+import torch
+from conftest import TINY, cli
+
+from mtfw.train import main as train_main
+
+
+def fails(argv: list[str], capsys: pytest.CaptureFixture) -> str:
+    """Run `mtfw train ARGV` in-process; it must exit with status 2. Returns stderr."""
+    with pytest.raises(SystemExit) as exit_info:
+        train_main(argv)
+    assert exit_info.value.code == 2
+    return capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("override", "expected"),
+    [
+        ("encoder=mmo", ["unknown encoder 'mmo'", "shared_bottom", "Did you mean 'mmoe'"]),
+        ("weighting=uncertanty", ["unknown weighting", "Did you mean 'uncertainty'"]),
+        ("task=[income,marrital]", ["unknown task 'marrital'", "Did you mean 'marital'"]),
+        ("trainer.max_epoch=2", ["no config key 'trainer.max_epoch'", "Did you mean 'max_epochs'"]),
+        ("task.incme.weight=2", ["no config key 'task.incme'", "Did you mean 'income'"]),
+        ("+encoder.n_expert=4", ["mmoe' has no parameter 'n_expert'", "Did you mean 'n_experts'"]),
+        ("+data.splt.val=0.2", ["census' has no parameter 'splt'", "Did you mean 'split'"]),
+        ("trainer.monitor=test/income/auc", ["validation split only"]),
+        ("trainer.monitor=val/income/aucc", ["not a validation key", "val/income/auc"]),
+    ],
+)
+def test_bad_names_fail_before_training(
+    override: str, expected: list[str], workdir: Path, capsys: pytest.CaptureFixture
+) -> None:
+    err = fails([override, "hydra.run.dir=run"], capsys)
+    for text in expected:
+        assert text in err, (text, err)
+    assert not (workdir / "run" / "metrics.jsonl").exists()
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        (["data=synthetic"], ["needs label column 'income'", "y1, y2"]),
+        (["data.features=[age,marital_stat]"], ["leakage", "marital_stat"]),
+        (["data.path=/nonexistent/census.gz"], ["data.path=/nonexistent/census.gz", "Download"]),
+        (["data.split.val=0.0"], ["val split is empty"]),
+        (["experiment=synthetic", "task.y1.name=binary"], ["binary labels must be 0 or 1"]),
+    ],
+)
+def test_bad_data_fails_with_a_clear_message(
+    overrides: list[str], expected: list[str], workdir: Path, capsys: pytest.CaptureFixture
+) -> None:
+    err = fails([*overrides, *TINY, "hydra.run.dir=run"], capsys)
+    for text in expected:
+        assert text in err, (text, err)
+
+
+def test_existing_run_directory_is_never_overwritten(
+    workdir: Path, capsys: pytest.CaptureFixture
+) -> None:
+    old = workdir / "old"
+    (old / ".hydra").mkdir(parents=True)
+    (old / ".hydra" / "config.yaml").write_text("precious: true\n")
+    (old / "summary.json").write_text('{"status": "completed"}')
+    err = fails([*TINY, f"hydra.run.dir={old}"], capsys)
+    assert "already exists" in err
+    assert (old / ".hydra" / "config.yaml").read_text() == "precious: true\n"
+    assert (old / "summary.json").read_text() == '{"status": "completed"}'
+
+
+def test_nan_loss_stops_and_keeps_checkpoint_and_metrics(workdir: Path) -> None:
+    """SGD with lr=2 on the synthetic data blows up deterministically in epoch 6."""
+    args = [
+        "experiment=synthetic",
+        "optim=sgd",
+        "optim.lr=2.0",
+        "trainer.max_epochs=10",
+        "trainer.max_steps_per_epoch=10",
+        "trainer.patience=null",
+        "hydra.run.dir=run",
+    ]
+    proc = cli("train", *args, cwd=workdir, check=False)
+    assert proc.returncode == 2
+    assert "loss of task(s) y2" in proc.stderr and "epoch 6" in proc.stderr
+    assert re.search(r"step 5\d\b", proc.stderr)  # steps count over the run: epoch 6 is 50-59
+    run = workdir / "run"
+    rows = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    assert [r["epoch"] for r in rows] == [1, 2, 3, 4, 5]
+    summary = json.loads((run / "summary.json").read_text())
+    assert summary["status"] == "diverged" and "y2" in summary["error"]
+    state = torch.load(run / "checkpoint.pt", weights_only=True)
+    assert state["state"]["epoch"] == 5
+    assert all(torch.isfinite(v).all() for v in state["model"].values())

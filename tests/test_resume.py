@@ -1,0 +1,109 @@
+"""Checkpoints: a killed run resumes to the same metrics; bad checkpoints are refused clearly."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+import torch
+from conftest import MTFW, TINY, cli, metric_values, summary
+
+# Full census epochs (~1 s each) so the run can be killed between two checkpoints.
+BUDGET = [
+    "trainer.max_epochs=3",
+    "trainer.patience=null",
+    "trainer.batch_size=512",
+    "weighting=uncertainty",
+    "encoder.dropout=0.1",
+]
+
+
+def test_killed_run_resumes_to_identical_metrics(workdir: Path) -> None:
+    cli("train", *BUDGET, "hydra.run.dir=full", cwd=workdir)
+    run = workdir / "killed"
+    proc = subprocess.Popen(
+        [*MTFW, "train", *BUDGET, f"hydra.run.dir={run}"], cwd=workdir,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )  # fmt: skip
+    metrics = run / "metrics.jsonl"
+    deadline = time.time() + 120
+    while not (metrics.exists() and (run / "checkpoint.pt").exists()) and time.time() < deadline:
+        time.sleep(0.02)
+    time.sleep(0.2)  # now inside epoch 2
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert not (run / "summary.json").exists(), "the run finished before it could be killed"
+    cli("train", f"resume={run}", cwd=workdir)
+    resumed, full = summary(run), summary(workdir / "full")
+    assert resumed["status"] == "completed" and resumed["epochs_trained"] == 3
+    assert metric_values(resumed) == metric_values(full)
+    rows = metrics.read_text().splitlines()
+    assert len(rows) == 3  # one row per epoch, none duplicated by the resume
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    base = tmp_path_factory.mktemp("tiny")
+    cli("train", *TINY, "hydra.run.dir=run", cwd=base)
+    return base / "run"
+
+
+def interrupted_copy(run: Path, dest: Path) -> Path:
+    """A copy of a finished run without its summary, as a killed run would look."""
+    subprocess.run(["cp", "-r", str(run), str(dest)], check=True)
+    (dest / "summary.json").unlink()
+    return dest
+
+
+def test_resume_refuses_a_finished_run(tiny_run: Path, workdir: Path) -> None:
+    proc = cli("train", f"resume={tiny_run}", cwd=workdir, check=False)
+    assert proc.returncode == 2 and "finished already" in proc.stderr
+
+
+def test_resume_refuses_a_corrupt_checkpoint(tiny_run: Path, workdir: Path) -> None:
+    run = interrupted_copy(tiny_run, workdir / "corrupt")
+    (run / "checkpoint.pt").write_bytes(b"not a checkpoint at all")
+    proc = cli("train", f"resume={run}", cwd=workdir, check=False)
+    assert proc.returncode == 2 and "cannot read checkpoint" in proc.stderr
+
+
+def test_resume_refuses_a_foreign_checkpoint(tiny_run: Path, workdir: Path) -> None:
+    run = interrupted_copy(tiny_run, workdir / "foreign")
+    torch.save({"state_dict": {"w": torch.zeros(2)}}, run / "checkpoint.pt")
+    proc = cli("train", f"resume={run}", cwd=workdir, check=False)
+    assert proc.returncode == 2 and "not an mtfw checkpoint" in proc.stderr
+
+
+def test_resume_refuses_a_checkpoint_of_another_config(tiny_run: Path, workdir: Path) -> None:
+    run = interrupted_copy(tiny_run, workdir / "other")
+    config = run / ".hydra" / "config.yaml"
+    config.write_text(config.read_text().replace("seed: 0", "seed: 7"))
+    proc = cli("train", f"resume={run}", cwd=workdir, check=False)
+    assert proc.returncode == 2 and "different config" in proc.stderr
+
+
+def test_resume_refuses_a_pickled_payload(tiny_run: Path, workdir: Path) -> None:
+    """weights_only loading: a checkpoint that would run code is rejected, not executed."""
+    run = interrupted_copy(tiny_run, workdir / "pickle")
+    marker = workdir / "pwned"
+    torch.save({"format": "mtfw-checkpoint-v1", "x": Exploit(str(marker))}, run / "checkpoint.pt")
+    proc = cli("train", f"resume={run}", cwd=workdir, check=False)
+    assert proc.returncode == 2 and "cannot read checkpoint" in proc.stderr
+    assert not marker.exists()
+
+
+def test_resume_of_a_directory_that_is_no_run(workdir: Path) -> None:
+    proc = cli("train", f"resume={workdir}", cwd=workdir, check=False)
+    assert proc.returncode == 2 and "not a run directory" in proc.stderr
+
+
+class Exploit:
+    def __init__(self, path: str):
+        self.path = path
+
+    def __reduce__(self):
+        return (open, (self.path, "w"))
