@@ -51,9 +51,9 @@ class BareMMoE(nn.Module):
     def __init__(self, vocab: list[int], n_num: int, dim: int, n_experts: int,
                  hidden: list[int], towers: list[list[int]], batched: bool):  # fmt: skip
         super().__init__()
-        offsets = torch.tensor([0, *vocab[:-1]]).cumsum(0)
+        offsets = torch.tensor([0, *vocab[:-1]]).cumsum(0)[: len(vocab)]
         self.register_buffer("offsets", offsets, persistent=False)
-        self.table = nn.Embedding(sum(vocab), dim)
+        self.table = nn.Embedding(max(sum(vocab), 1), dim)  # one row even without fields
         d = len(vocab) * dim + n_num
         self.n_experts, self.n_tasks, self.batched = n_experts, len(towers), batched
         if batched:

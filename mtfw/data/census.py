@@ -8,6 +8,7 @@ education + marital. All three source columns are removed from the inputs whiche
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -79,6 +80,22 @@ SHA256 = "5ac4cacd3ca9f1ecb10de1a0a41e4ac68fdc419e3fec190f5c0c6cc03b2ea659"
 PACKAGED = Path(__file__).parent / "files" / FILENAME
 
 
+@lru_cache(maxsize=2)
+def _read(file: str, mtime_ns: int, size: int) -> pd.DataFrame:
+    """Parse the file and derive the labels; cached per process (sweeps compose many runs).
+
+    Callers must not modify the frame: splitting and preprocessing only read it."""
+    frame = pd.read_csv(
+        file, header=None, names=COLUMNS, skipinitialspace=True,
+        dtype={c: "float64" if c in NUMERIC else "str" for c in COLUMNS},
+        keep_default_na=False, na_values=["?"],
+    )  # fmt: skip
+    frame["income"] = (frame["income_50k"].str.strip() == "50000+.").astype(np.float32)
+    frame["marital"] = (frame["marital_stat"] == "Never married").astype(np.float32)
+    frame["education"] = frame["education"].str.startswith(COLLEGE).astype(np.float32)
+    return frame
+
+
 @register("data", "census")
 class Census(Dataset):
     """UCI Census-Income (KDD): income / marital / education, the MMoE paper's benchmark."""
@@ -104,14 +121,8 @@ class Census(Dataset):
             how_to_get=f"Download {URL} (sha256 {SHA256[:12]}...) into $MTFW_DATA, or set "
             "data.path=/path/to/census-income.test.gz.",
         )  # fmt: skip
-        frame = pd.read_csv(
-            file, header=None, names=COLUMNS, skipinitialspace=True,
-            dtype={c: "float64" if c in NUMERIC else "str" for c in COLUMNS},
-            keep_default_na=False, na_values=["?"],
-        )  # fmt: skip
-        frame["income"] = (frame["income_50k"].str.strip() == "50000+.").astype(np.float32)
-        frame["marital"] = (frame["marital_stat"] == "Never married").astype(np.float32)
-        frame["education"] = frame["education"].str.startswith(COLLEGE).astype(np.float32)
+        stat = file.stat()
+        frame = _read(str(file), stat.st_mtime_ns, stat.st_size)
         sources = {c for cols in LABEL_SOURCES.values() for c in cols}
         allowed = [c for c in COLUMNS if c not in sources and c not in NOT_FEATURES]
         features = allowed if self.features is None else self._check_features()
