@@ -177,23 +177,27 @@ def main() -> None:
             runs.append(dict(repeat=r, contestant=name, samples=samples, train_seconds=seconds,
                              wall_seconds=wall, samples_per_s=samples / seconds))  # fmt: skip
             print(f"{r + 1:>6}  {name:<13}{samples / seconds:>11,.0f}{seconds:>9.2f}{wall:>9.2f}")
-    median = {n: statistics.median(x["samples_per_s"] for x in runs if x["contestant"] == n)
-              for n in contestants}  # fmt: skip
+    stats = {f: {n: f([x["samples_per_s"] for x in runs if x["contestant"] == n])
+                 for n in contestants} for f in (statistics.median, max)}  # fmt: skip
+    median, best = stats[statistics.median], stats[max]
     wall = statistics.median(x["wall_seconds"] for x in runs if x["contestant"] == "mtfw")
-    ratios = {f"mtfw/{n}": median["mtfw"] / median[n] for n in contestants if n != "mtfw"}
-    print(f"\n{'contestant':<13}{'median samples/s':>17}  mtfw ratio")
-    for n, v in median.items():
-        ratio = "" if n == "mtfw" else f"{median['mtfw'] / v:.3f}x"
-        print(f"{n:<13}{v:>17,.0f}  {ratio}")
+    ratios = {f"mtfw/{n}": {"median": median["mtfw"] / median[n], "best": best["mtfw"] / best[n]}
+              for n in contestants if n != "mtfw"}  # fmt: skip
+    print(f"\n{'contestant':<13}{'median/s':>10}{'best/s':>10}  mtfw ratio (median, best)")
+    for n in contestants:
+        r = ratios.get(f"mtfw/{n}")
+        ratio = f"{r['median']:.3f}x  {r['best']:.3f}x" if r else ""
+        print(f"{n:<13}{median[n]:>10,.0f}{best[n]:>10,.0f}  {ratio}")
     print(f"mtfw epoch wall time incl. validation + checkpoint: {wall:.2f} s (median); "
           f"load average now {os.getloadavg()[0]:.2f}")  # fmt: skip
-    if "mtfw/bare-batched" in ratios:
-        ok = ratios["mtfw/bare-batched"] >= TARGET
-        print(f"target mtfw >= {TARGET}x bare-batched: {'met' if ok else 'NOT met'}")
+    if r := ratios.get("mtfw/bare-batched"):
+        verdict = {k: "met" if v >= TARGET else "NOT met" for k, v in r.items()}
+        print(f"target mtfw >= {TARGET}x bare-batched: {verdict['median']} on medians, "
+              f"{verdict['best']} on best runs")  # fmt: skip
     if args.json:
         config = dict(vars(args), json=str(args.json), encoder=cfg.encoder.name, n_params=count)
         result = dict(config=config, runs=runs, median_samples_per_s=median,
-                      mtfw_wall_seconds=wall, ratios=ratios)  # fmt: skip
+                      best_samples_per_s=best, mtfw_wall_seconds=wall, ratios=ratios)  # fmt: skip
         args.json.write_text(json.dumps(result, indent=2))
 
 

@@ -103,6 +103,7 @@ def build_experiment(cfg: DictConfig) -> Experiment:
     )  # fmt: skip
     device = resolve_device(trainer.device)
     model.to(device), weighting.to(device)
+    data.splits = {name: split.to(device) for name, split in data.splits.items()}
     params = [*model.parameters(), *weighting.parameters()]
     optimizer = registry.build("optim", cfg.optim, where="optim", params=params)
     return Experiment(cfg, trainer, tasks, data, model, weighting, optimizer, device, higher)

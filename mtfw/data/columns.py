@@ -11,8 +11,8 @@ from torch import Tensor
 
 @dataclass
 class Columns:
-    """One split: categorical ids ``[N, F_cat]``, numeric features ``[N, F_num]``, and per label
-    column its values ``[N]`` and a mask ``[N]`` (True where the sample carries that label)."""
+    """One split: categorical ids ``[N, F_cat]``, numeric features ``[N, F_num]``, per label column
+    its values ``[N]``, and for labels some samples lack, a mask ``[N]`` (True where present)."""
 
     cat: Tensor
     num: Tensor
@@ -28,6 +28,14 @@ class Columns:
             self.num[index],
             {k: v[index] for k, v in self.labels.items()},
             {k: v[index] for k, v in self.masks.items()},
+        )
+
+    def to(self, device: torch.device) -> Columns:
+        return Columns(
+            self.cat.to(device),
+            self.num.to(device),
+            {k: v.to(device) for k, v in self.labels.items()},
+            {k: v.to(device) for k, v in self.masks.items()},
         )
 
     def batches(

@@ -46,7 +46,8 @@ def _labels(frame: pd.DataFrame, split: str, needed: dict[str, bool]) -> tuple[d
                 "task to train and evaluate on the labelled samples only"
             )
         labels[label] = torch.from_numpy(np.where(present, values, 0.0).astype(np.float32))
-        masks[label] = torch.from_numpy(present)
+        if not present.all():  # no mask means every sample carries the label
+            masks[label] = torch.from_numpy(present)
     return labels, masks
 
 

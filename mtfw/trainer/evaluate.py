@@ -33,7 +33,8 @@ def evaluate(
     per_metric: dict[str, list[float]] = {}
     for name, task in tasks.items():
         target = columns.labels[task.label].cpu()
-        mask = columns.masks[task.label].cpu() if task.mask_missing else None
+        mask = columns.masks.get(task.label)
+        mask = None if mask is None else mask.cpu()
         for metric, value in task.evaluate(outputs[name], target, mask).items():
             results[f"{split}/{name}/{metric}"] = value
             per_metric.setdefault(metric, []).append(value)

@@ -32,11 +32,12 @@ def fit(exp: Experiment, record: RunRecord, resume: bool = False) -> dict:
     train, val = exp.data.splits["train"], exp.data.splits["val"]
     shared = list(model.shared_parameters())
     names = list(tasks)
+    config_hash = fingerprint(exp.cfg)  # ties checkpoints to this config
     ckpt_path, best_path = record.dir / "checkpoint.pt", record.dir / "best.pt"
     state = {"epoch": 0, "step": 0, "best": None, "best_epoch": -1, "bad_epochs": 0,
              "train_seconds": 0.0, "train_samples": 0}  # fmt: skip
     if resume:
-        saved = checkpoint.load(ckpt_path, fingerprint(exp.cfg))
+        saved = checkpoint.load(ckpt_path, config_hash)
         model.load_state_dict(saved["model"])
         exp.weighting.load_state_dict(saved["weighting"])
         opt.load_state_dict(saved["optimizer"])
@@ -60,8 +61,7 @@ def fit(exp: Experiment, record: RunRecord, resume: bool = False) -> dict:
                 break
             outputs = model(batch.cat, batch.num)
             losses = torch.stack([
-                task.loss(outputs[n], batch.labels[task.label],
-                          batch.masks[task.label] if task.mask_missing else None)
+                task.loss(outputs[n], batch.labels[task.label], batch.masks.get(task.label))
                 for n, task in tasks.items()
             ])  # fmt: skip
             if not torch.isfinite(losses).all():
@@ -121,7 +121,7 @@ def fit(exp: Experiment, record: RunRecord, resume: bool = False) -> dict:
         checkpoint.save(
             ckpt_path, model=model.state_dict(), weighting=exp.weighting.state_dict(),
             optimizer=opt.state_dict(), rng=torch.get_rng_state(), state=state,
-            fingerprint=fingerprint(exp.cfg),
+            fingerprint=config_hash,
         )  # fmt: skip
         if cfg.patience is not None and state["bad_epochs"] >= cfg.patience:
             log.info("early stop: no improvement of %s for %d epochs", cfg.monitor, cfg.patience)
