@@ -567,6 +567,19 @@ def test_malformed_url_is_a_data_error_not_a_traceback(tmp_path: Path, no_env_da
     assert "archive.example/x.gz" in str(err.value) and "HOW" in str(err.value)
 
 
+def test_census_is_downloaded_and_verified_when_no_copy_is_found(
+    tmp_path: Path, no_env_data: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A user who deleted the packaged file gets it from the official URL (here a file:// copy)."""
+    monkeypatch.setattr(census_module, "PACKAGED", tmp_path / "deleted" / census_module.FILENAME)
+    root = tmp_path / "data"
+    table = Census(root=str(root), url=CENSUS_FILE.as_uri()).load()
+    assert (root / census_module.FILENAME).is_file()
+    assert table.checksum == census_module.SHA256 and len(table.frame) == 99_762
+    with pytest.raises(DataNotFoundError, match="census-income.test.gz"):
+        Census(root=str(tmp_path / "empty"), download=False).load()
+
+
 def test_no_download_allowed_lists_places(tmp_path: Path, no_env_data: Path) -> None:
     with pytest.raises(DataNotFoundError) as err:
         locate(

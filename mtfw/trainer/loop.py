@@ -54,7 +54,10 @@ def fit(exp: Experiment, record: RunRecord, resume: bool = False) -> dict:
         loss_sum, weight_sum, n_steps = torch.zeros(len(names)), torch.zeros(len(names)), 0
         n_batches = -(-len(train) // cfg.batch_size)
         total = min(n_batches, cfg.max_steps_per_epoch or n_batches)
-        bar = tqdm(total=total, desc=f"epoch {epoch}", disable=not show_bar, file=sys.stdout)
+        bar = tqdm(
+            total=min(len(train), total * cfg.batch_size), desc=f"epoch {epoch + 1}",
+            unit="sample", unit_scale=True, disable=not show_bar, file=sys.stdout,
+        )  # fmt: skip
         start = time.perf_counter()
         for batch in train.batches(cfg.batch_size, order):
             if n_steps == total:
@@ -87,7 +90,7 @@ def fit(exp: Experiment, record: RunRecord, resume: bool = False) -> dict:
             state["step"] += 1
             state["train_samples"] += batch.cat.shape[0]
             if show_bar:
-                bar.update(1)
+                bar.update(batch.cat.shape[0])
                 if n_steps % 20 == 0:
                     bar.set_postfix(loss=f"{loss_sum.sum().item() / n_steps:.4f}")
         bar.close()
