@@ -10,10 +10,14 @@ from torch import Tensor, nn
 class Encoder(nn.Module):
     """Maps ``[B, in_dim]`` to ``{task: [B, out_dim]}``.
 
-    Subclasses set ``out_dim``; gated encoders also keep the gate weights of the last batch in
-    ``last_gates`` (``{task: [B, E]}``) for expert-utilisation reports."""
+    Subclasses set ``out_dim``, and in ``forward`` keep ``shared_output``: the tensor computed by
+    ``shared_parameters()`` alone that every task consumes (a shared bottom's output, MMoE's expert
+    outputs). Gradient-space weightings compare per-task gradients on the shared parameters, or,
+    in representation mode, on ``shared_output``. Gated encoders also keep the gate weights of the
+    last batch in ``last_gates`` (``{task: [B, E]}``) for expert-utilisation reports."""
 
     out_dim: int
+    shared_output: Tensor | None = None
     last_gates: dict[str, Tensor] | None = None
 
     def __init__(self, in_dim: int, task_names: list[str]):
@@ -21,7 +25,8 @@ class Encoder(nn.Module):
         self.in_dim, self.task_names = in_dim, list(task_names)
 
     def shared_parameters(self) -> Iterator[nn.Parameter]:
-        """Parameters shared by several tasks: those whose per-task gradients weightings compare."""
+        """Parameters shared by several tasks (upstream of ``shared_output``): those whose
+        per-task gradients weightings compare. Task-specific parts (gates, towers) are not."""
         return self.parameters()
 
     def forward(self, x: Tensor) -> dict[str, Tensor]:

@@ -6,6 +6,8 @@ E experts shared by all tasks; each task mixes them with its own softmax gate ov
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import torch
 from torch import Tensor, nn
 
@@ -32,8 +34,11 @@ class MMoE(Encoder):
         self.gates = nn.Linear(in_dim, len(self.task_names) * n_experts)  # all gates, one matmul
         self.n_experts, self.out_dim = n_experts, self.experts.out_dim
 
+    def shared_parameters(self) -> Iterator[nn.Parameter]:
+        return self.experts.parameters()  # each gate serves one task: task-specific
+
     def forward(self, x: Tensor) -> dict[str, Tensor]:
-        experts = self.experts(x)  # [B, E, h]
+        experts = self.shared_output = self.experts(x)  # [B, E, h]
         gates = self.gates(x).view(x.shape[0], len(self.task_names), self.n_experts).softmax(-1)
         mixed = torch.bmm(gates, experts)  # [B, T, h]
         self.last_gates = {t: gates[:, i].detach() for i, t in enumerate(self.task_names)}

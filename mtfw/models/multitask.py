@@ -27,7 +27,9 @@ class MultiTaskModel(nn.Module):
         return {task: head(reps[task]).squeeze(-1) for task, head in self.heads.items()}
 
     def shared_parameters(self) -> Iterator[nn.Parameter]:
+        """Embedding and the encoder's shared part: what every task's gradient flows into."""
         return chain(self.embedding.parameters(), self.encoder.shared_parameters())
 
-    def task_parameters(self, task: str) -> Iterator[nn.Parameter]:
-        return self.heads[task].parameters()
+    def shared_representation(self) -> Tensor | None:
+        """The encoder's ``shared_output`` of the last forward pass (for representation mode)."""
+        return self.encoder.shared_output

@@ -26,5 +26,5 @@ class SharedBottom(Encoder):
         self.out_dim = list(hidden)[-1] if hidden else in_dim
 
     def forward(self, x: Tensor) -> dict[str, Tensor]:
-        h = self.bottom(x)
+        h = self.shared_output = self.bottom(x)
         return {task: h for task in self.task_names}
