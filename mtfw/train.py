@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import random
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import hydra
@@ -35,8 +36,15 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def run(cfg: DictConfig, run_dir: Path, resume: bool = False) -> dict:
-    """Train, select on validation, test once, and write the run record. Returns the summary."""
+def run(
+    cfg: DictConfig,
+    run_dir: Path,
+    resume: bool = False,
+    on_eval: Callable[[int, dict], None] | None = None,
+) -> dict:
+    """Train, select on validation, test once, and write the run record. Returns the summary.
+
+    ``on_eval(epoch, metrics)`` is called after every validation pass (see ``fit``)."""
     trainer, _, _ = check_config(cfg)  # fail on a bad config before loading any data
     record = RunRecord(run_dir)
     if not resume and (record.metrics_path.exists() or record.summary_path.exists()):
@@ -54,7 +62,7 @@ def run(cfg: DictConfig, run_dir: Path, resume: bool = False) -> dict:
     summary = {"status": "running", "seed": cfg.seed, "n_parameters": n_params,
                "monitor": trainer.monitor, **exp.data.info, **environment()}  # fmt: skip
     try:
-        state = fit(exp, record, resume=resume)
+        state = fit(exp, record, resume=resume, on_eval=on_eval)
     except TrainingDiverged as err:
         record.write_summary({**summary, "status": "diverged", "error": str(err)})
         raise

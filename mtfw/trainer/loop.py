@@ -12,6 +12,7 @@ import logging
 import math
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import torch
@@ -26,8 +27,16 @@ from mtfw.trainer.evaluate import evaluate
 log = logging.getLogger("mtfw")
 
 
-def fit(exp: Experiment, record: RunRecord, resume: bool = False) -> dict:
-    """Train until ``max_epochs`` or early stopping; return the final training state."""
+def fit(
+    exp: Experiment,
+    record: RunRecord,
+    resume: bool = False,
+    on_eval: Callable[[int, dict], None] | None = None,
+) -> dict:
+    """Train until ``max_epochs`` or early stopping; return the final training state.
+
+    ``on_eval(epoch, row)`` is called after each validation (e.g. a sweep reporting to its pruner;
+    it may raise to stop the run)."""
     cfg, model, tasks, opt = exp.trainer, exp.model, exp.tasks, exp.optimizer
     train, val = exp.data.splits["train"], exp.data.splits["val"]
     shared = list(model.shared_parameters())
@@ -126,6 +135,8 @@ def fit(exp: Experiment, record: RunRecord, resume: bool = False) -> dict:
             optimizer=opt.state_dict(), rng=torch.get_rng_state(), state=state,
             fingerprint=config_hash,
         )  # fmt: skip
+        if on_eval is not None:
+            on_eval(epoch + 1, row)
         if cfg.patience is not None and state["bad_epochs"] >= cfg.patience:
             log.info("early stop: no improvement of %s for %d epochs", cfg.monitor, cfg.patience)
             break
