@@ -16,7 +16,7 @@ from mtfw import registry
 from mtfw.data import Prepared, prepare
 from mtfw.errors import ConfigError
 from mtfw.metrics import higher_is_better
-from mtfw.models import FeatureEmbedding, MultiTaskModel
+from mtfw.models import FeatureEmbedding, MultiTaskModel, PerTaskEmbedding
 from mtfw.tasks import Task
 from mtfw.trainer.config import TrainerConfig
 from mtfw.weighting import Weighting
@@ -90,11 +90,18 @@ def build_experiment(cfg: DictConfig) -> Experiment:
         task.check_labels(data.splits["train"].labels[task.label])
     torch.manual_seed(cfg.seed)  # model initialisation depends only on the seed
     pre = data.preprocessor
-    embedding = FeatureEmbedding(pre.vocab_sizes, len(pre.numeric), dim=cfg.embedding.dim)
     names = list(tasks)
+    encoder_cls = registry.get("encoder", cfg.encoder.name)
+    if encoder_cls.independent_inputs:  # e.g. single_task: nothing shared, not even embeddings
+        embedding = PerTaskEmbedding(
+            len(names), pre.vocab_sizes, len(pre.numeric), cfg.embedding.dim
+        )
+    else:
+        embedding = FeatureEmbedding(pre.vocab_sizes, len(pre.numeric), dim=cfg.embedding.dim)
     encoder = registry.build(
-        "encoder", cfg.encoder, where="encoder", in_dim=embedding.out_dim, task_names=names
-    )
+        "encoder", cfg.encoder, where="encoder", in_dim=embedding.out_dim, task_names=names,
+        layout=embedding.layout,
+    )  # fmt: skip
     heads = {name: task.head(encoder.out_dim) for name, task in tasks.items()}
     model = MultiTaskModel(embedding, encoder, heads)
     weighting = registry.build(

@@ -23,7 +23,8 @@ from mtfw.errors import ConfigError
 # Each kind lists the runtime arguments the framework passes itself (never set from config).
 KINDS: dict[str, tuple[str, ...]] = {
     "data": (),
-    "encoder": ("in_dim", "task_names"),
+    "encoder": ("in_dim", "task_names", "layout"),
+    "expert": ("n", "in_dim", "layout"),
     "task": ("name",),
     "weighting": ("task_names", "task_weights"),
     "optim": ("params",),
@@ -126,6 +127,9 @@ def check(kind: str, node: Mapping | DictConfig | str, where: str = "") -> dict[
                 f"{where}: {kind} '{name}' has no parameter '{key}'. "
                 f"Its parameters: {', '.join(params) or '(none)'}.{closest(key, list(params))}"
             )
+    for key, value in spec.items():  # a parameter named after a kind is a nested component
+        if key in KINDS and isinstance(value, (str, dict)):
+            check(key, value, f"{where}.{key}")
     missing = [p for p, v in params.items() if v.default is v.empty and p not in spec]
     if missing:
         raise ConfigError(f"{where}: {kind} '{name}' needs {', '.join(missing)}")

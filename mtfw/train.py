@@ -23,7 +23,7 @@ from mtfw.errors import CheckpointError, ConfigError, MtfwError, TrainingDiverge
 from mtfw.experiment import build_experiment, check_config
 from mtfw.preflight import CONF_DIR, preflight
 from mtfw.record import RunRecord, environment
-from mtfw.trainer.evaluate import evaluate
+from mtfw.trainer.evaluate import evaluate, gate_utilisation
 from mtfw.trainer.loop import fit, load_best
 from mtfw.trainer.table import format_results
 
@@ -67,6 +67,8 @@ def run(
         record.write_summary({**summary, "status": "diverged", "error": str(err)})
         raise
     load_best(exp, run_dir)
+    val = exp.data.splits["val"]
+    summary.update(gate_utilisation(exp.model, val, trainer.eval_batch_size))
     for split in ("val", "test"):  # test: once, on the model selected on validation
         summary.update(evaluate(exp.model, exp.tasks, exp.data.splits[split], split,
                                 trainer.eval_batch_size))  # fmt: skip

@@ -576,7 +576,7 @@ def test_census_is_downloaded_and_verified_when_no_copy_is_found(
     table = Census(root=str(root), url=CENSUS_FILE.as_uri()).load()
     assert (root / census_module.FILENAME).is_file()
     assert table.checksum == census_module.SHA256 and len(table.frame) == 99_762
-    with pytest.raises(DataNotFoundError, match="census-income.test.gz"):
+    with pytest.raises(DataNotFoundError, match=r"census-income\.test\.gz"):
         Census(root=str(tmp_path / "empty"), download=False).load()
 
 

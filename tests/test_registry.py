@@ -59,26 +59,35 @@ def test_unknown_name_lists_choices_and_closest_match() -> None:
 
 def test_unknown_name_far_from_everything_has_no_suggestion() -> None:
     with pytest.raises(ConfigError) as err:
-        registry.build("encoder", {"name": "zzzzzzzz"}, in_dim=4, task_names=["a"])
+        registry.build("encoder", {"name": "zzzzzzzz"}, in_dim=4, task_names=["a"], layout=None)
     assert "Did you mean" not in str(err.value)
     assert "mmoe" in str(err.value)
 
 
 def test_misspelt_constructor_key_names_the_right_one() -> None:
     with pytest.raises(ConfigError) as err:
-        registry.build("encoder", {"name": "mmoe", "n_expert": 4}, in_dim=10, task_names=["a", "b"])
+        registry.build(
+            "encoder",
+            {"name": "mmoe", "n_expert": 4},
+            in_dim=10,
+            task_names=["a", "b"],
+            layout=None,
+        )
     message = str(err.value)
     assert "'n_expert'" in message
     assert "Did you mean 'n_experts'" in message
     # The valid parameters are listed, the runtime ones are not config parameters.
-    assert "expert_hidden" in message
+    assert "expert" in message.split("Its parameters:")[1]
     assert "in_dim" not in message
 
 
 def test_misspelt_key_in_omegaconf_node() -> None:
-    node = OmegaConf.create({"name": "shared_bottom", "hiden": [8]})
-    with pytest.raises(ConfigError, match="Did you mean 'hidden'"):
-        registry.build("encoder", node, in_dim=10, task_names=["a"])
+    node = OmegaConf.create({"name": "shared_bottom", "expert": {"name": "mlp", "hiden": [8]}})
+    with pytest.raises(ConfigError, match="Did you mean 'hidden'") as err:
+        registry.check("encoder", node)  # nested component nodes are checked too, before building
+    assert "encoder.expert" in str(err.value)
+    with pytest.raises(ConfigError, match="unknown expert 'mlpp'"):
+        registry.check("encoder", {"name": "mmoe", "expert": "mlpp"})
 
 
 def test_missing_name_is_reported() -> None:
@@ -103,7 +112,7 @@ def test_check_does_not_construct(isolated_registry: dict, monkeypatch: pytest.M
     assert registry.check("encoder", node) == {"depth": 2}
     assert Counting.constructed == 0
     assert node == {"name": "counting", "depth": 2}  # the caller's node is not consumed
-    built = registry.build("encoder", node, in_dim=5, task_names=["a", "b"])
+    built = registry.build("encoder", node, in_dim=5, task_names=["a", "b"], layout=None)
     assert Counting.constructed == 1
     assert (built.in_dim, built.task_names, built.depth, built.width) == (5, ["a", "b"], 2, 4)
 
@@ -111,9 +120,10 @@ def test_check_does_not_construct(isolated_registry: dict, monkeypatch: pytest.M
 def test_build_passes_config_and_runtime_arguments() -> None:
     enc = registry.build(
         "encoder",
-        {"name": "mmoe", "n_experts": 3, "expert_hidden": [6]},
+        {"name": "mmoe", "n_experts": 3, "expert": {"name": "mlp", "hidden": [6]}},
         in_dim=7,
         task_names=["a"],
+        layout=None,
     )
     assert isinstance(enc, MMoE)
     assert (enc.n_experts, enc.out_dim, enc.in_dim, enc.task_names) == (3, 6, 7, ["a"])
@@ -125,7 +135,7 @@ def test_build_rejects_wrong_runtime_arguments() -> None:
 
 
 def test_string_node_is_a_name() -> None:
-    enc = registry.build("encoder", "shared_bottom", in_dim=4, task_names=["a"])
+    enc = registry.build("encoder", "shared_bottom", in_dim=4, task_names=["a"], layout=None)
     assert type(enc).registry_name == "shared_bottom"
 
 
@@ -204,7 +214,11 @@ def test_entry_point_component_becomes_available(
             "scale=2.0",
         )
         enc = registry.build(
-            "encoder", {"name": "plugin_encoder", "scale": 3.0}, in_dim=2, task_names=["a"]
+            "encoder",
+            {"name": "plugin_encoder", "scale": 3.0},
+            in_dim=2,
+            task_names=["a"],
+            layout=None,
         )
         assert enc.scale == 3.0
     finally:

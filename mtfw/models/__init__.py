@@ -1,8 +1,19 @@
 """Feature embedding, shared encoders (the MTL architectures) and task heads."""
 
-from mtfw.models import mmoe, shared_bottom
-from mtfw.models.embedding import FeatureEmbedding
+from mtfw.models import (
+    cross_stitch,
+    experts,
+    field_experts,
+    mmoe,
+    ple,
+    shared_bottom,
+    single_task,
+)
+from mtfw.models.embedding import FeatureEmbedding, PerTaskEmbedding
 from mtfw.models.encoder import Encoder
 from mtfw.models.multitask import MultiTaskModel
 
-__all__ = ["Encoder", "FeatureEmbedding", "MultiTaskModel", "mmoe", "shared_bottom"]
+__all__ = [
+    "Encoder", "FeatureEmbedding", "MultiTaskModel", "PerTaskEmbedding", "cross_stitch",
+    "experts", "field_experts", "mmoe", "ple", "shared_bottom", "single_task",
+]  # fmt: skip

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import torch
 from torch import Tensor, nn
+
+from mtfw.models.layout import InputLayout
 
 
 class FeatureEmbedding(nn.Module):
@@ -24,7 +28,31 @@ class FeatureEmbedding(nn.Module):
         """Field embeddings ``[B, F_cat, dim]`` (for field-aware experts such as attention)."""
         return self.table(cat + self.offsets)
 
+    @property
+    def layout(self) -> InputLayout:
+        return InputLayout(self.n_fields, self.dim, self.out_dim - self.n_fields * self.dim)
+
+    def shared_parameters(self) -> Iterator[nn.Parameter]:
+        return self.parameters()
+
     def forward(self, cat: Tensor, num: Tensor) -> Tensor:
         if self.n_fields == 0:
             return num
         return torch.cat([self.fields(cat).flatten(1), num], dim=1)
+
+
+class PerTaskEmbedding(nn.Module):
+    """One independent :class:`FeatureEmbedding` per task (single-task baselines): ``[B, T, d]``."""
+
+    def __init__(self, n_tasks: int, vocab_sizes: list[int], n_numeric: int, dim: int = 8):
+        super().__init__()
+        self.tables = nn.ModuleList(
+            FeatureEmbedding(vocab_sizes, n_numeric, dim) for _ in range(n_tasks)
+        )
+        self.out_dim, self.layout = self.tables[0].out_dim, self.tables[0].layout
+
+    def shared_parameters(self) -> Iterator[nn.Parameter]:
+        return iter(())  # nothing is shared
+
+    def forward(self, cat: Tensor, num: Tensor) -> Tensor:
+        return torch.stack([table(cat, num) for table in self.tables], dim=1)

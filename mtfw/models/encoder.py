@@ -6,27 +6,46 @@ from collections.abc import Iterator
 
 from torch import Tensor, nn
 
+from mtfw import registry
+from mtfw.models.layout import InputLayout
+
+DEFAULT_EXPERT = {"name": "mlp", "hidden": [64]}
+
 
 class Encoder(nn.Module):
     """Maps ``[B, in_dim]`` to ``{task: [B, out_dim]}``.
 
     Subclasses set ``out_dim``, and in ``forward`` keep ``shared_output``: the tensor computed by
     ``shared_parameters()`` alone that every task consumes (a shared bottom's output, MMoE's expert
-    outputs). Gradient-space weightings compare per-task gradients on the shared parameters, or,
-    in representation mode, on ``shared_output``. Gated encoders also keep the gate weights of the
-    last batch in ``last_gates`` (``{task: [B, E]}``) for expert-utilisation reports."""
+    outputs), or leave it None where no single such tensor exists (PLE, cross-stitch).
+    Gradient-space weightings compare per-task gradients on the shared parameters, or, in
+    representation mode, on ``shared_output``. Gated encoders also keep the gate weights of the
+    last batch in ``last_gates`` (``{task: [B, E]}``) for expert-utilisation reports.
+
+    ``independent_inputs = True`` asks the model for one embedding per task (input ``[B, T, d]``).
+    """
 
     out_dim: int
     shared_output: Tensor | None = None
     last_gates: dict[str, Tensor] | None = None
+    independent_inputs = False
 
-    def __init__(self, in_dim: int, task_names: list[str]):
+    def __init__(self, in_dim: int, task_names: list[str], layout: InputLayout | None = None):
         super().__init__()
-        self.in_dim, self.task_names = in_dim, list(task_names)
+        self.in_dim, self.task_names, self.layout = in_dim, list(task_names), layout
+
+    def experts(self, node: dict | str | None, n: int, in_dim: int | None = None) -> nn.Module:
+        """A bank of ``n`` expert networks from an ``expert:`` config node; ``in_dim`` is given
+        for deeper layers, whose input is no longer the embedded fields."""
+        layout = self.layout if in_dim is None else None  # fields exist at the input only
+        in_dim = self.in_dim if in_dim is None else in_dim
+        node = DEFAULT_EXPERT if node is None else node
+        return registry.build("expert", node, where="encoder.expert", n=n, in_dim=in_dim,
+                              layout=layout)  # fmt: skip
 
     def shared_parameters(self) -> Iterator[nn.Parameter]:
-        """Parameters shared by several tasks (upstream of ``shared_output``): those whose
-        per-task gradients weightings compare. Task-specific parts (gates, towers) are not."""
+        """Parameters shared by several tasks: those whose per-task gradients weightings compare.
+        Task-specific parts (a task's own gate, its tower) are not."""
         return self.parameters()
 
     def forward(self, x: Tensor) -> dict[str, Tensor]:

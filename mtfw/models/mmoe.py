@@ -1,7 +1,8 @@
-"""MMoE: Multi-gate Mixture-of-Experts (Ma et al., KDD 2018).
+"""MMoE: Multi-gate Mixture-of-Experts (Ma et al., KDD 2018), and OMoE, its one-gate ablation.
 
 E experts shared by all tasks; each task mixes them with its own softmax gate over the input:
-``h_t = sum_e softmax(W_t x)_e * f_e(x)``. Experts and gates run as single batched matmuls.
+``h_t = sum_e softmax(W_t x)_e * f_e(x)``. OMoE uses a single gate for every task. Experts and
+gates run as batched matmuls.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import torch
 from torch import Tensor, nn
 
 from mtfw.models.encoder import Encoder
-from mtfw.models.mlp import ExpertMLPs
+from mtfw.models.layout import InputLayout
 from mtfw.registry import register
 
 
@@ -20,26 +21,39 @@ from mtfw.registry import register
 class MMoE(Encoder):
     """Multi-gate mixture of experts: shared experts, one softmax gate per task."""
 
+    n_gates_per_task = 1
+
     def __init__(
         self,
         in_dim: int,
         task_names: list[str],
+        layout: InputLayout | None = None,
         n_experts: int = 8,
-        expert_hidden: list[int] = (64,),
-        activation: str = "relu",
-        dropout: float = 0.0,
+        expert: dict | str | None = None,
     ):
-        super().__init__(in_dim, task_names)
-        self.experts = ExpertMLPs(n_experts, in_dim, list(expert_hidden), activation, dropout)
-        self.gates = nn.Linear(in_dim, len(self.task_names) * n_experts)  # all gates, one matmul
-        self.n_experts, self.out_dim = n_experts, self.experts.out_dim
+        super().__init__(in_dim, task_names, layout)
+        self.bank = self.experts(expert, n=n_experts)
+        n_gates = len(self.task_names) if self.n_gates_per_task else 1
+        self.gates = nn.Linear(in_dim, n_gates * n_experts)  # all gates in one matmul
+        self.n_experts, self.out_dim = n_experts, self.bank.out_dim
 
     def shared_parameters(self) -> Iterator[nn.Parameter]:
-        return self.experts.parameters()  # each gate serves one task: task-specific
+        return self.bank.parameters()  # each MMoE gate serves one task: task-specific
 
     def forward(self, x: Tensor) -> dict[str, Tensor]:
-        experts = self.shared_output = self.experts(x)  # [B, E, h]
-        gates = self.gates(x).view(x.shape[0], len(self.task_names), self.n_experts).softmax(-1)
-        mixed = torch.bmm(gates, experts)  # [B, T, h]
-        self.last_gates = {t: gates[:, i].detach() for i, t in enumerate(self.task_names)}
-        return {t: mixed[:, i] for i, t in enumerate(self.task_names)}
+        experts = self.shared_output = self.bank(x)  # [B, E, h]
+        gates = self.gates(x).view(x.shape[0], -1, self.n_experts).softmax(-1)  # [B, G, E]
+        mixed = torch.bmm(gates, experts)  # [B, G, h]
+        g = range(len(self.task_names)) if gates.shape[1] > 1 else [0] * len(self.task_names)
+        self.last_gates = {t: gates[:, i].detach() for t, i in zip(self.task_names, g, strict=True)}
+        return {t: mixed[:, i] for t, i in zip(self.task_names, g, strict=True)}
+
+
+@register("encoder", "omoe")
+class OMoE(MMoE):
+    """One-gate mixture of experts: shared experts, a single gate shared by all tasks."""
+
+    n_gates_per_task = 0
+
+    def shared_parameters(self) -> Iterator[nn.Parameter]:
+        return self.parameters()  # the one gate serves every task

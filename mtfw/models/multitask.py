@@ -7,12 +7,17 @@ from itertools import chain
 
 from torch import Tensor, nn
 
-from mtfw.models.embedding import FeatureEmbedding
+from mtfw.models.embedding import FeatureEmbedding, PerTaskEmbedding
 from mtfw.models.encoder import Encoder
 
 
 class MultiTaskModel(nn.Module):
-    def __init__(self, embedding: FeatureEmbedding, encoder: Encoder, heads: dict[str, nn.Module]):
+    def __init__(
+        self,
+        embedding: FeatureEmbedding | PerTaskEmbedding,
+        encoder: Encoder,
+        heads: dict[str, nn.Module],
+    ):
         super().__init__()
         self.embedding, self.encoder = embedding, encoder
         self.heads = nn.ModuleDict(heads)
@@ -28,7 +33,7 @@ class MultiTaskModel(nn.Module):
 
     def shared_parameters(self) -> Iterator[nn.Parameter]:
         """Embedding and the encoder's shared part: what every task's gradient flows into."""
-        return chain(self.embedding.parameters(), self.encoder.shared_parameters())
+        return chain(self.embedding.shared_parameters(), self.encoder.shared_parameters())
 
     def shared_representation(self) -> Tensor | None:
         """The encoder's ``shared_output`` of the last forward pass (for representation mode)."""

@@ -5,26 +5,25 @@ from __future__ import annotations
 from torch import Tensor
 
 from mtfw.models.encoder import Encoder
-from mtfw.models.mlp import mlp
+from mtfw.models.layout import InputLayout
 from mtfw.registry import register
 
 
 @register("encoder", "shared_bottom")
 class SharedBottom(Encoder):
-    """Hard parameter sharing: one MLP bottom, the same representation for every task."""
+    """Hard parameter sharing: one bottom network, the same representation for every task."""
 
     def __init__(
         self,
         in_dim: int,
         task_names: list[str],
-        hidden: list[int] = (128, 64),
-        activation: str = "relu",
-        dropout: float = 0.0,
+        layout: InputLayout | None = None,
+        expert: dict | str | None = None,
     ):
-        super().__init__(in_dim, task_names)
-        self.bottom = mlp(in_dim, list(hidden), activation, dropout)
-        self.out_dim = list(hidden)[-1] if hidden else in_dim
+        super().__init__(in_dim, task_names, layout)
+        self.bottom = self.experts(expert or {"name": "mlp", "hidden": [128, 64]}, n=1)
+        self.out_dim = self.bottom.out_dim
 
     def forward(self, x: Tensor) -> dict[str, Tensor]:
-        h = self.shared_output = self.bottom(x)
+        h = self.shared_output = self.bottom(x)[:, 0]
         return {task: h for task in self.task_names}

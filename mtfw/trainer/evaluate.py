@@ -42,3 +42,22 @@ def evaluate(
         finite = [v for v in values if not math.isnan(v)]
         results[f"{split}/mean/{metric}"] = sum(finite) / len(finite) if finite else math.nan
     return results
+
+
+@torch.no_grad()
+def gate_utilisation(model: MultiTaskModel, columns: Columns, batch_size: int) -> dict[str, float]:
+    """Mean gate weight per task and expert over a split (``gate/<task>/<expert>``); empty for
+    encoders without gates. Reports plot these as expert-utilisation heatmaps."""
+    was_training = model.training
+    model.eval()
+    sums: dict[str, torch.Tensor] = {}
+    for batch in columns.batches(batch_size):
+        model.represent(batch.cat, batch.num)
+        for task, gates in (model.encoder.last_gates or {}).items():
+            sums[task] = sums.get(task, 0) + gates.double().sum(0).cpu()
+    model.train(was_training)
+    return {
+        f"gate/{task}/{e}": float(v) / len(columns)
+        for task, total in sums.items()
+        for e, v in enumerate(total)
+    }

@@ -1,0 +1,71 @@
+"""Expert networks (the ``expert`` registry kind): a bank of ``n`` same-shaped networks.
+
+Every encoder builds its experts (a shared bottom is a bank of one) from an ``expert:`` config node,
+so ``encoder=mmoe encoder.expert=self_attention`` swaps the network inside any architecture. A bank
+maps ``[B, d]`` (one input for all experts) or ``[B, n, d]`` (one input per expert, as PLE's
+task-specific experts and single-task towers need) to ``[B, n, out_dim]``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import Tensor, nn
+
+from mtfw.models.layout import InputLayout
+from mtfw.models.mlp import activation as make_activation
+from mtfw.registry import ConfigError, register
+
+
+@register("expert", "mlp")
+class MLPExperts(nn.Module):
+    """Multi-layer perceptrons, all experts computed together as batched matmuls."""
+
+    def __init__(
+        self,
+        n: int,
+        in_dim: int,
+        layout: InputLayout | None,
+        hidden: list[int] = (64,),
+        activation: str = "relu",
+        dropout: float = 0.0,
+    ):
+        super().__init__()
+        hidden = list(hidden)
+        if n < 1 or not hidden:
+            raise ConfigError(f"mlp experts need n >= 1 and a hidden size, got n={n}, {hidden}")
+        self.n, self.out_dim = n, hidden[-1]
+        self.weights, self.biases = nn.ParameterList(), nn.ParameterList()
+        for width in hidden:
+            bound = 1 / math.sqrt(in_dim)  # nn.Linear's default initialisation
+            self.weights.append(nn.Parameter(torch.empty(n, in_dim, width).uniform_(-bound, bound)))
+            self.biases.append(nn.Parameter(torch.empty(n, width).uniform_(-bound, bound)))
+            in_dim = width
+        self.act = make_activation(activation)
+        self.dropout = nn.Dropout(dropout) if dropout > 0 else nn.Identity()
+
+    def forward(self, x: Tensor) -> Tensor:
+        w0 = self.weights[0]
+        if x.dim() == 2:  # one input for all experts: a single [d, n*h] matmul
+            h = (x @ w0.permute(1, 0, 2).reshape(w0.shape[1], -1)).view(x.shape[0], self.n, -1)
+        else:  # one input per expert
+            h = torch.einsum("bei,eio->beo", x, w0)
+        h = self.dropout(self.act(h + self.biases[0]))
+        for w, b in zip(self.weights[1:], self.biases[1:], strict=True):
+            h = self.dropout(self.act(torch.einsum("bei,eio->beo", h, w) + b))
+        return h
+
+
+def per_expert(x: Tensor, e: int) -> Tensor:
+    """Expert ``e``'s input from a shared ``[B, d]`` or per-expert ``[B, n, d]`` input."""
+    return x if x.dim() == 2 else x[:, e]
+
+
+def require_fields(layout: InputLayout | None, name: str) -> InputLayout:
+    if layout is None or layout.n_fields + layout.n_numeric == 0:
+        raise ConfigError(
+            f"the {name} expert reads field embeddings, which only the first layer of an encoder "
+            "receives; use it where the input is the embedded features"
+        )
+    return layout
