@@ -38,10 +38,13 @@ class Experiment:
 def build_tasks(cfg: DictConfig) -> dict[str, Task]:
     if not cfg.get("task"):
         raise ConfigError("no task selected: choose at least one, e.g. 'task=[income,marital]'")
-    return {
+    tasks = {
         name: registry.build("task", node, where=f"task.{name}", name=name)
         for name, node in cfg.task.items()
     }
+    if not any(task.train for task in tasks.values()):
+        raise ConfigError("every selected task has train: false; at least one must be trained")
+    return tasks
 
 
 def monitor_direction(trainer: TrainerConfig, tasks: dict[str, Task]) -> bool:
@@ -102,11 +105,13 @@ def build_experiment(cfg: DictConfig) -> Experiment:
         "encoder", cfg.encoder, where="encoder", in_dim=embedding.out_dim, task_names=names,
         layout=embedding.layout,
     )  # fmt: skip
-    heads = {name: task.head(encoder.out_dim) for name, task in tasks.items()}
+    borrowed = encoder.borrowed_heads()
+    heads = {n: t.head(encoder.out_dim) for n, t in tasks.items() if n not in borrowed}
     model = MultiTaskModel(embedding, encoder, heads)
+    trained = {n: t for n, t in tasks.items() if t.train}
     weighting = registry.build(
         "weighting", cfg.weighting, where="weighting",
-        task_names=names, task_weights=[t.weight for t in tasks.values()],
+        task_names=list(trained), task_weights=[t.weight for t in trained.values()],
     )  # fmt: skip
     device = resolve_device(trainer.device)
     model.to(device), weighting.to(device)

@@ -30,6 +30,8 @@ KINDS: dict[str, tuple[str, ...]] = {
     "optim": ("params",),
     "metric": ("pred", "target"),
 }
+# Parameters holding a nested component node of another kind, besides those named after a kind.
+NESTED = {"shared": "encoder"}
 _REGISTRY: dict[str, dict[str, Callable]] = {kind: {} for kind in KINDS}
 _BUILTIN_MODULES = (
     "mtfw.data",
@@ -128,8 +130,8 @@ def check(kind: str, node: Mapping | DictConfig | str, where: str = "") -> dict[
                 f"Its parameters: {', '.join(params) or '(none)'}.{closest(key, list(params))}"
             )
     for key, value in spec.items():  # a parameter named after a kind is a nested component
-        if key in KINDS and isinstance(value, (str, dict)):
-            check(key, value, f"{where}.{key}")
+        if NESTED.get(key, key) in KINDS and isinstance(value, (str, dict)):
+            check(NESTED.get(key, key), value, f"{where}.{key}")
     missing = [p for p, v in params.items() if v.default is v.empty and p not in spec]
     if missing:
         raise ConfigError(f"{where}: {kind} '{name}' needs {', '.join(missing)}")

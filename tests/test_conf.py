@@ -7,6 +7,7 @@ from functools import cache
 from pathlib import Path
 
 import pytest
+import yaml
 from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
@@ -24,28 +25,70 @@ def composed(overrides: list[str]):
         return compose("train", overrides=overrides)
 
 
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+# Where this machine keeps the files of datasets that mtfw does not ship (tests use the samples).
+DATA_FILES = {
+    "hillstrom": [f"data.path={SHARED}/hillstrom/hillstrom.csv.gz"],
+    "ali_ccp": [
+        f"data.files.{s}={SHARED}/samples/ali-ccp/ali_ccp_{s}_sample.csv"
+        for s in ("train", "val", "test")
+    ],
+    "aliexpress": [
+        f"data.files.{s}={SHARED}/samples/aliexpress/aliexpress_{s}_sample.csv"
+        for s in ("train", "test")
+    ],
+}
+
+
 @cache
 def labels_of(data_option: str) -> tuple[str, ...]:
-    cfg = composed([f"data={data_option}"])
+    cfg = composed([f"data={data_option}", *DATA_FILES.get(data_option, [])])
     node = OmegaConf.to_container(cfg.data, resolve=True)
     if node["name"] == "synthetic":
         node["n_samples"] = 200
     return tuple(registry.build("data", node).load().labels)
 
 
+def experiment_overrides(experiment: str) -> dict:
+    """``{group: choice}`` of an experiment file's ``override /group: choice`` defaults."""
+    found = {}
+    text = (CONF_DIR / "experiment" / f"{experiment}.yaml").read_text()
+    for entry in yaml.safe_load(text).get("defaults", []):
+        for key, value in entry.items():
+            found[key.removeprefix("override /")] = value
+    return found
+
+
+def experiment_using(group: str, option: str) -> str | None:
+    for experiment in GROUPS["experiment"]:
+        choice = experiment_overrides(experiment).get(group)
+        if choice == option or (isinstance(choice, list) and option in choice):
+            return experiment
+    return None
+
+
+def task_trains(task: str) -> bool:
+    return composed([f"task=[{task}]"]).task[task].get("train", True)
+
+
 def overrides_for(group: str, option: str) -> list[str]:
-    """Overrides that make ``group=option`` a runnable experiment (a task needs its dataset)."""
-    if group == "task":
+    """Overrides that make ``group=option`` a runnable experiment (a task needs its dataset,
+    ESMM its funnel), plus where this machine keeps the data files."""
+    experiment = option if group == "experiment" else experiment_using(group, option)
+    if experiment:
+        base = [f"experiment={experiment}"]
+        data = experiment_overrides(experiment).get("data", "census")
+    elif group == "task":
         label = composed([f"task=[{option}]"]).task[option].label
         data = next(d for d in GROUPS["data"] if label in labels_of(d))
-        return [f"data={data}", f"task=[{option}]"]
-    if group == "data":
-        tasks = [
-            t for t in GROUPS["task"]
-            if composed([f"task=[{t}]"]).task[t].label in labels_of(option)
-        ]  # fmt: skip
-        return [f"data={option}", f"task=[{','.join(tasks)}]"]
-    return [f"{group}={option}"]
+        base = [f"data={data}", f"task=[{option}]"]
+    elif group == "data":
+        data, labels = option, labels_of(option)
+        tasks = [t for t in GROUPS["task"] if composed([f"task=[{t}]"]).task[t].label in labels]
+        base = [f"data={option}", f"task=[{','.join(tasks)}]"]
+    else:
+        base, data = [f"{group}={option}"], "census"
+    return [*base, *DATA_FILES.get(data, [])]
 
 
 def test_conf_has_the_folders_of_the_design() -> None:

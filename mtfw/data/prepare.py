@@ -63,7 +63,7 @@ def prepare(dataset: Dataset, needed: dict[str, bool]) -> Prepared:
                 f"{', '.join(table.labels)}.{closest(label, table.labels)}"
             )
     check_leakage(table)
-    parts = dataset.split.indices(len(table.frame))
+    parts = dataset.split.indices(len(table.frame), fixed=table.fixed_splits)
     frames = {name: table.frame.iloc[idx] for name, idx in parts.items()}
     pre = Preprocessor(table.categorical, table.numeric, table.log1p).fit(frames["train"])
     splits = {}

@@ -34,15 +34,27 @@ class SplitSpec:
             )
         return spec
 
-    def indices(self, n: int) -> dict[str, np.ndarray]:
-        """Row indices of each split: a permutation drawn from ``seed``, cut val | test | train."""
-        order = np.random.default_rng(self.seed).permutation(n)
-        n_val, n_test = round(n * self.val), round(n * self.test)
-        parts = {
-            "train": np.sort(order[n_val + n_test :]),
-            "val": np.sort(order[:n_val]),
-            "test": np.sort(order[n_val : n_val + n_test]),
-        }
+    def indices(self, n: int, fixed: dict[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
+        """Row indices of each split: a permutation drawn from ``seed``, cut val | test | train.
+
+        With ``fixed`` splits from the data (pre-split files), those are kept; a missing val split
+        is carved from train with the ``val`` fraction (seeded)."""
+        if fixed is not None and "val" not in fixed:
+            train = fixed["train"][
+                np.random.default_rng(self.seed).permutation(len(fixed["train"]))
+            ]
+            n_val = round(len(train) * self.val)
+            fixed = {**fixed, "train": np.sort(train[n_val:]), "val": np.sort(train[:n_val])}
+        if fixed is not None:
+            parts = {s: fixed[s] for s in ("train", "val", "test")}
+        else:
+            order = np.random.default_rng(self.seed).permutation(n)
+            n_val, n_test = round(n * self.val), round(n * self.test)
+            parts = {
+                "train": np.sort(order[n_val + n_test :]),
+                "val": np.sort(order[:n_val]),
+                "test": np.sort(order[n_val : n_val + n_test]),
+            }
         for name, idx in parts.items():
             if idx.size == 0:
                 raise ConfigError(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from mtfw.data.split import SplitSpec
@@ -26,6 +27,8 @@ class Table:
     source: str = ""
     log1p: list[str] = field(default_factory=list)
     info: dict = field(default_factory=dict)
+    # Row indices of splits fixed by the data itself (pre-split files); None: split by seed.
+    fixed_splits: dict[str, np.ndarray] | None = None
 
 
 class Dataset:

@@ -1,7 +1,9 @@
 """Feature embedding, shared encoders (the MTL architectures) and task heads."""
 
 from mtfw.models import (
+    aitm,
     cross_stitch,
+    esmm,
     experts,
     field_experts,
     mmoe,
@@ -14,6 +16,17 @@ from mtfw.models.encoder import Encoder
 from mtfw.models.multitask import MultiTaskModel
 
 __all__ = [
-    "Encoder", "FeatureEmbedding", "MultiTaskModel", "PerTaskEmbedding", "cross_stitch",
-    "experts", "field_experts", "mmoe", "ple", "shared_bottom", "single_task",
+    "Encoder",
+    "FeatureEmbedding",
+    "MultiTaskModel",
+    "PerTaskEmbedding",
+    "aitm",
+    "cross_stitch",
+    "esmm",
+    "experts",
+    "field_experts",
+    "mmoe",
+    "ple",
+    "shared_bottom",
+    "single_task",
 ]  # fmt: skip

@@ -50,3 +50,16 @@ class Encoder(nn.Module):
 
     def forward(self, x: Tensor) -> dict[str, Tensor]:
         raise NotImplementedError
+
+    # Hooks for structural models whose tasks depend on each other (ESMM, AITM).
+    def borrowed_heads(self) -> set[str]:
+        """Tasks that get no head of their own: ``combine`` fills their output from others'."""
+        return set()
+
+    def combine(self, raw: dict[str, Tensor]) -> dict[str, Tensor]:
+        """Final per-task outputs from the heads' raw outputs (ESMM: pCTCVR = pCTR x pCVR)."""
+        return raw
+
+    def auxiliary_losses(self, outputs: dict[str, Tensor]) -> dict[str, Tensor]:
+        """Extra loss terms per task, added to that task's loss (AITM's calibrator)."""
+        return {}

@@ -29,7 +29,11 @@ class MultiTaskModel(nn.Module):
     def forward(self, cat: Tensor, num: Tensor) -> dict[str, Tensor]:
         """Raw head outputs (logits for binary tasks), ``{task: [B]}``."""
         reps = self.represent(cat, num)
-        return {task: head(reps[task]).squeeze(-1) for task, head in self.heads.items()}
+        raw = {task: head(reps[task]).squeeze(-1) for task, head in self.heads.items()}
+        return self.encoder.combine(raw)
+
+    def auxiliary_losses(self, outputs: dict[str, Tensor]) -> dict[str, Tensor]:
+        return self.encoder.auxiliary_losses(outputs)
 
     def shared_parameters(self) -> Iterator[nn.Parameter]:
         """Embedding and the encoder's shared part: what every task's gradient flows into."""

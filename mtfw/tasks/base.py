@@ -23,11 +23,13 @@ class Task:
         dropout: float = 0.0,
         metrics: list[str] | None = None,
         mask_missing: bool = False,
+        train: bool = True,
     ):
         self.name, self.label, self.weight = name, label, float(weight)
         self.tower, self.activation, self.dropout = list(tower), activation, dropout
         self.metrics = list(metrics) if metrics is not None else list(self.default_metrics)
         self.mask_missing = mask_missing
+        self.train = train  # False: evaluated only, contributes no loss (e.g. ESMM's pCVR)
         known = names("metric")
         for m in self.metrics:
             if m not in known:

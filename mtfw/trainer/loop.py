@@ -37,7 +37,8 @@ def fit(
 
     ``on_eval(epoch, row)`` is called after each validation (e.g. a sweep reporting to its pruner;
     it may raise to stop the run)."""
-    cfg, model, tasks, opt = exp.trainer, exp.model, exp.tasks, exp.optimizer
+    cfg, model, opt = exp.trainer, exp.model, exp.optimizer
+    tasks = {n: t for n, t in exp.tasks.items() if t.train}  # the others are only evaluated
     train, val = exp.data.splits["train"], exp.data.splits["val"]
     shared = list(model.shared_parameters())
     names = list(tasks)
@@ -72,8 +73,10 @@ def fit(
             if n_steps == total:
                 break
             outputs = model(batch.cat, batch.num)
+            extra = model.auxiliary_losses(outputs)  # e.g. AITM's calibrator; usually empty
             losses = torch.stack([
                 task.loss(outputs[n], batch.labels[task.label], batch.masks.get(task.label))
+                + extra.get(n, 0.0)
                 for n, task in tasks.items()
             ])  # fmt: skip
             if not torch.isfinite(losses).all():
@@ -111,7 +114,7 @@ def fit(
         for i, n in enumerate(names):
             row[f"train/{n}/loss"] = loss_sum[i].item() / max(n_steps, 1)
             row[f"weight/{n}"] = weight_sum[i].item() / max(n_steps, 1)
-        row.update(evaluate(model, tasks, val, "val", cfg.eval_batch_size))
+        row.update(evaluate(model, exp.tasks, val, "val", cfg.eval_batch_size))
         row["epoch_seconds"] = seconds
         record.log(row)
         value = row[cfg.monitor]

@@ -12,7 +12,8 @@ def format_results(summary: dict, tasks: list[str], run_dir: Path) -> str:
         parts = key.split("/")
         if len(parts) == 3 and parts[0] in ("val", "test") and parts[2] not in metrics:
             metrics.append(parts[2])
-    header = f"{'task':<14}{'split':<7}" + "".join(f"{m:>11}" for m in metrics)
+    w = max(14, *(len(t) + 2 for t in tasks))
+    header = f"{'task':<{w}}{'split':<7}" + "".join(f"{m:>11}" for m in metrics)
     lines = [header, "-" * len(header)]
     for task in tasks:
         for split in ("val", "test"):
@@ -20,7 +21,7 @@ def format_results(summary: dict, tasks: list[str], run_dir: Path) -> str:
             for m in metrics:
                 value = summary.get(f"{split}/{task}/{m}")
                 cells.append(f"{'-' if value is None or math.isnan(value) else f'{value:.4f}':>11}")
-            lines.append(f"{task:<14}{split:<7}" + "".join(cells))
+            lines.append(f"{task:<{w}}{split:<7}" + "".join(cells))
     lines.append(
         f"best epoch {summary['best_epoch']} of {summary['epochs_trained']} "
         f"(selected on {summary['monitor']}), {summary['samples_per_second']:.0f} train samples/s"

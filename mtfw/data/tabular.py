@@ -1,0 +1,120 @@
+"""Bring your own data with zero Python: a CSV or parquet file, or pre-split files, in YAML.
+
+Columns are named, or matched with shell-style patterns (``numerical_*``). A label is a column, or a
+column restricted to the rows where another is non-zero (``{column: conversion, where: visit}``: the
+conversion rate of visitors, NaN elsewhere), or a column thresholded into 0/1 (``{column: rating,
+min: 4}``).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from mtfw.data.locate import locate, sha256sum
+from mtfw.data.table import Dataset, Table
+from mtfw.registry import ConfigError, closest, register
+
+
+def read_table(path: Path) -> pd.DataFrame:
+    if path.suffix == ".parquet":
+        return pd.read_parquet(path)
+    return pd.read_csv(path, low_memory=False)
+
+
+def match_columns(patterns: list[str], columns: list[str], what: str) -> list[str]:
+    found: list[str] = []
+    for pattern in patterns:
+        hits = [c for c in columns if fnmatch.fnmatchcase(c, pattern)]
+        if not hits:
+            raise ConfigError(
+                f"data.{what}: no column matches '{pattern}'.{closest(pattern, columns)} "
+                f"Columns: {', '.join(columns[:40])}{' ...' if len(columns) > 40 else ''}"
+            )
+        found += [c for c in hits if c not in found]
+    return found
+
+
+def derive_label(frame: pd.DataFrame, name: str, spec: str | dict) -> tuple[pd.Series, list[str]]:
+    """A label column and the raw columns it comes from (never features)."""
+    spec = {"column": spec} if isinstance(spec, str) else dict(spec)
+    unknown = set(spec) - {"column", "where", "min"}
+    if unknown or "column" not in spec:
+        raise ConfigError(f"data.labels.{name}: keys are column, where, min; got {sorted(spec)}")
+    for key in ("column", "where"):
+        if key in spec and spec[key] not in frame.columns:
+            raise ConfigError(
+                f"data.labels.{name}: no column '{spec[key]}'.{closest(spec[key], list(frame))}"
+            )
+    values = pd.to_numeric(frame[spec["column"]], errors="coerce").astype("float64")
+    if "min" in spec:
+        values = (values >= spec["min"]).astype("float64").where(values.notna())
+    if "where" in spec:
+        values = values.where(pd.to_numeric(frame[spec["where"]], errors="coerce") != 0)
+    return values.astype("float32"), [spec["column"], *([spec["where"]] if "where" in spec else [])]
+
+
+@register("data", "tabular")
+class TabularFile(Dataset):
+    """A CSV/parquet file declared in config: categorical, numeric and label columns."""
+
+    def __init__(
+        self,
+        labels: dict,
+        path: str | None = None,
+        filename: str | None = None,
+        root: str | None = None,
+        files: dict | None = None,
+        categorical: list[str] = (),
+        numeric: list[str] = (),
+        log1p: list[str] = (),
+        split: dict | None = None,
+    ):
+        super().__init__(split)
+        self.labels, self.path, self.filename, self.root = dict(labels), path, filename, root
+        self.files = dict(files or {})
+        self.categorical, self.numeric, self.log1p = list(categorical), list(numeric), list(log1p)
+        if not self.files and not (path or filename):
+            raise ConfigError(
+                "data: set data.path (or data.filename, or data.files.train/val/test)"
+            )
+        if self.files and not {"train", "test"} <= set(self.files) <= {"train", "val", "test"}:
+            raise ConfigError(f"data.files needs train and test (and may have val): {self.files}")
+
+    def _find(self, path: str | None) -> Path:
+        name = Path(path or self.filename).name
+        return locate(
+            name, path=path, root=self.root, packaged=None, url=None, sha256=None,
+            allow_download=False, how_to_get="Set data.path (or data.root / $MTFW_DATA).",
+        )  # fmt: skip
+
+    def load(self) -> Table:
+        paths = {s: self._find(p) for s, p in self.files.items()} or {"all": self._find(self.path)}
+        frames = {s: read_table(p) for s, p in paths.items()}
+        frame = pd.concat(frames.values(), ignore_index=True)
+        columns = [str(c) for c in frame.columns]
+        frame.columns = columns
+        derived = {name: derive_label(frame, name, spec) for name, spec in self.labels.items()}
+        for name, (values, _) in derived.items():  # after deriving all: a label may reuse a name
+            frame[name] = values
+        label_sources = {name: sources for name, (_, sources) in derived.items()}
+        digest = hashlib.sha256("".join(sha256sum(p) for p in paths.values()).encode())
+        fixed = None
+        if self.files:
+            sizes = np.cumsum([0, *(len(f) for f in frames.values())])
+            fixed = {s: np.arange(sizes[i], sizes[i + 1]) for i, s in enumerate(frames)}
+        return Table(
+            frame=frame,
+            categorical=match_columns(self.categorical, columns, "categorical"),
+            numeric=match_columns(self.numeric, columns, "numeric"),
+            labels=list(self.labels),
+            label_sources=label_sources,
+            checksum=digest.hexdigest(),
+            source=", ".join(str(p) for p in paths.values()),
+            log1p=self.log1p,
+            fixed_splits=fixed,
+        )
