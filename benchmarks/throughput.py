@@ -1,14 +1,14 @@
 """Training throughput: mtfw's trainer against bare PyTorch loops over the same tensors.
 
-    .venv/bin/python benchmarks/throughput.py [--repeats 3] [--threads 2] [--batch-size 1024]
-        [--overrides encoder=shared_bottom ...] [--json results.json]
+    .venv/bin/python benchmarks/throughput.py [--encoders mmoe ple ...] [--repeats 3]
+        [--threads 2] [--batch-size 1024] [--overrides ...] [--json results.json]
 
-One process, one data load. Each repeat trains one epoch with ``mtfw.trainer.loop.fit`` (fresh
-copies of the initial model, weighting and optimizer), then with two hand-written MMoE models of
-the same parameter count: "bare-batched" (all experts as one matmul, all gates as one Linear) and
-"bare-loop" (a Python list of expert modules, one gate per task). Contestants alternate, so load on
-the machine hits them alike; the medians and ratios are what to read. Target (issue): mtfw at least
-0.9x bare-batched.
+For each encoder (default: every registered encoder that runs on census), one epoch of
+``mtfw.trainer.loop.fit`` on fresh copies of the initial model, weighting and optimizer, alternating
+with hand-written references of the same parameter count (benchmarks/bare_models.py) where one
+exists: MMoE "bare-batched" (experts as one batched matmul) and "bare-loop" (a list of expert
+modules), PLE "bare-batched". One data load per process; contestants alternate so machine load hits
+them alike. Target (issue 2): mtfw at least 0.9x bare-batched on MMoE.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import copy
 import dataclasses
-import itertools
 import json
 import os
 import statistics
@@ -26,8 +25,8 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
+from bare_models import BareMMoE, BarePLE
 from hydra import compose, initialize_config_dir
-from torch import Tensor, nn
 
 from mtfw import registry
 from mtfw.experiment import Experiment, build_experiment
@@ -36,68 +35,29 @@ from mtfw.record import RunRecord
 from mtfw.trainer.loop import fit
 
 TARGET = 0.9
+CENSUS_ENCODERS = ["shared_bottom", "omoe", "mmoe", "cgc", "ple", "cross_stitch", "single_task"]
 
 
-def mlp(sizes: list[int]) -> nn.Sequential:
-    layers: list[nn.Module] = []
-    for a, b in itertools.pairwise(sizes):
-        layers += [nn.Linear(a, b), nn.ReLU()]
-    return nn.Sequential(*layers)
-
-
-class BareMMoE(nn.Module):
-    """Embedding -> MMoE -> towers, written without mtfw's model classes."""
-
-    def __init__(self, vocab: list[int], n_num: int, dim: int, n_experts: int,
-                 hidden: list[int], towers: list[list[int]], batched: bool):  # fmt: skip
-        super().__init__()
-        offsets = torch.tensor([0, *vocab[:-1]]).cumsum(0)[: len(vocab)]
-        self.register_buffer("offsets", offsets, persistent=False)
-        self.table = nn.Embedding(max(sum(vocab), 1), dim)  # one row even without fields
-        d = len(vocab) * dim + n_num
-        self.n_experts, self.n_tasks, self.batched = n_experts, len(towers), batched
-        if batched:
-            sizes = [d, *hidden]
-            self.w = nn.ParameterList(nn.Parameter(torch.randn(n_experts, a, b) / a**0.5)
-                                      for a, b in itertools.pairwise(sizes))  # fmt: skip
-            self.b = nn.ParameterList(nn.Parameter(torch.zeros(n_experts, b)) for b in hidden)
-            self.gate = nn.Linear(d, len(towers) * n_experts)
-        else:
-            self.experts = nn.ModuleList(mlp([d, *hidden]) for _ in range(n_experts))
-            self.gates = nn.ModuleList(nn.Linear(d, n_experts) for _ in towers)
-        self.towers = nn.ModuleList(
-            nn.Sequential(mlp([hidden[-1], *t]), nn.Linear([hidden[-1], *t][-1], 1)) for t in towers
-        )
-
-    def forward(self, cat: Tensor, num: Tensor) -> list[Tensor]:
-        x = torch.cat([self.table(cat + self.offsets).flatten(1), num], 1)
-        if self.batched:
-            w0 = self.w[0]
-            h = (x @ w0.transpose(0, 1).reshape(w0.shape[1], -1)).view(len(x), self.n_experts, -1)
-            h = torch.relu(h + self.b[0])
-            for w, b in zip(self.w[1:], self.b[1:], strict=True):
-                h = torch.relu(torch.bmm(h.transpose(0, 1), w).transpose(0, 1) + b)
-            gates = self.gate(x).view(len(x), self.n_tasks, self.n_experts).softmax(-1)
-            mixed = torch.bmm(gates, h).unbind(1)  # [B, T, h] -> T x [B, h]
-        else:
-            h = torch.stack([expert(x) for expert in self.experts], 1)  # [B, E, h]
-            mixed = [(g(x).softmax(-1).unsqueeze(1) @ h).squeeze(1) for g in self.gates]
-        return [tower(m).squeeze(-1) for tower, m in zip(self.towers, mixed, strict=True)]
-
-
-def n_params(model: nn.Module) -> int:
+def n_params(model: torch.nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
 
 
-def bare_model(exp: Experiment, batched: bool) -> BareMMoE:
-    """The bare MMoE with the sizes of the composed config (parameter count checked)."""
+def bare_model(exp: Experiment, batched: bool) -> torch.nn.Module | None:
+    """A hand-written twin of mtfw's model (one-layer MLP experts only), or None."""
     cfg, pre, enc = exp.cfg, exp.data.preprocessor, exp.cfg.encoder
+    expert = enc.get("expert") or {}
+    if enc.name not in ("mmoe", "ple") or expert.get("name") != "mlp" or len(expert.hidden) != 1:
+        return None
     torch.manual_seed(cfg.seed)
-    towers = [t.tower for t in exp.tasks.values()]
-    model = BareMMoE(pre.vocab_sizes, len(pre.numeric), cfg.embedding.dim, enc.n_experts,
-                     list(enc.expert_hidden), towers, batched)  # fmt: skip
-    mine, theirs = n_params(model), n_params(exp.model)
-    assert mine == theirs, f"bare model has {mine} parameters, mtfw's {theirs}"
+    base = (pre.vocab_sizes, len(pre.numeric), cfg.embedding.dim)
+    specs = [t.tower for t in exp.tasks.values()]
+    if enc.name == "mmoe":
+        model = BareMMoE(*base, enc.n_experts, expert.hidden[0], specs, batched)
+    elif batched:
+        model = BarePLE(*base, enc.levels, enc.n_specific, enc.n_shared, expert.hidden[0], specs)
+    else:
+        return None
+    assert n_params(model) == n_params(exp.model), "bare model and mtfw's differ in size"
     return model
 
 
@@ -106,8 +66,6 @@ def bare_epoch(exp: Experiment, batched: bool, batch_size: int) -> tuple[int, fl
     cfg, train = exp.cfg, exp.data.splits["train"]
     model = bare_model(exp, batched)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.optim.get("lr", 1e-3))
-    losses = [F.binary_cross_entropy_with_logits if cfg.task[n].name == "binary" else F.mse_loss
-              for n in exp.tasks]  # fmt: skip
     labels = [train.labels[t.label] for t in exp.tasks.values()]
     weights = [t.weight for t in exp.tasks.values()]
     start = time.perf_counter()
@@ -116,7 +74,8 @@ def bare_epoch(exp: Experiment, batched: bool, batch_size: int) -> tuple[int, fl
         idx = order[i : i + batch_size]
         outs = model(train.cat[idx], train.num[idx])
         loss = sum(
-            w * fn(o, y[idx]) for w, fn, o, y in zip(weights, losses, outs, labels, strict=True)
+            w * F.binary_cross_entropy_with_logits(o, y[idx])
+            for w, o, y in zip(weights, outs, labels, strict=True)
         )
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -138,11 +97,33 @@ def mtfw_epoch(exp: Experiment) -> tuple[int, float, float]:
     return state["train_samples"], state["train_seconds"], wall
 
 
+def bench_encoder(encoder: str, args: argparse.Namespace) -> dict:
+    fixed = ["trainer.max_epochs=1", f"trainer.batch_size={args.batch_size}",
+             f"trainer.num_threads={args.threads}", "trainer.progress=never"]  # fmt: skip
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        cfg = compose("train", overrides=[f"encoder={encoder}", "trainer.device=cpu",
+                                          *args.overrides, *fixed])  # fmt: skip
+    exp = build_experiment(cfg)
+    contestants = {"mtfw": mtfw_epoch}
+    for name, batched in (("bare-batched", True), ("bare-loop", False)):
+        if bare_model(exp, batched) is not None:
+            contestants[name] = lambda e, b=batched: bare_epoch(e, b, args.batch_size)
+    runs = {name: [] for name in contestants}
+    for _ in range(args.repeats):
+        for name, epoch in contestants.items():
+            samples, seconds, _ = epoch(exp)
+            runs[name].append(samples / seconds)
+    median = {n: statistics.median(v) for n, v in runs.items()}
+    return {
+        "encoder": encoder, "n_params": n_params(exp.model), "runs": runs, "median": median,
+        "ratios": {f"mtfw/{n}": median["mtfw"] / m for n, m in median.items() if n != "mtfw"},
+    }  # fmt: skip
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument(
-        "--overrides", nargs="*", default=[], help="Hydra overrides, e.g. encoder.n_experts=4"
-    )
+    ap.add_argument("--encoders", nargs="*", default=CENSUS_ENCODERS)
+    ap.add_argument("--overrides", nargs="*", default=[], help="Hydra overrides for every run")
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--batch-size", type=int, default=1024)
@@ -150,55 +131,29 @@ def main() -> None:
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.set_flush_denormal(True)
-    fixed = ["trainer.max_epochs=1", f"trainer.batch_size={args.batch_size}",
-             f"trainer.num_threads={args.threads}", "trainer.progress=never"]  # fmt: skip
-    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-        cfg = compose("train", overrides=["trainer.device=cpu", *args.overrides, *fixed])
-    exp = build_experiment(cfg)
-    if exp.trainer.deterministic:  # as mtfw.train.run does; a global setting, so it applies to all
-        torch.use_deterministic_algorithms(True, warn_only=True)
-    count = n_params(exp.model)
-    print(f"data={cfg.data.name} encoder={cfg.encoder.name} tasks={','.join(exp.tasks)} "
-          f"train rows={len(exp.data.splits['train'])} batch={args.batch_size} "
-          f"threads={args.threads} params={count} torch={torch.__version__} "
-          f"load average={os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")  # fmt: skip
-    contestants = {"mtfw": mtfw_epoch}
-    if cfg.encoder.name == "mmoe":
-        for name, batched in (("bare-batched", True), ("bare-loop", False)):
-            contestants[name] = lambda e, b=batched: bare_epoch(e, b, args.batch_size)
-            print(f"{name}: {n_params(bare_model(exp, batched))} parameters, as mtfw's model")
-    else:
-        print(f"note: no hand-written reference for encoder '{cfg.encoder.name}' (MMoE only)")
-    runs: list[dict] = []
-    print(f"\n{'repeat':>6}  {'contestant':<13}{'samples/s':>11}{'train s':>9}{'wall s':>9}")
-    for r in range(args.repeats):
-        for name, epoch in contestants.items():
-            samples, seconds, wall = epoch(exp)
-            runs.append(dict(repeat=r, contestant=name, samples=samples, train_seconds=seconds,
-                             wall_seconds=wall, samples_per_s=samples / seconds))  # fmt: skip
-            print(f"{r + 1:>6}  {name:<13}{samples / seconds:>11,.0f}{seconds:>9.2f}{wall:>9.2f}")
-    stats = {f: {n: f([x["samples_per_s"] for x in runs if x["contestant"] == n])
-                 for n in contestants} for f in (statistics.median, max)}  # fmt: skip
-    median, best = stats[statistics.median], stats[max]
-    wall = statistics.median(x["wall_seconds"] for x in runs if x["contestant"] == "mtfw")
-    ratios = {f"mtfw/{n}": {"median": median["mtfw"] / median[n], "best": best["mtfw"] / best[n]}
-              for n in contestants if n != "mtfw"}  # fmt: skip
-    print(f"\n{'contestant':<13}{'median/s':>10}{'best/s':>10}  mtfw ratio (median, best)")
-    for n in contestants:
-        r = ratios.get(f"mtfw/{n}")
-        ratio = f"{r['median']:.3f}x  {r['best']:.3f}x" if r else ""
-        print(f"{n:<13}{median[n]:>10,.0f}{best[n]:>10,.0f}  {ratio}")
-    print(f"mtfw epoch wall time incl. validation + checkpoint: {wall:.2f} s (median); "
-          f"load average now {os.getloadavg()[0]:.2f}")  # fmt: skip
-    if r := ratios.get("mtfw/bare-batched"):
-        verdict = {k: "met" if v >= TARGET else "NOT met" for k, v in r.items()}
-        print(f"target mtfw >= {TARGET}x bare-batched: {verdict['median']} on medians, "
-              f"{verdict['best']} on best runs")  # fmt: skip
+    torch.use_deterministic_algorithms(True, warn_only=True)  # as mtfw train does by default
+    print(f"census, batch {args.batch_size}, {args.threads} threads, torch {torch.__version__}, "
+          f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")  # fmt: skip
+    print(f"\n{'encoder':<14}{'params':>9}{'mtfw/s':>10}{'bare-batched/s':>16}{'ratio':>8}"
+          f"{'bare-loop/s':>13}{'ratio':>8}")  # fmt: skip
+    results = []
+    for encoder in args.encoders:
+        r = bench_encoder(encoder, args)
+        results.append(r)
+        cells = []
+        for name, width in (("bare-batched", 16), ("bare-loop", 13)):
+            ratio = r["ratios"].get(f"mtfw/{name}", 0)
+            cells.append(f"{r['median'].get(name, float('nan')):>{width},.0f}{ratio:>7.3f}x")
+        print(f"{encoder:<14}{r['n_params']:>9,}{r['median']['mtfw']:>10,.0f}{''.join(cells)}")
+    print(f"(medians of {args.repeats} alternating epochs; ratio = mtfw / reference; 0.000x: no "
+          f"reference; load average now {os.getloadavg()[0]:.2f})")  # fmt: skip
+    for r in results:
+        if "mtfw/bare-batched" in r["ratios"]:
+            ok = "met" if r["ratios"]["mtfw/bare-batched"] >= TARGET else "NOT met"
+            print(f"{r['encoder']}: target mtfw >= {TARGET}x bare-batched {ok}")
     if args.json:
-        config = dict(vars(args), json=str(args.json), encoder=cfg.encoder.name, n_params=count)
-        result = dict(config=config, runs=runs, median_samples_per_s=median,
-                      best_samples_per_s=best, mtfw_wall_seconds=wall, ratios=ratios)  # fmt: skip
-        args.json.write_text(json.dumps(result, indent=2))
+        args.json.write_text(json.dumps({"config": vars(args) | {"json": str(args.json)},
+                                         "results": results}, indent=2))  # fmt: skip
 
 
 if __name__ == "__main__":
