@@ -93,7 +93,8 @@ def build_experiment(cfg: DictConfig) -> Experiment:
         task.check_labels(data.splits["train"].labels[task.label])
     torch.manual_seed(cfg.seed)  # model initialisation depends only on the seed
     pre = data.preprocessor
-    names = list(tasks)
+    aliases = {n: t.output_of for n, t in tasks.items() if t.output_of}
+    names = [n for n in tasks if n not in aliases]  # the tasks the encoder represents
     encoder_cls = registry.get("encoder", cfg.encoder.name)
     if encoder_cls.independent_inputs:  # e.g. single_task: nothing shared, not even embeddings
         embedding = PerTaskEmbedding(
@@ -106,8 +107,16 @@ def build_experiment(cfg: DictConfig) -> Experiment:
         layout=embedding.layout,
     )  # fmt: skip
     borrowed = encoder.borrowed_heads()
-    heads = {n: t.head(encoder.out_dim) for n, t in tasks.items() if n not in borrowed}
-    model = MultiTaskModel(embedding, encoder, heads)
+    for name, source in aliases.items():
+        if source not in tasks or source in aliases:
+            raise ConfigError(f"task.{name}.output_of='{source}' is not a selected task with "
+                              f"a head of its own; selected: {', '.join(tasks)}")  # fmt: skip
+    heads = {
+        n: t.head(encoder.out_dim)
+        for n, t in tasks.items()
+        if n not in borrowed and n not in aliases
+    }
+    model = MultiTaskModel(embedding, encoder, heads, aliases)
     trained = {n: t for n, t in tasks.items() if t.train}
     weighting = registry.build(
         "weighting", cfg.weighting, where="weighting",

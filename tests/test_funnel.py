@@ -115,3 +115,17 @@ def test_tabular_errors_name_the_column() -> None:
     node = {**node, "categorical": [], "labels": {"visit": {"column": "visits"}}}
     with pytest.raises(registry.ConfigError, match="no column 'visits'"):
         registry.build("data", node).load()
+
+
+@needs_hillstrom
+def test_output_of_reports_another_tasks_output_on_its_own_label() -> None:
+    cfg = composed("experiment=hillstrom_mmoe", f"data.path={HILLSTROM}")
+    exp = build_experiment(cfg)
+    assert "conversion_on_visits" not in exp.model.heads
+    assert not exp.tasks["conversion_on_visits"].train
+    batch = exp.data.splits["val"].take(slice(0, 128))
+    out = exp.model(batch.cat, batch.num)
+    torch.testing.assert_close(out["conversion_on_visits"], out["conversion"])
+    with pytest.raises(registry.ConfigError, match="output_of='nope'"):
+        build_experiment(composed("experiment=hillstrom_mmoe", f"data.path={HILLSTROM}",
+                                  "task.conversion_on_visits.output_of=nope"))  # fmt: skip

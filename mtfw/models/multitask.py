@@ -17,10 +17,12 @@ class MultiTaskModel(nn.Module):
         embedding: FeatureEmbedding | PerTaskEmbedding,
         encoder: Encoder,
         heads: dict[str, nn.Module],
+        aliases: dict[str, str] | None = None,
     ):
         super().__init__()
         self.embedding, self.encoder = embedding, encoder
         self.heads = nn.ModuleDict(heads)
+        self.aliases = dict(aliases or {})  # task -> the task whose output it reports
 
     def represent(self, cat: Tensor, num: Tensor) -> dict[str, Tensor]:
         """The shared representation of each task (what representation-space weightings use)."""
@@ -30,7 +32,10 @@ class MultiTaskModel(nn.Module):
         """Raw head outputs (logits for binary tasks), ``{task: [B]}``."""
         reps = self.represent(cat, num)
         raw = {task: head(reps[task]).squeeze(-1) for task, head in self.heads.items()}
-        return self.encoder.combine(raw)
+        outputs = self.encoder.combine(raw)
+        for task, source in self.aliases.items():
+            outputs[task] = outputs[source]
+        return outputs
 
     def auxiliary_losses(self, outputs: dict[str, Tensor]) -> dict[str, Tensor]:
         return self.encoder.auxiliary_losses(outputs)

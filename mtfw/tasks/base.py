@@ -24,12 +24,18 @@ class Task:
         metrics: list[str] | None = None,
         mask_missing: bool = False,
         train: bool = True,
+        output_of: str | None = None,
     ):
         self.name, self.label, self.weight = name, label, float(weight)
         self.tower, self.activation, self.dropout = list(tower), activation, dropout
         self.metrics = list(metrics) if metrics is not None else list(self.default_metrics)
         self.mask_missing = mask_missing
         self.train = train  # False: evaluated only, contributes no loss (e.g. ESMM's pCVR)
+        # Evaluate another task's output on this task's label and mask (e.g. the conversion
+        # prediction over visitors only); such a task has no head and is never trained.
+        self.output_of = output_of
+        if output_of is not None:
+            self.train = False
         known = names("metric")
         for m in self.metrics:
             if m not in known:
