@@ -3,18 +3,17 @@ architecture-specific properties of the papers (gates, cross-stitch start, no sh
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 import torch
-from hydra import compose, initialize_config_dir
 from test_conf import overrides_for
 
 from mtfw import registry
 from mtfw.models import FeatureEmbedding, PerTaskEmbedding
 from mtfw.models.cross_stitch import identity_like
-from mtfw.preflight import CONF_DIR
-from mtfw.train import run
+from mtfw.train import main as train_main
 
 ENCODERS, EXPERTS = registry.names("encoder"), registry.names("expert")
 VOCAB, N_NUM = [5, 7, 3], 2
@@ -142,9 +141,8 @@ def test_every_encoder_and_expert_trains(encoder: str, expert: str, tmp_path: Pa
         "trainer.max_steps_per_epoch=3",
         "trainer.batch_size=128",
     ]
-    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-        cfg = compose("train", overrides=overrides)
-    summary = run(cfg, tmp_path / "run")
+    train_main([*overrides, f"hydra.run.dir={tmp_path / 'run'}"])  # the CLI, in-process
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
     metrics = [v for k, v in summary.items() if k.startswith("test/")]
     assert metrics and all(v == v and abs(v) < float("inf") for v in metrics)
     assert summary["n_parameters"] > 0
