@@ -129,3 +129,25 @@ def test_output_of_reports_another_tasks_output_on_its_own_label() -> None:
     with pytest.raises(registry.ConfigError, match="output_of='nope'"):
         build_experiment(composed("experiment=hillstrom_mmoe", f"data.path={HILLSTROM}",
                                   "task.conversion_on_visits.output_of=nope"))  # fmt: skip
+
+
+ALI_CCP = [
+    f"data.files.{s}={SAMPLES}/ali-ccp/ali_ccp_{s}_sample.csv" for s in ("train", "val", "test")
+]
+
+
+@pytest.mark.parametrize(
+    "encoder",
+    [["encoder=esmm", "encoder.ctr=click", "encoder.ctcvr=purchase", "encoder.cvr=null"],
+     ["encoder=aitm"], ["encoder=mmoe"]],
+    ids=["esmm", "aitm", "mmoe"],
+)  # fmt: skip
+def test_funnel_models_on_the_ali_ccp_schema(encoder: list[str], workdir: Path) -> None:
+    """A schema smoke test on the real Ali-CCP sample files (too small to mean anything else)."""
+    from mtfw.train import main as train_main
+
+    train_main(["data=ali_ccp", "task=[click,purchase]", *encoder, *ALI_CCP,
+                "trainer.max_epochs=1", "trainer.batch_size=32", "hydra.run.dir=run"])  # fmt: skip
+    s = summary(workdir / "run")
+    assert s["status"] == "completed" and s["data/n_train"] == 100 and s["data/n_test"] == 50
+    assert 0 <= s["test/click/auc"] <= 1
