@@ -9,6 +9,10 @@ import subprocess
 import sys
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from torch import Tensor
 
 SOURCE_ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("mtfw", "torch", "hydra-core", "omegaconf", "numpy", "pandas", "optuna", "wandb")
@@ -21,7 +25,14 @@ def _json_safe(value):
 
 
 class RunRecord:
-    """Appends one JSON line per evaluation and writes the final summary of a run directory."""
+    """Appends to ``metrics.jsonl`` and writes ``summary.json`` of a run directory.
+
+    ``metrics.jsonl`` holds two kinds of rows. An evaluation row per epoch (``epoch``, ``step``,
+    ``train/<task>/loss`` and ``weight/<task>`` averaged over the epoch, ``val/...``,
+    ``grad_cos/<a>~<b>``, ``epoch_seconds``) has no ``kind`` key, as before. Before it come the
+    epoch's step rows, ``{"kind": "step", "epoch", "step", "weight/<task>", "train/<task>/loss"}``,
+    one per training step: the weights the weighting method used at that step. ``history()``
+    returns the evaluation rows, ``steps()`` the step rows."""
 
     def __init__(self, run_dir: Path):
         self.dir = Path(run_dir)
@@ -30,17 +41,41 @@ class RunRecord:
         self.summary_path = self.dir / "summary.json"
 
     def log(self, row: dict) -> None:
-        with open(self.metrics_path, "a") as f:
-            f.write(json.dumps({k: _json_safe(v) for k, v in row.items()}) + "\n")
+        self.log_rows([row])
 
-    def history(self) -> list[dict]:
+    def log_rows(self, rows: list[dict]) -> None:
+        with open(self.metrics_path, "a") as f:
+            f.writelines(json.dumps({k: _json_safe(v) for k, v in r.items()}) + "\n" for r in rows)
+
+    def log_steps(
+        self, epoch: int, first_step: int, tasks: list[str], losses: Tensor, weights: Tensor
+    ) -> None:
+        """Step rows for steps ``first_step + 1, ...`` of ``epoch`` from ``[steps, T]`` tensors."""
+        rows = []
+        for i, (loss, weight) in enumerate(zip(losses.tolist(), weights.tolist(), strict=True)):
+            row = {"kind": "step", "epoch": epoch, "step": first_step + i + 1}
+            row.update({f"weight/{t}": w for t, w in zip(tasks, weight, strict=True)})
+            row.update({f"train/{t}/loss": v for t, v in zip(tasks, loss, strict=True)})
+            rows.append(row)
+        self.log_rows(rows)
+
+    def rows(self) -> list[dict]:
+        """Every row of ``metrics.jsonl``, both kinds, in order."""
         if not self.metrics_path.exists():
             return []
         return [json.loads(line) for line in self.metrics_path.read_text().splitlines() if line]
 
+    def history(self) -> list[dict]:
+        """The evaluation rows, one per epoch."""
+        return [r for r in self.rows() if "kind" not in r]
+
+    def steps(self) -> list[dict]:
+        """The step rows, one per training step."""
+        return [r for r in self.rows() if r.get("kind") == "step"]
+
     def truncate_after(self, epoch: int) -> None:
         """On resume: drop rows of epochs after the checkpoint (they will be trained again)."""
-        rows = [r for r in self.history() if r.get("epoch", 0) <= epoch]
+        rows = [r for r in self.rows() if r.get("epoch", 0) <= epoch]
         tmp = self.metrics_path.with_suffix(".tmp")
         tmp.write_text("".join(json.dumps(r) + "\n" for r in rows))
         tmp.replace(self.metrics_path)

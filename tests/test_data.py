@@ -356,7 +356,7 @@ def census_pandas() -> Iterator[CachingPandas]:
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(census_module, "pd", fake)
         yield fake
-    assert fake.reads <= 1
+    assert fake.reads <= len(fake.frames)  # each file parsed once (the download test adds one)
 
 
 @pytest.fixture(scope="module")

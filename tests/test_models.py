@@ -6,10 +6,8 @@ from pathlib import Path
 
 import pytest
 import torch
-from omegaconf import OmegaConf
 from torch import nn
 
-from mtfw import registry
 from mtfw.errors import ConfigError
 from mtfw.models.embedding import FeatureEmbedding
 from mtfw.models.encoder import Encoder
@@ -138,29 +136,4 @@ def test_feature_embedding_fields_use_separate_rows() -> None:
     assert emb.table.num_embeddings == sum(vocab)
 
 
-def encoder_node(name: str):
-    path = CONF / f"{name}.yaml"
-    return OmegaConf.load(path) if path.is_file() else {"name": name}
-
-
-@pytest.mark.parametrize("name", registry.names("encoder"))
-def test_every_registered_encoder_trains(name: str) -> None:
-    torch.manual_seed(0)
-    tasks = ["a", "b"]
-    node = encoder_node(name)
-    enc = registry.build("encoder", node, in_dim=12, task_names=tasks, layout=None)
-    assert isinstance(enc, Encoder)
-    x = torch.randn(16, 2, 12) if enc.independent_inputs else torch.randn(16, 12)
-    out = enc(x)
-    assert set(out) == set(tasks)
-    for rep in out.values():
-        assert rep.shape == (16, enc.out_dim)
-        assert torch.isfinite(rep).all()
-    loss = sum((rep - 1.0).pow(2).mean() for rep in out.values())
-    loss.backward()
-    shared = list(enc.shared_parameters())
-    assert shared or name == "single_task"  # the baseline shares nothing by design
-    for pname, param in enc.named_parameters():
-        assert param.grad is not None, f"{name}: no gradient for {pname}"
-        assert torch.isfinite(param.grad).all(), f"{name}: non-finite gradient for {pname}"
-    assert not shared or any(bool(p.grad.abs().sum() > 0) for p in shared)
+# Every registered encoder x expert network: tests/test_encoders.py (enumerated from the registry).

@@ -23,7 +23,8 @@ def composed(*overrides: str):
 
 
 def rows(run_dir: Path) -> list[dict]:
-    return [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
+    rows = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
+    return [r for r in rows if "kind" not in r]  # evaluation rows (step rows have kind: step)
 
 
 def test_best_epoch_is_the_best_validation_value_and_test_uses_its_weights(tmp_path: Path) -> None:

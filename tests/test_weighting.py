@@ -94,7 +94,7 @@ class TinyTwoTask(nn.Module):
         self.heads = nn.ModuleDict({"a": nn.Linear(5, 1), "b": nn.Linear(5, 1)})
 
     def losses(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        h = self.shared(x)
+        h = self.representation = self.shared(x)
         out_a = self.heads["a"](h).squeeze(-1)
         out_b = self.heads["b"](h).squeeze(-1)
         loss_a = nn.functional.mse_loss(out_a, y[:, 0])
@@ -119,7 +119,8 @@ def test_every_registered_weighting_runs_on_a_tiny_model(name: str) -> None:
     for _ in range(2):  # twice: methods with state (initial losses, histories) see a 2nd step
         model.zero_grad(set_to_none=True)
         weighting.zero_grad(set_to_none=True)
-        weights = weighting.backward(model.losses(x, y), list(model.shared.parameters()))
+        losses = model.losses(x, y)
+        weights = weighting.backward(losses, list(model.shared.parameters()), model.representation)
         assert weights.shape == (2,)
         assert torch.isfinite(weights).all()
         assert not weights.requires_grad

@@ -1,14 +1,53 @@
-"""Evaluation of every task on one split, in large batches, without gradients."""
+"""Evaluation of every task on one split, in large batches, without gradients; the training loss
+of a batch; and the gradient conflict between tasks."""
 
 from __future__ import annotations
 
 import math
+from itertools import combinations
 
 import torch
 
 from mtfw.data import Columns
 from mtfw.models import MultiTaskModel
 from mtfw.tasks import Task
+from mtfw.weighting.gradient import cosine_matrix, task_gradients
+
+
+def batch_losses(model: MultiTaskModel, tasks: dict[str, Task], batch: Columns) -> torch.Tensor:
+    """The training loss of each task on one batch, ``[T]`` in the order of ``tasks``: the mean
+    over the samples that carry the task's label (PLE, Eq. 9) plus any auxiliary loss."""
+    outputs = model(batch.cat, batch.num)
+    extra = model.auxiliary_losses(outputs)  # e.g. AITM's calibrator; usually empty
+    return torch.stack([
+        task.loss(outputs[n], batch.labels[task.label], batch.masks.get(task.label))
+        + extra.get(n, 0.0)
+        for n, task in tasks.items()
+    ])  # fmt: skip
+
+
+def gradient_conflict(
+    model: MultiTaskModel, tasks: dict[str, Task], columns: Columns, batch_size: int
+) -> dict[str, float]:
+    """Cosine similarity of every pair of task gradients on the shared parameters,
+    ``grad_cos/<a>~<b>`` (negative: the tasks conflict), on the first ``batch_size`` samples of
+    ``columns`` with dropout off. Measured the same way whatever the weighting method; empty with
+    fewer than two tasks or nothing shared. Leaves ``.grad`` and the random state untouched."""
+    shared = [p for p in model.shared_parameters() if p.requires_grad]
+    if len(tasks) < 2 or not shared or len(columns) == 0:
+        return {}
+    was_training = model.training
+    model.eval()
+    with torch.enable_grad():
+        losses = batch_losses(model, tasks, columns.take(slice(0, batch_size)))
+        grads = task_gradients(losses, shared)
+    model.train(was_training)
+    cosine = cosine_matrix(grads.double() @ grads.double().T)
+    names = list(tasks)
+    return {
+        f"grad_cos/{names[i]}~{names[j]}": float(cosine[i, j])
+        for i, j in combinations(range(len(names)), 2)
+    }
 
 
 @torch.no_grad()

@@ -22,7 +22,7 @@ from mtfw.errors import TrainingDiverged
 from mtfw.experiment import Experiment, fingerprint
 from mtfw.record import RunRecord
 from mtfw.trainer import checkpoint
-from mtfw.trainer.evaluate import evaluate
+from mtfw.trainer.evaluate import batch_losses, evaluate, gradient_conflict
 
 log = logging.getLogger("mtfw")
 
@@ -61,7 +61,7 @@ def fit(
         model.train()
         # The shuffle depends on (seed, epoch) only, so a resumed run sees the same batches.
         order = torch.Generator().manual_seed(exp.cfg.seed * 100_003 + epoch)
-        loss_sum, weight_sum, n_steps = torch.zeros(len(names)), torch.zeros(len(names)), 0
+        step_losses, step_weights, n_steps = [], [], 0  # per step, written after the epoch
         n_batches = -(-len(train) // cfg.batch_size)
         total = min(n_batches, cfg.max_steps_per_epoch or n_batches)
         bar = tqdm(
@@ -72,13 +72,7 @@ def fit(
         for batch in train.batches(cfg.batch_size, order):
             if n_steps == total:
                 break
-            outputs = model(batch.cat, batch.num)
-            extra = model.auxiliary_losses(outputs)  # e.g. AITM's calibrator; usually empty
-            losses = torch.stack([
-                task.loss(outputs[n], batch.labels[task.label], batch.masks.get(task.label))
-                + extra.get(n, 0.0)
-                for n, task in tasks.items()
-            ])  # fmt: skip
+            losses = batch_losses(model, tasks, batch)
             if not torch.isfinite(losses).all():
                 bad = [
                     n for n, v in zip(names, losses.tolist(), strict=True) if not math.isfinite(v)
@@ -92,22 +86,34 @@ def fit(
                     "metrics so far. Lower optim.lr or set trainer.grad_clip"
                 )
             opt.zero_grad(set_to_none=True)
-            weights = exp.weighting.backward(losses, shared)  # fills .grad of every parameter
+            # Fills .grad of every parameter; returns the [T] weights it used.
+            weights = exp.weighting.backward(
+                losses, shared, representation=model.shared_representation()
+            )
             if cfg.grad_clip:
                 torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
             opt.step()
-            loss_sum += losses.detach().cpu()
-            weight_sum += weights.cpu()
+            step_losses.append(losses.detach())
+            step_weights.append(weights)
             n_steps += 1
             state["step"] += 1
             state["train_samples"] += batch.cat.shape[0]
             if show_bar:
                 bar.update(batch.cat.shape[0])
                 if n_steps % 20 == 0:
-                    bar.set_postfix(loss=f"{loss_sum.sum().item() / n_steps:.4f}")
+                    bar.set_postfix(loss=f"{torch.stack(step_losses[-20:]).sum(1).mean():.4f}")
         bar.close()
         seconds = time.perf_counter() - start
         state["train_seconds"] += seconds
+
+        # One row per step (the weights the method used), then the epoch's evaluation row.
+        step_loss = torch.stack(step_losses).cpu() if n_steps else torch.zeros(0, len(names))
+        step_weight = torch.stack(step_weights).cpu() if n_steps else torch.zeros(0, len(names))
+        record.log_steps(epoch + 1, state["step"] - n_steps, names, step_loss, step_weight)
+        loss_sum, weight_sum = step_loss.sum(0), step_weight.sum(0)
+        run_weights = torch.tensor(state.get("weight_sum", [0.0] * len(names))) + weight_sum
+        state["weight_sum"] = run_weights.tolist()  # the run's mean weights go to summary.json
+        state["weight_steps"] = state.get("weight_steps", 0) + n_steps
 
         # Evaluate on validation only; test is touched once, on the selected model, at the end.
         row = {"epoch": epoch + 1, "step": state["step"]}
@@ -115,6 +121,7 @@ def fit(
             row[f"train/{n}/loss"] = loss_sum[i].item() / max(n_steps, 1)
             row[f"weight/{n}"] = weight_sum[i].item() / max(n_steps, 1)
         row.update(evaluate(model, exp.tasks, val, "val", cfg.eval_batch_size))
+        row.update(gradient_conflict(model, tasks, train, cfg.batch_size))
         row["epoch_seconds"] = seconds
         record.log(row)
         value = row[cfg.monitor]

@@ -1,18 +1,53 @@
-"""The one-call weighting interface (DESIGN §5).
+"""The one-call weighting interface (DESIGN §5) and the helpers every method uses.
 
-``weights = weighting.backward(losses, shared_params)`` fills ``.grad`` of every parameter and
-returns the ``[T]`` weights it used. Loss-space methods derive from :class:`LossWeighting` and only
-define ``weights``; gradient-space methods override ``backward`` and combine per-task gradients of
-``shared_params``. A method keeps any state it needs (initial losses, histories) inside itself, and
-learnable weighting parameters are ordinary module parameters the optimizer updates.
+``weights = weighting.backward(losses, shared_params, representation=z)`` fills ``.grad`` of every
+parameter and returns the ``[T]`` weights it used (detached; logged per step as ``weight/<task>``).
+Loss-space methods derive from :class:`LossWeighting` and only define ``weights``; gradient-space
+methods derive from :class:`~mtfw.weighting.gradient.GradientWeighting`. A method keeps any state
+it needs (initial losses, histories, moving averages) in buffers, so checkpoints hold it and a
+resumed run continues exactly; learnable weighting parameters are ordinary module parameters the
+optimizer updates. ``task.<name>.weight`` (``user_weights``) multiplies every method's weights.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import torch
 from torch import Tensor, nn
+
+from mtfw.errors import ConfigError
+from mtfw.registry import closest
+
+
+def choose(value: str, choices: Sequence[str], what: str) -> str:
+    """``value`` if it is one of ``choices``, else a ConfigError naming them."""
+    if value not in choices:
+        raise ConfigError(
+            f"{what} must be one of {', '.join(map(str, choices))}, not {value!r}."
+            f"{closest(str(value), [str(c) for c in choices])}"
+        )
+    return value
+
+
+def require(ok: bool, message: str) -> None:
+    if not ok:
+        raise ConfigError(message)
+
+
+def per_task(
+    value: float | Mapping[str, float], task_names: Sequence[str], what: str, default: float
+) -> Tensor:
+    """A per-task setting given as one number or as ``{task: number}`` (unlisted: ``default``)."""
+    if not isinstance(value, Mapping):
+        return torch.full((len(task_names),), float(value))
+    for name in value:
+        require(
+            name in task_names,
+            f"{what} names task '{name}', which is not selected; tasks: "
+            f"{', '.join(task_names)}.{closest(str(name), list(task_names))}",
+        )
+    return torch.tensor([float(value.get(n, default)) for n in task_names])
 
 
 class Weighting(nn.Module):
@@ -24,8 +59,16 @@ class Weighting(nn.Module):
         # The user's task.<name>.weight values, in the order of ``task_names``.
         self.register_buffer("user_weights", torch.tensor(list(task_weights), dtype=torch.float32))
 
-    def backward(self, losses: Tensor, shared_params: Sequence[Tensor]) -> Tensor:
-        """Back-propagate the combined objective of ``losses`` ``[T]``; return the weights used."""
+    def backward(
+        self,
+        losses: Tensor,
+        shared_params: Sequence[Tensor],
+        representation: Tensor | Sequence[Tensor] | None = None,
+    ) -> Tensor:
+        """Back-propagate the combined objective of ``losses`` ``[T]``; return the weights used.
+
+        ``representation`` is the encoder's shared output of this forward pass (used by
+        gradient-space methods in representation mode; ignored otherwise)."""
         raise NotImplementedError
 
 
@@ -38,7 +81,12 @@ class LossWeighting(Weighting):
     def objective(self, losses: Tensor, weights: Tensor) -> Tensor:
         return (weights * losses).sum()
 
-    def backward(self, losses: Tensor, shared_params: Sequence[Tensor]) -> Tensor:
+    def backward(
+        self,
+        losses: Tensor,
+        shared_params: Sequence[Tensor],
+        representation: Tensor | Sequence[Tensor] | None = None,
+    ) -> Tensor:
         weights = self.weights(losses)
         self.objective(losses, weights).backward()
         return weights.detach()

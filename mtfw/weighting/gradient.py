@@ -1,0 +1,156 @@
+"""Gradient-space weighting: per-task gradients in, one update direction out (DESIGN §5).
+
+:class:`GradientWeighting` owns the plumbing, so a method only maps per-task gradients (most often
+just their Gramian ``K = G G^T``) to weights:
+
+- ``mode: parameters`` (default): the gradient of each task's objective on the shared parameters,
+  one backward pass per task. Every other parameter (towers, MMoE gates) accumulates the gradient
+  of each task that reaches it, so a task-specific part gets exactly its own task's gradient.
+- ``mode: representation``: the gradient of each task's objective on the encoder's shared output
+  ``z`` (MGDA-UB's trick), computed through the task-specific layers only; the combined gradient is
+  then written into ``z`` by a tensor hook during one ordinary backward pass of the summed
+  objectives, which carries it through the encoder once instead of once per task. Gradients that
+  reach shared parameters without passing through ``z`` (MMoE's gates read the embedding) enter
+  unweighted, as in that single backward pass of the sum.
+
+A task whose gradient is exactly zero in a batch (no sample carries its label: PLE's per-task
+masks) sits out of the combination with weight 0. Without shared parameters (``single_task``)
+every task simply trains its own parameters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import torch
+from torch import Tensor
+
+from mtfw.errors import ConfigError
+from mtfw.weighting.base import Weighting, choose
+
+MODES = ("parameters", "representation")
+
+
+def task_gradients(objectives: Tensor, inputs: Sequence[Tensor]) -> Tensor:
+    """``[T, N]``: row t is the gradient of ``objectives[t]`` on ``inputs``, flattened. Leaves
+    ``.grad`` untouched; an input that a task does not reach gets zeros."""
+    sizes = [x.numel() for x in inputs]
+    rows = objectives.new_zeros(len(objectives), sum(sizes), dtype=inputs[0].dtype)
+    for t, objective in enumerate(objectives):
+        if not objective.requires_grad:
+            continue
+        grads = torch.autograd.grad(objective, inputs, retain_graph=True, allow_unused=True)
+        for piece, g in zip(rows[t].split(sizes), grads, strict=True):
+            if g is not None:
+                piece.copy_(g.reshape(-1))
+    return rows
+
+
+def cosine_matrix(gramian: Tensor) -> Tensor:
+    """Pairwise cosine similarities from a Gramian (0 where a gradient is zero)."""
+    norms = gramian.diagonal().clamp(min=0).sqrt()
+    return gramian / (norms[:, None] * norms[None, :]).clamp(min=torch.finfo(gramian.dtype).tiny)
+
+
+def _replacement(grad: Tensor) -> Callable[[Tensor], Tensor]:
+    """A tensor hook that replaces the incoming gradient by ``grad``."""
+    return lambda _: grad
+
+
+class GradientWeighting(Weighting):
+    """Base of gradient-space methods: subclasses define ``gramian_weights`` or ``combine``."""
+
+    representation_mode = True  # False where gradients of different batches are mixed (state)
+
+    def __init__(self, task_names: list[str], task_weights: list[float], mode: str = "parameters"):
+        super().__init__(task_names, task_weights)
+        name = getattr(self, "registry_name", type(self).__name__)
+        self.mode = choose(mode, MODES, f"weighting.mode of '{name}'")
+        if mode == "representation" and not self.representation_mode:
+            raise ConfigError(
+                f"weighting '{name}' keeps gradient statistics across steps, and representation "
+                "gradients belong to one batch's samples: use weighting.mode=parameters"
+            )
+        self.current_representation: list[Tensor] = []
+        self.active_tasks: list[int] = []
+
+    def task_objectives(self, losses: Tensor) -> Tensor:
+        """The per-task objectives whose gradients are combined (and that heads receive)."""
+        return losses * self.user_weights
+
+    def gramian_weights(self, gramian: Tensor, losses: Tensor) -> Tensor:
+        """Weights ``[T']`` of the objectives' gradients from their Gramian ``[T', T']``; the rows
+        are the tasks ``self.active_tasks`` (those with a non-zero gradient)."""
+        raise NotImplementedError
+
+    def combine(self, grads: Tensor, losses: Tensor) -> tuple[Tensor, Tensor]:
+        """``(direction [N], weights [T])`` from the objectives' gradients ``grads [T, N]``;
+        the weights returned are those of the raw losses (``task.<name>.weight`` included)."""
+        gramian = grads @ grads.T
+        active = gramian.diagonal() > 0
+        self.active_tasks = active.nonzero().flatten().tolist()
+        if len(self.active_tasks) == len(grads):
+            weights = self.gramian_weights(gramian, losses).to(grads)
+        else:
+            weights = grads.new_zeros(len(grads))
+            if self.active_tasks:
+                sub = gramian[active][:, active]
+                weights[active] = self.gramian_weights(sub, losses[active]).to(grads)
+        return weights @ grads, weights * self.user_weights
+
+    def backward(
+        self,
+        losses: Tensor,
+        shared_params: Sequence[Tensor],
+        representation: Tensor | Sequence[Tensor] | None = None,
+    ) -> Tensor:
+        objectives = self.task_objectives(losses)
+        if self.mode == "representation":
+            return self._through_representation(objectives, losses.detach(), representation)
+        params = [p for p in shared_params if p.requires_grad]
+        if not params:  # nothing shared: each task trains its own parameters
+            objectives.sum().backward()
+            return self.user_weights.clone()
+        sizes, saved = [p.numel() for p in params], [p.grad for p in params]
+        grads = objectives.new_zeros(len(objectives), sum(sizes), dtype=params[0].dtype)
+        for p in params:
+            p.grad = None
+        for t, objective in enumerate(objectives):
+            if objective.requires_grad:
+                objective.backward(retain_graph=t < len(objectives) - 1)
+            for p, piece in zip(params, grads[t].split(sizes), strict=True):
+                if p.grad is not None:
+                    piece.copy_(p.grad.reshape(-1))
+                    p.grad = None
+        direction, weights = self.combine(grads, losses.detach())
+        for p, piece, old in zip(params, direction.split(sizes), saved, strict=True):
+            p.grad = piece.view_as(p) if old is None else old + piece.view_as(p)
+        return weights.detach()
+
+    def _through_representation(
+        self, objectives: Tensor, losses: Tensor, representation: Tensor | Sequence[Tensor] | None
+    ) -> Tensor:
+        single = isinstance(representation, Tensor)
+        reps = [representation] if single else list(representation or [])
+        if not reps or not all(r.requires_grad for r in reps):
+            raise ConfigError(
+                "weighting.mode=representation needs the encoder's shared representation "
+                "(shared_output), but this encoder sets none that requires a gradient (PLE, "
+                "cross-stitch and single_task have no single shared tensor): use "
+                "weighting.mode=parameters"
+            )
+        grads = task_gradients(objectives, reps)
+        self.current_representation = [r.detach() for r in reps]
+        try:
+            direction, weights = self.combine(grads, losses)
+        finally:
+            self.current_representation = []
+        pieces = direction.split([r.numel() for r in reps])
+        pairs = zip(reps, pieces, strict=True)
+        hooks = [r.register_hook(_replacement(d.view_as(r))) for r, d in pairs]
+        try:
+            objectives.sum().backward()
+        finally:
+            for hook in hooks:
+                hook.remove()
+        return weights.detach()
