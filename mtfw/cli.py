@@ -11,6 +11,7 @@ USAGE = """usage: mtfw <command> [args]
 
 commands:
   train [overrides]    train one run (Hydra overrides, -m for multirun, --cfg job to print config)
+  sweep sweep=<name>   an Optuna study declared in conf/sweep/<name>.yaml ([overrides])
   list [kind]          registered components with their parameters
 """
 
@@ -37,6 +38,11 @@ def main(argv: list[str] | None = None) -> None:
 
         train_main(rest)
         return
+    if command == "sweep":
+        from mtfw.sweep import main as sweep_main
+
+        sweep_main(rest)
+        return
     try:
         if command == "list":
             list_components(rest)
@@ -44,7 +50,7 @@ def main(argv: list[str] | None = None) -> None:
     except MtfwError as err:
         print(f"mtfw: error: {err}", file=sys.stderr)
         sys.exit(2)
-    commands = ["train", "list"]
+    commands = ["train", "sweep", "list"]
     print(f"mtfw: unknown command '{command}'.{registry.closest(command, commands)}\n{USAGE}",
           file=sys.stderr)  # fmt: skip
     sys.exit(2)

@@ -36,6 +36,14 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
+def stopped_status(err: BaseException) -> str:
+    """summary.json status of a run stopped by ``err``: its ``run_status`` (a sweep's pruning
+    says "pruned"), "interrupted" (Ctrl-C, a kill) or "failed"."""
+    if isinstance(err, (KeyboardInterrupt, SystemExit)):
+        return "interrupted"
+    return getattr(err, "run_status", "failed")
+
+
 def run(
     cfg: DictConfig,
     run_dir: Path,
@@ -66,6 +74,12 @@ def run(
     except TrainingDiverged as err:
         record.write_summary({**summary, "status": "diverged", "error": str(err)})
         raise
+    except BaseException as err:  # pruned by a sweep, failed or interrupted: say so, then re-raise
+        epochs = [row["epoch"] for row in record.history()]
+        record.write_summary({**summary, "status": stopped_status(err),
+                              "error": f"{type(err).__name__}: {err}",
+                              "epochs_trained": max(epochs, default=0)})  # fmt: skip
+        raise
     load_best(exp, run_dir)
     val = exp.data.splits["val"]
     summary.update(gate_utilisation(exp.model, val, trainer.eval_batch_size))
@@ -80,6 +94,9 @@ def run(
         train_seconds=state["train_seconds"],
         samples_per_second=state["train_samples"] / max(state["train_seconds"], 1e-9),
     )
+    steps = max(state.get("weight_steps", 0), 1)  # mean weight per task over all training steps
+    weights = zip(exp.weighting.task_names, state.get("weight_sum", []), strict=False)
+    summary.update({f"weight/{task}": total / steps for task, total in weights})
     record.write_summary(summary)
     print(format_results(summary, list(exp.tasks), run_dir))
     return summary
@@ -114,6 +131,8 @@ def main(argv: list[str] | None = None) -> None:
     """Entry point: pre-flight checks, then Hydra (or a resume, which bypasses composition)."""
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
+        if any(a.startswith("sweep=") for a in argv):
+            raise ConfigError("sweep=<name> is an Optuna study: run `mtfw sweep sweep=<name> ...`")
         resume = [a for a in argv if a.startswith("resume=")]
         if resume:
             others = [a for a in argv if a not in resume]

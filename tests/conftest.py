@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
 
 ROOT = Path(__file__).resolve().parent.parent
 MTFW = [sys.executable, "-m", "mtfw"]
@@ -43,3 +44,8 @@ def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("WANDB_MODE", "offline")
     return tmp_path
+
+
+# One torch thread for in-process tests: on a busy 2-core machine, two threads slow small ops
+# 10-20x through contention (subprocess CLI runs keep torch's default).
+torch.set_num_threads(1)

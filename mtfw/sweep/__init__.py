@@ -1,0 +1,36 @@
+"""Optuna sweeps declared in ``conf/sweep/`` (DESIGN §9): ``mtfw sweep sweep=<name> [overrides]``.
+
+Our own small driver on current Optuna (Hydra's Optuna sweeper plugin pins Optuna below 3): the
+plugin's ``params`` grammar plus conditional parameters (``space``, ``search``), objectives from
+``summary.json`` (``objectives``), a study in a journal file or any database (``storage``), local
+worker processes (``worker``), one normal run directory per trial (``trial``), and the outputs
+(``outputs``, ``plots``).
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+
+def main(argv: list[str]) -> None:
+    """``mtfw sweep ...``: exit status 2 on a user error, 130 when interrupted."""
+    from mtfw.errors import MtfwError
+    from mtfw.sweep.command import USAGE, parse_request
+    from mtfw.sweep.driver import run_sweep
+    from mtfw.sweep.worker import setup_logging
+
+    if not argv or argv[0] in ("-h", "--help", "help"):
+        print(USAGE)
+        return
+    handler = setup_logging()
+    try:
+        run_sweep(parse_request(argv))
+    except MtfwError as err:
+        print(f"mtfw: error: {err}", file=sys.stderr)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        print("mtfw: sweep interrupted", file=sys.stderr)
+        sys.exit(130)
+    finally:
+        logging.getLogger().removeHandler(handler)

@@ -1,0 +1,76 @@
+"""The ``sweep`` node of a composed config: ``conf/sweep/<name>.yaml`` plus ``sweep.*``
+overrides."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+from omegaconf import DictConfig, OmegaConf
+
+from mtfw.errors import ConfigError
+from mtfw.registry import closest
+
+
+@dataclass
+class SweepSpec:
+    name: str  # the conf/sweep/ file
+    params: dict[str, Any]  # the search space (see mtfw.sweep.space)
+    objectives: Any  # list of KEY or {KEY: direction} (see mtfw.sweep.objectives)
+    n_trials: int = 20  # finished trials the study should hold (failed ones count, killed ones not)
+    n_jobs: int = 1  # local worker processes on the study
+    sampler: dict = field(default_factory=lambda: {"name": "tpe"})
+    pruner: dict = field(default_factory=lambda: {"name": "none"})
+    storage: str | None = None  # null: a journal file in the sweep directory; or an RDB URL
+    study_name: str | None = None  # null: the sweep's name
+    dir: str | None = None  # null: a new folder under outputs/sweeps/
+    resume: bool = False  # continue the latest sweep of this name (or sweep.dir) instead
+    allow_test_objective: bool = False  # permit a test/ objective (leaks test into selection)
+    fail_fast: int = 5  # stop when this many trials failed and none succeeded yet
+    timeout: float | None = None  # seconds after which no new trial starts
+    enqueue: list = field(default_factory=list)  # [{param: value, ...}]: trials to run first
+
+    @classmethod
+    def from_node(cls, name: str, node: DictConfig | dict) -> SweepSpec:
+        values = (
+            OmegaConf.to_container(node, resolve=True) if isinstance(node, DictConfig) else node
+        )
+        allowed = [f.name for f in fields(cls) if f.name != "name"]
+        for key in values:
+            if key not in allowed:
+                raise ConfigError(
+                    f"sweep has no setting '{key}'; settings: {', '.join(allowed)}."
+                    f"{closest(str(key), allowed)}"
+                )
+        for key in ("params", "objectives"):
+            if not values.get(key):
+                raise ConfigError(f"conf/sweep/{name}.yaml: '{key}' is missing or empty")
+        spec = cls(name=name, **values)
+        spec.sampler = _component(spec.sampler, "sampler")
+        spec.pruner = _component(spec.pruner, "pruner")
+        for key in ("n_trials", "n_jobs", "fail_fast"):
+            value = getattr(spec, key)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ConfigError(f"sweep.{key} must be a whole number >= 1, got {value!r}")
+        if not isinstance(spec.params, dict):
+            raise ConfigError("sweep.params: expected a mapping {config.key: search expression}")
+        if not isinstance(spec.enqueue, list) or not all(isinstance(e, dict) for e in spec.enqueue):
+            raise ConfigError("sweep.enqueue: expected a list of {param: value} mappings")
+        if spec.timeout is not None and spec.timeout <= 0:
+            raise ConfigError(f"sweep.timeout must be positive seconds, got {spec.timeout}")
+        return spec
+
+    @property
+    def study(self) -> str:
+        return self.study_name or self.name
+
+
+def _component(node: Any, kind: str) -> dict:
+    """``tpe`` or ``{name: tpe, seed: 0}`` -> a dict with a name."""
+    if node is None:
+        return {"name": "none"} if kind == "pruner" else {"name": "tpe"}
+    if isinstance(node, str):
+        return {"name": node}
+    if not isinstance(node, dict) or "name" not in node:
+        raise ConfigError(f"sweep.{kind}: expected a name or {{name: ..., options}}, got {node!r}")
+    return dict(node)
