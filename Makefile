@@ -5,31 +5,40 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.mtfw-installed
+DEV_STAMP := $(VENV)/.mtfw-dev-installed
 
-.PHONY: install train test test-fast lint bench
+.PHONY: install install-dev train test test-fast lint bench
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e .
 	touch $(STAMP)
 
+$(DEV_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	touch $(DEV_STAMP)
+
 install: $(STAMP)
+
+install-dev: $(DEV_STAMP)
 
 train: $(STAMP)
 	$(BIN)/mtfw train $(ARGS)
 
-test: $(STAMP)
+test: $(DEV_STAMP)
 	WANDB_MODE=offline $(BIN)/ruff check mtfw tests benchmarks
 	WANDB_MODE=offline $(BIN)/ruff format --check mtfw tests benchmarks
 	WANDB_MODE=offline $(BIN)/pytest $(PYTEST_ARGS)
 
-test-fast: $(STAMP)
+test-fast: $(DEV_STAMP)
 	WANDB_MODE=offline $(BIN)/pytest -m "not slow" $(PYTEST_ARGS)
 
-lint: $(STAMP)
+lint: $(DEV_STAMP)
 	$(BIN)/ruff check mtfw tests benchmarks
 	$(BIN)/ruff format --check mtfw tests benchmarks
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/throughput.py
+	$(BIN)/python benchmarks/weighting.py
+	$(BIN)/python benchmarks/sweep_overhead.py
