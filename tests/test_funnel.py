@@ -21,6 +21,7 @@ SHARED = ROOT.parent / "shared" / "data"
 HILLSTROM = SHARED / "hillstrom" / "hillstrom.csv.gz"
 SAMPLES = SHARED / "samples"
 needs_hillstrom = pytest.mark.skipif(not HILLSTROM.exists(), reason="no shared Hillstrom file")
+needs_samples = pytest.mark.skipif(not SAMPLES.exists(), reason="no shared schema samples")
 
 
 def composed(*overrides: str):
@@ -94,6 +95,7 @@ def test_tabular_hillstrom_labels_and_masks() -> None:
          ["click", "purchase"]),
     ],
 )  # fmt: skip
+@needs_samples
 def test_shipped_schemas_load_the_real_samples(data: str, files: dict, labels: list[str]) -> None:
     overrides = [f"data={data}", *(f"data.files.{s}={SAMPLES / p}" for s, p in files.items())]
     node = OmegaConf.to_container(composed(*overrides).data, resolve=True)
@@ -142,6 +144,7 @@ ALI_CCP = [
      ["encoder=aitm"], ["encoder=mmoe"]],
     ids=["esmm", "aitm", "mmoe"],
 )  # fmt: skip
+@needs_samples
 def test_funnel_models_on_the_ali_ccp_schema(encoder: list[str], workdir: Path) -> None:
     """A schema smoke test on the real Ali-CCP sample files (too small to mean anything else)."""
     from mtfw.train import main as train_main
