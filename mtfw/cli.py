@@ -12,6 +12,7 @@ USAGE = """usage: mtfw <command> [args]
 commands:
   train [overrides]    train one run (Hydra overrides, -m for multirun, --cfg job to print config)
   sweep sweep=<name>   an Optuna study declared in conf/sweep/<name>.yaml ([overrides])
+  reproduce <run_dir>  re-run a finished run from its saved config and compare every metric
   list [kind]          registered components with their parameters
 """
 
@@ -38,6 +39,11 @@ def main(argv: list[str] | None = None) -> None:
 
         train_main(rest)
         return
+    if command == "reproduce":
+        from mtfw.reproduce import main as reproduce_main
+
+        reproduce_main(rest)
+        return
     if command == "sweep":
         from mtfw.sweep import main as sweep_main
 
@@ -50,7 +56,7 @@ def main(argv: list[str] | None = None) -> None:
     except MtfwError as err:
         print(f"mtfw: error: {err}", file=sys.stderr)
         sys.exit(2)
-    commands = ["train", "sweep", "list"]
+    commands = ["train", "sweep", "reproduce", "list"]
     print(f"mtfw: unknown command '{command}'.{registry.closest(command, commands)}\n{USAGE}",
           file=sys.stderr)  # fmt: skip
     sys.exit(2)

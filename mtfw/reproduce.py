@@ -1,0 +1,88 @@
+"""``mtfw reproduce <run_dir> [out=DIR]``: re-run a finished run from its saved config and compare.
+
+The new run goes to its own directory (never the original's). Every metric of the original
+``summary.json`` is compared with the new one: identical on the same machine and CPU; otherwise the
+differences are printed with the environment differences that may explain them (package versions,
+source revision, a dirty tree, the data checksum). Exit status 0 when every metric matches, 1 when
+some differ, 2 on bad input.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+import sys
+from datetime import datetime
+from pathlib import Path
+
+from omegaconf import OmegaConf
+
+from mtfw.errors import CheckpointError, ConfigError, MtfwError
+
+COMPARED = ("val/", "test/", "gate/")
+ENVIRONMENT = ("git_sha", "git_dirty", "data/checksum", "data/split_seed", "version/")
+
+
+def _same(a, b) -> bool:
+    if isinstance(a, float) and isinstance(b, float):
+        return a == b or (math.isnan(a) and math.isnan(b))
+    return a == b
+
+
+def compare(original: dict, new: dict) -> tuple[list[str], list[str]]:
+    """(metric differences, environment differences) as printable lines."""
+    metrics = [
+        f"  {k}: {original.get(k)!r} -> {new.get(k)!r}"
+        for k in sorted(set(original) | set(new))
+        if k.startswith(COMPARED) and not _same(original.get(k), new.get(k))
+    ]
+    env = [
+        f"  {k}: {original.get(k)!r} -> {new.get(k)!r}"
+        for k in sorted(set(original) | set(new))
+        if k.startswith(ENVIRONMENT) and original.get(k) != new.get(k)
+    ]
+    return metrics, env
+
+
+def reproduce(run_dir: Path, out: Path | None = None) -> int:
+    from mtfw.train import run  # heavy imports only when a run is made
+
+    summary_file, config_file = run_dir / "summary.json", run_dir / ".hydra" / "config.yaml"
+    if not config_file.is_file() or not summary_file.is_file():
+        raise CheckpointError(f"{run_dir} is not a finished run (needs .hydra/config.yaml and "
+                              "summary.json)")  # fmt: skip
+    original = json.loads(summary_file.read_text())
+    if original.get("status") != "completed":
+        raise CheckpointError(f"{run_dir} did not complete (status {original.get('status')!r})")
+    stamp = datetime.now().strftime("%Y-%m-%d_%H-%M-%S.%f")
+    out = out or Path("outputs") / "reproductions" / f"{run_dir.resolve().name}-{stamp}"
+    if out.exists() and any(out.iterdir()):
+        raise ConfigError(f"out={out} already exists and is not empty")
+    (out / ".hydra").mkdir(parents=True, exist_ok=True)
+    shutil.copy(config_file, out / ".hydra" / "config.yaml")
+    if original.get("git_dirty"):
+        print(f"warning: {run_dir} was trained from a modified source tree", file=sys.stderr)
+    new = run(OmegaConf.load(config_file), out)
+    metrics, env = compare(original, new)
+    if new.get("data/checksum") != original.get("data/checksum"):
+        print("warning: the data file differs from the one the run used", file=sys.stderr)
+    if not metrics:
+        n = sum(k.startswith(COMPARED) for k in original)
+        print(f"reproduced: all {n} metrics identical ({out})")
+        return 0
+    print(f"NOT reproduced: {len(metrics)} metrics differ ({out})\n" + "\n".join(metrics))
+    print("environment differences:\n" + ("\n".join(env) or "  none recorded"))
+    return 1
+
+
+def main(argv: list[str]) -> None:
+    paths = [a for a in argv if not a.startswith("out=")]
+    outs = [Path(a.split("=", 1)[1]) for a in argv if a.startswith("out=")]
+    try:
+        if len(paths) != 1:
+            raise ConfigError("usage: mtfw reproduce <run_dir> [out=DIR]")
+        sys.exit(reproduce(Path(paths[0]), outs[0] if outs else None))
+    except MtfwError as err:
+        print(f"mtfw: error: {err}", file=sys.stderr)
+        sys.exit(2)

@@ -1,0 +1,41 @@
+"""`mtfw reproduce`: a CPU run reproduces to identical metrics; a difference is reported."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import TINY, cli, metric_values, summary
+
+
+@pytest.fixture(scope="module")
+def finished(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    base = tmp_path_factory.mktemp("orig")
+    cli("train", *TINY, "hydra.run.dir=run", cwd=base)
+    return base / "run"
+
+
+def test_reproduce_gives_identical_metrics(finished: Path, workdir: Path) -> None:
+    proc = cli("reproduce", str(finished), "out=again", cwd=workdir)
+    assert "reproduced: all" in proc.stdout and "metrics identical" in proc.stdout
+    assert metric_values(summary(workdir / "again")) == metric_values(summary(finished))
+    assert (workdir / "again" / ".hydra" / "config.yaml").is_file()  # a normal run directory
+
+
+def test_reproduce_reports_a_tampered_metric(finished: Path, workdir: Path) -> None:
+    tampered = workdir / "tampered"
+    shutil.copytree(finished, tampered)
+    s = summary(tampered)
+    s["test/income/auc"] += 0.01
+    (tampered / "summary.json").write_text(json.dumps(s))
+    proc = cli("reproduce", str(tampered), "out=again", cwd=workdir, check=False)
+    assert proc.returncode == 1
+    assert "NOT reproduced: 1 metrics differ" in proc.stdout and "test/income/auc" in proc.stdout
+    assert "environment differences" in proc.stdout
+
+
+def test_reproduce_refuses_what_is_not_a_finished_run(workdir: Path) -> None:
+    proc = cli("reproduce", str(workdir), cwd=workdir, check=False)
+    assert proc.returncode == 2 and "not a finished run" in proc.stderr
