@@ -44,6 +44,13 @@ def build_tasks(cfg: DictConfig) -> dict[str, Task]:
     }
     if not any(task.train for task in tasks.values()):
         raise ConfigError("every selected task has train: false; at least one must be trained")
+    for name, task in tasks.items():  # checked here, before any data is loaded
+        source = task.output_of
+        if source is not None and (source not in tasks or tasks[source].output_of):
+            raise ConfigError(
+                f"task.{name}.output_of='{source}' is not a selected task with a head of its "
+                f"own; selected: {', '.join(tasks)}"
+            )
     return tasks
 
 
@@ -107,10 +114,6 @@ def build_experiment(cfg: DictConfig) -> Experiment:
         layout=embedding.layout,
     )  # fmt: skip
     borrowed = encoder.borrowed_heads()
-    for name, source in aliases.items():
-        if source not in tasks or source in aliases:
-            raise ConfigError(f"task.{name}.output_of='{source}' is not a selected task with "
-                              f"a head of its own; selected: {', '.join(tasks)}")  # fmt: skip
     heads = {
         n: t.head(encoder.out_dim)
         for n, t in tasks.items()

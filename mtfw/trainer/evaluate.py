@@ -4,6 +4,8 @@ of a batch; and the gradient conflict between tasks."""
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 from itertools import combinations
 
 import torch
@@ -12,6 +14,17 @@ from mtfw.data import Columns
 from mtfw.models import MultiTaskModel
 from mtfw.tasks import Task
 from mtfw.weighting.gradient import cosine_matrix, task_gradients
+
+
+@contextmanager
+def eval_mode(model: MultiTaskModel) -> Iterator[None]:
+    """Dropout off for the block; the model's train/eval mode is restored afterwards."""
+    was_training = model.training
+    model.eval()
+    try:
+        yield
+    finally:
+        model.train(was_training)
 
 
 def batch_losses(model: MultiTaskModel, tasks: dict[str, Task], batch: Columns) -> torch.Tensor:
@@ -36,12 +49,9 @@ def gradient_conflict(
     shared = [p for p in model.shared_parameters() if p.requires_grad]
     if len(tasks) < 2 or not shared or len(columns) == 0:
         return {}
-    was_training = model.training
-    model.eval()
-    with torch.enable_grad():
+    with eval_mode(model), torch.enable_grad():
         losses = batch_losses(model, tasks, columns.take(slice(0, batch_size)))
         grads = task_gradients(losses, shared)
-    model.train(was_training)
     cosine = cosine_matrix(grads.double() @ grads.double().T)
     names = list(tasks)
     return {
@@ -53,13 +63,11 @@ def gradient_conflict(
 @torch.no_grad()
 def predict(model: MultiTaskModel, columns: Columns, batch_size: int) -> dict[str, torch.Tensor]:
     """Raw head outputs for a whole split, ``{task: [N]}`` on the CPU."""
-    was_training = model.training
-    model.eval()
     chunks: dict[str, list[torch.Tensor]] = {}
-    for batch in columns.batches(batch_size):
-        for task, out in model(batch.cat, batch.num).items():
-            chunks.setdefault(task, []).append(out.float().cpu())
-    model.train(was_training)
+    with eval_mode(model):
+        for batch in columns.batches(batch_size):
+            for task, out in model(batch.cat, batch.num).items():
+                chunks.setdefault(task, []).append(out.float().cpu())
     return {task: torch.cat(parts) for task, parts in chunks.items()}
 
 
@@ -87,14 +95,12 @@ def evaluate(
 def gate_utilisation(model: MultiTaskModel, columns: Columns, batch_size: int) -> dict[str, float]:
     """Mean gate weight per task and expert over a split (``gate/<task>/<expert>``); empty for
     encoders without gates. Reports plot these as expert-utilisation heatmaps."""
-    was_training = model.training
-    model.eval()
     sums: dict[str, torch.Tensor] = {}
-    for batch in columns.batches(batch_size):
-        model.represent(batch.cat, batch.num)
-        for task, gates in (model.encoder.last_gates or {}).items():
-            sums[task] = sums.get(task, 0) + gates.double().sum(0).cpu()
-    model.train(was_training)
+    with eval_mode(model):
+        for batch in columns.batches(batch_size):
+            model.represent(batch.cat, batch.num)
+            for task, gates in (model.encoder.last_gates or {}).items():
+                sums[task] = sums.get(task, 0) + gates.double().sum(0).cpu()
     return {
         f"gate/{task}/{e}": float(v) / len(columns)
         for task, total in sums.items()

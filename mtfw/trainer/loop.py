@@ -62,6 +62,7 @@ def fit(
         # The shuffle depends on (seed, epoch) only, so a resumed run sees the same batches.
         order = torch.Generator().manual_seed(exp.cfg.seed * 100_003 + epoch)
         step_losses, step_weights, n_steps = [], [], 0  # per step, written after the epoch
+        samples_before = state["train_samples"]
         n_batches = -(-len(train) // cfg.batch_size)
         total = min(n_batches, cfg.max_steps_per_epoch or n_batches)
         bar = tqdm(
@@ -137,7 +138,8 @@ def fit(
         log.info(
             "epoch %d  train loss %.4f  %s %.5f%s  (%.0f samples/s)",
             epoch + 1, loss_sum.sum().item() / max(n_steps, 1), cfg.monitor, value,
-            " *" if improved else "", n_steps * cfg.batch_size / max(seconds, 1e-9),
+            " *" if improved else "",
+            (state["train_samples"] - samples_before) / max(seconds, 1e-9),
         )  # fmt: skip
         state["epoch"] = epoch + 1
         checkpoint.save(
