@@ -7,6 +7,7 @@ so a misspelt key costs milliseconds, not a data load.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -19,6 +20,7 @@ from mtfw.metrics import higher_is_better
 from mtfw.models import FeatureEmbedding, MultiTaskModel, PerTaskEmbedding
 from mtfw.tasks import Task
 from mtfw.trainer.config import TrainerConfig
+from mtfw.trainer.evaluate import evaluate
 from mtfw.weighting import Weighting
 
 
@@ -27,12 +29,18 @@ class Experiment:
     cfg: DictConfig
     trainer: TrainerConfig
     tasks: dict[str, Task]
-    data: Prepared
-    model: MultiTaskModel
+    data: Prepared  # or RecData (interaction datasets): splits, preprocessor, info
+    model: MultiTaskModel  # or RecModel: both have outputs(batch) and represent_batch(batch)
     weighting: Weighting
     optimizer: torch.optim.Optimizer
     device: torch.device
     higher_is_better: bool
+    evaluator: Callable = evaluate  # (model, tasks, split data, split name, batch size) -> dict
+
+    def evaluate(self, split: str) -> dict[str, float]:
+        """``{'<split>/<task>/<metric>': value}`` of every task on one split."""
+        data = self.data.splits[split]
+        return self.evaluator(self.model, self.tasks, data, split, self.trainer.eval_batch_size)
 
 
 def build_tasks(cfg: DictConfig) -> dict[str, Task]:
@@ -56,7 +64,7 @@ def build_tasks(cfg: DictConfig) -> dict[str, Task]:
 
 def monitor_direction(trainer: TrainerConfig, tasks: dict[str, Task]) -> bool:
     """Check that ``trainer.monitor`` is a key the evaluation produces; True if higher is better."""
-    keys = {f"val/{t}/{m}" for t, task in tasks.items() for m in ["loss", *task.metrics]}
+    keys = {f"val/{t}/{m}" for t, task in tasks.items() for m in task.eval_keys()}
     keys |= {f"val/mean/{k.rsplit('/', 1)[1]}" for k in keys}
     if trainer.monitor not in keys:
         raise ConfigError(
@@ -72,6 +80,10 @@ def monitor_direction(trainer: TrainerConfig, tasks: dict[str, Task]) -> bool:
 def check_config(cfg: DictConfig) -> tuple[TrainerConfig, dict[str, Task], bool]:
     for kind in ("data", "encoder", "weighting", "optim"):
         registry.check(kind, cfg[kind], where=kind)
+    if cfg.get("history") is not None:
+        registry.check("history", cfg.history, where="history")
+    if cfg.get("baseline") is not None:
+        registry.check("baseline", cfg.baseline, where="baseline")
     tasks = build_tasks(cfg)
     trainer = TrainerConfig.from_config(cfg.trainer)
     return trainer, tasks, monitor_direction(trainer, tasks)
@@ -94,6 +106,19 @@ def resolve_device(name: str) -> torch.device:
 def build_experiment(cfg: DictConfig) -> Experiment:
     trainer, tasks, higher = check_config(cfg)
     dataset = registry.build("data", cfg.data, where="data")
+    if getattr(dataset, "interactions", False):
+        from mtfw.recsys.experiment import build_rec_experiment
+
+        return build_rec_experiment(cfg, dataset, trainer, tasks, higher)
+    needs = [n for n, t in tasks.items() if getattr(t, "interaction", False)]
+    if needs:
+        raise ConfigError(
+            f"task(s) {', '.join(needs)} need interaction data (users, items, interactions), "
+            f"but data={cfg.data.name} is a flat table: use data=movielens100k or "
+            "data=interactions"
+        )
+    if (cfg.get("history") or {}).get("name", "none") != "none":
+        raise ConfigError(f"history={cfg.history.name} needs interaction data, not {cfg.data.name}")
     labels = {task.label: task.mask_missing for task in tasks.values()}
     data = prepare(dataset, labels)
     for task in tasks.values():
@@ -120,6 +145,14 @@ def build_experiment(cfg: DictConfig) -> Experiment:
         if n not in borrowed and n not in aliases
     }
     model = MultiTaskModel(embedding, encoder, heads, aliases)
+    return assemble(cfg, trainer, tasks, data, model, higher, evaluate)
+
+
+def assemble(
+    cfg: DictConfig, trainer: TrainerConfig, tasks: dict[str, Task], data, model, higher: bool,
+    evaluator: Callable,
+) -> Experiment:  # fmt: skip
+    """Weighting (over the trained tasks), device placement and optimizer around a model."""
     trained = {n: t for n, t in tasks.items() if t.train}
     weighting = registry.build(
         "weighting", cfg.weighting, where="weighting",
@@ -130,4 +163,6 @@ def build_experiment(cfg: DictConfig) -> Experiment:
     data.splits = {name: split.to(device) for name, split in data.splits.items()}
     params = [*model.parameters(), *weighting.parameters()]
     optimizer = registry.build("optim", cfg.optim, where="optim", params=params)
-    return Experiment(cfg, trainer, tasks, data, model, weighting, optimizer, device, higher)
+    return Experiment(
+        cfg, trainer, tasks, data, model, weighting, optimizer, device, higher, evaluator
+    )

@@ -29,6 +29,8 @@ KINDS: dict[str, tuple[str, ...]] = {
     "weighting": ("task_names", "task_weights"),
     "optim": ("params",),
     "metric": ("pred", "target"),
+    "history": ("dim", "length"),
+    "baseline": ("seed",),
 }
 # Parameters holding a nested component node of another kind, besides those named after a kind.
 NESTED = {"shared": "encoder"}
@@ -40,6 +42,7 @@ _BUILTIN_MODULES = (
     "mtfw.tasks",
     "mtfw.weighting",
     "mtfw.optim",
+    "mtfw.recsys",
 )
 _loaded = False
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from mtfw.registry import get, register
+from mtfw.registry import get, names, register
 
 # Direction of metrics computed by the framework itself rather than registered functions.
 LOSS_KEYS = {"loss": False}
@@ -19,7 +19,15 @@ def metric(name: str, higher_is_better: bool) -> Callable:
 
 
 def higher_is_better(name: str) -> bool:
-    """Whether larger values of the named metric are better (for model selection)."""
-    if name in LOSS_KEYS:
-        return LOSS_KEYS[name]
-    return get("metric", name).higher_is_better
+    """Whether larger values of the named metric are better (for model selection). Ranking
+    metrics carry a cut-off (``ndcg@10``); per-category values a suffix (``auc_Action``)."""
+    from mtfw.metrics.ranking import RANKING_METRICS
+
+    base = name.split("@", 1)[0]
+    if base in LOSS_KEYS:
+        return LOSS_KEYS[base]
+    if base in RANKING_METRICS:
+        return RANKING_METRICS[base]
+    if base not in names("metric") and "_" in base:
+        base = base.split("_", 1)[0]
+    return get("metric", base).higher_is_better

@@ -40,3 +40,12 @@ def logloss(pred: Tensor, target: Tensor) -> float:
 def accuracy(pred: Tensor, target: Tensor) -> float:
     """Share of samples whose probability falls on the label's side of 0.5."""
     return float(((pred >= 0.5) == target.bool()).double().mean())
+
+
+@metric("f1", higher_is_better=True)
+def f1(pred: Tensor, target: Tensor) -> float:
+    """F1 score of the positive class at threshold 0.5 (0 when nothing is predicted or present)."""
+    predicted, actual = pred >= 0.5, target.bool()
+    tp = float((predicted & actual).sum())
+    denominator = float(predicted.sum() + actual.sum())
+    return 2 * tp / denominator if denominator else 0.0

@@ -7,6 +7,7 @@ from itertools import chain
 
 from torch import Tensor, nn
 
+from mtfw.data.columns import Columns
 from mtfw.models.embedding import FeatureEmbedding, PerTaskEmbedding
 from mtfw.models.encoder import Encoder
 
@@ -36,6 +37,13 @@ class MultiTaskModel(nn.Module):
         for task, source in self.aliases.items():
             outputs[task] = outputs[source]
         return outputs
+
+    def outputs(self, batch: Columns) -> dict[str, Tensor]:
+        """Raw head outputs of a batch (what the training loss and evaluation read)."""
+        return self(batch.cat, batch.num)
+
+    def represent_batch(self, batch: Columns) -> dict[str, Tensor]:
+        return self.represent(batch.cat, batch.num)
 
     def auxiliary_losses(self, outputs: dict[str, Tensor]) -> dict[str, Tensor]:
         return self.encoder.auxiliary_losses(outputs)

@@ -46,6 +46,10 @@ class Task:
         if self.weight < 0:
             raise ConfigError(f"task.{name}.weight must be >= 0, got {weight}")
 
+    def eval_keys(self) -> list[str]:
+        """The metric names evaluation reports for this task (``<split>/<task>/<name>``)."""
+        return ["loss", *self.metrics]
+
     def head(self, in_dim: int) -> nn.Module:
         """The tower: an MLP then one output unit."""
         body = mlp(in_dim, self.tower, self.activation, self.dropout)

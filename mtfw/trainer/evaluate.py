@@ -30,7 +30,7 @@ def eval_mode(model: MultiTaskModel) -> Iterator[None]:
 def batch_losses(model: MultiTaskModel, tasks: dict[str, Task], batch: Columns) -> torch.Tensor:
     """The training loss of each task on one batch, ``[T]`` in the order of ``tasks``: the mean
     over the samples that carry the task's label (PLE, Eq. 9) plus any auxiliary loss."""
-    outputs = model(batch.cat, batch.num)
+    outputs = model.outputs(batch)
     extra = model.auxiliary_losses(outputs)  # e.g. AITM's calibrator; usually empty
     return torch.stack([
         task.loss(outputs[n], batch.labels[task.label], batch.masks.get(task.label))
@@ -98,7 +98,7 @@ def gate_utilisation(model: MultiTaskModel, columns: Columns, batch_size: int) -
     sums: dict[str, torch.Tensor] = {}
     with eval_mode(model):
         for batch in columns.batches(batch_size):
-            model.represent(batch.cat, batch.num)
+            model.represent_batch(batch)
             for task, gates in (model.encoder.last_gates or {}).items():
                 sums[task] = sums.get(task, 0) + gates.double().sum(0).cpu()
     return {

@@ -22,7 +22,7 @@ from mtfw.errors import TrainingDiverged
 from mtfw.experiment import Experiment, fingerprint
 from mtfw.record import RunRecord
 from mtfw.trainer import checkpoint
-from mtfw.trainer.evaluate import batch_losses, evaluate, gradient_conflict
+from mtfw.trainer.evaluate import batch_losses, gradient_conflict
 
 log = logging.getLogger("mtfw")
 
@@ -39,7 +39,7 @@ def fit(
     it may raise to stop the run)."""
     cfg, model, opt = exp.trainer, exp.model, exp.optimizer
     tasks = {n: t for n, t in exp.tasks.items() if t.train}  # the others are only evaluated
-    train, val = exp.data.splits["train"], exp.data.splits["val"]
+    train = exp.data.splits["train"]
     shared = list(model.shared_parameters())
     names = list(tasks)
     config_hash = fingerprint(exp.cfg)  # ties checkpoints to this config
@@ -98,9 +98,9 @@ def fit(
             step_weights.append(weights)
             n_steps += 1
             state["step"] += 1
-            state["train_samples"] += batch.cat.shape[0]
+            state["train_samples"] += len(batch)
             if show_bar:
-                bar.update(batch.cat.shape[0])
+                bar.update(len(batch))
                 if n_steps % 20 == 0:
                     bar.set_postfix(loss=f"{torch.stack(step_losses[-20:]).sum(1).mean():.4f}")
         bar.close()
@@ -121,7 +121,7 @@ def fit(
         for i, n in enumerate(names):
             row[f"train/{n}/loss"] = loss_sum[i].item() / max(n_steps, 1)
             row[f"weight/{n}"] = weight_sum[i].item() / max(n_steps, 1)
-        row.update(evaluate(model, exp.tasks, val, "val", cfg.eval_batch_size))
+        row.update(exp.evaluate("val"))
         row.update(gradient_conflict(model, tasks, train, cfg.batch_size))
         row["epoch_seconds"] = seconds
         record.log(row)

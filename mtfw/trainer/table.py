@@ -1,4 +1,6 @@
-"""The final table a run prints: one row per task and split, one column per metric."""
+"""The final table a run prints: per task, one row per split, one column per metric.
+
+Per-category values (``auc_Action``) stay in summary.json; the table shows their means."""
 
 from __future__ import annotations
 
@@ -6,22 +8,37 @@ import math
 from pathlib import Path
 
 
-def format_results(summary: dict, tasks: list[str], run_dir: Path) -> str:
-    metrics: list[str] = []
+def _per_category(metric: str) -> bool:
+    return "@" not in metric and "_" in metric and metric != "hit_rate"
+
+
+def task_metrics(summary: dict, task: str) -> list[str]:
+    found: list[str] = []
     for key in summary:
         parts = key.split("/")
-        if len(parts) == 3 and parts[0] in ("val", "test") and parts[2] not in metrics:
-            metrics.append(parts[2])
+        if len(parts) != 3 or parts[0] not in ("val", "test") or parts[1] != task:
+            continue
+        if parts[2] not in found and not _per_category(parts[2]):
+            found.append(parts[2])
+    return found
+
+
+def format_results(summary: dict, tasks: list[str], run_dir: Path) -> str:
     w = max(14, *(len(t) + 2 for t in tasks))
-    header = f"{'task':<{w}}{'split':<7}" + "".join(f"{m:>11}" for m in metrics)
-    lines = [header, "-" * len(header)]
+    lines = []
     for task in tasks:
+        metrics = task_metrics(summary, task)
+        widths = [max(11, len(m) + 2) for m in metrics]
+        header = "".join(f"{m:>{n}}" for m, n in zip(metrics, widths, strict=True))
+        lines.append(f"{task:<{w}}{header}")
         for split in ("val", "test"):
             cells = []
-            for m in metrics:
+            for m, n in zip(metrics, widths, strict=True):
                 value = summary.get(f"{split}/{task}/{m}")
-                cells.append(f"{'-' if value is None or math.isnan(value) else f'{value:.4f}':>11}")
-            lines.append(f"{task:<{w}}{split:<7}" + "".join(cells))
+                cells.append(
+                    f"{'-' if value is None or math.isnan(value) else f'{value:.4f}':>{n}}"
+                )
+            lines.append(f"  {split:<{w - 2}}" + "".join(cells))
     lines.append(
         f"best epoch {summary['best_epoch']} of {summary['epochs_trained']} "
         f"(selected on {summary['monitor']}), {summary['samples_per_second']:.0f} train samples/s"

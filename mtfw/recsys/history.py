@@ -1,0 +1,82 @@
+"""Encoders of the user's recent items (the ``history`` registry kind): the user-history part
+of the shared encoder's input, one vector of the item embedding size (``none`` adds nothing).
+
+``sasrec`` follows Kang & McAuley, "Self-Attentive Sequential Recommendation" (ICDM 2018): item
+embeddings plus learned positions, causal self-attention blocks (each position sees only earlier
+items), and the output at the most recent position. Item embeddings are shared with the item
+side of the model, as in the paper.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+
+from mtfw.registry import register
+
+
+class HistoryEncoder(nn.Module):
+    """``[B, L]`` item indices (0 = empty, most recent last) and their ``[B, L, D]`` vectors ->
+    ``[B, out_dim]``."""
+
+    out_dim: int
+
+    def __init__(self, dim: int, length: int):
+        super().__init__()
+        self.dim, self.length = dim, length
+
+
+@register("history", "none")
+class NoHistory(HistoryEncoder):
+    """No history: the encoder sees the user's features only."""
+
+    out_dim = 0
+
+    def forward(self, items: Tensor, vectors: Tensor) -> Tensor:
+        return vectors.new_zeros(items.shape[0], 0)
+
+
+@register("history", "mean")
+class MeanHistory(HistoryEncoder):
+    """The mean of the recent items' embeddings (zero for an empty history)."""
+
+    def __init__(self, dim: int, length: int):
+        super().__init__(dim, length)
+        self.out_dim = dim
+
+    def forward(self, items: Tensor, vectors: Tensor) -> Tensor:
+        present = (items > 0).unsqueeze(-1).float()
+        return (vectors * present).sum(1) / present.sum(1).clamp(min=1)
+
+
+@register("history", "sasrec")
+class SASRec(HistoryEncoder):
+    """Causal self-attention over the recent items with learned positions (SASRec)."""
+
+    def __init__(self, dim: int, length: int, blocks: int = 2, heads: int = 1,
+                 dropout: float = 0.2):  # fmt: skip
+        super().__init__(dim, length)
+        self.out_dim, self.heads = dim, heads
+        self.positions = nn.Embedding(max(length, 1), dim)
+        self.dropout = nn.Dropout(dropout)
+        self.blocks = nn.ModuleList(
+            nn.TransformerEncoderLayer(
+                dim, heads, dim_feedforward=dim, dropout=dropout, batch_first=True, norm_first=True
+            )
+            for _ in range(blocks)
+        )
+        self.norm = nn.LayerNorm(dim)
+
+    def forward(self, items: Tensor, vectors: Tensor) -> Tensor:
+        _b, length = items.shape
+        present = (items > 0).unsqueeze(-1).float()
+        x = self.dropout((vectors * self.dim**0.5 + self.positions.weight[:length]) * present)
+        # Position i attends to earlier, non-empty positions; always to itself, so no row of the
+        # attention is fully masked (empty positions are zeroed after every block anyway).
+        future = torch.ones(length, length, dtype=torch.bool, device=items.device).triu(1)
+        blocked = future | (items == 0).unsqueeze(1)  # [B, L(query), L(key)]
+        blocked = blocked & ~torch.eye(length, dtype=torch.bool, device=items.device)
+        mask = blocked.repeat_interleave(self.heads, dim=0)
+        for block in self.blocks:
+            x = block(x, src_mask=mask) * present
+        return self.norm(x[:, -1]) * present[:, -1]

@@ -1,0 +1,169 @@
+"""From :class:`InteractionFrames` to the training and evaluation sets, split and preprocessed.
+
+User features are fitted on the training users only (a cold-start user's id is therefore unknown,
+id 0); item features on the catalogue, which is known before any interaction. Only the user and
+item tables are inputs: interaction columns (ratings) are labels and never features.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import torch
+
+from mtfw.data.preprocess import Preprocessor
+from mtfw.data.split import fingerprint
+from mtfw.errors import ConfigError
+from mtfw.recsys.frames import InteractionFrames
+from mtfw.recsys.sequences import eval_history, interest_labels, train_history, user_runs
+from mtfw.recsys.sets import Catalogue, NegativeSampler, RecTrainSet, UserTable
+from mtfw.recsys.split import InteractionSplit
+from mtfw.recsys.targets import eval_set
+
+
+@dataclass
+class RecData:
+    splits: dict  # train: RecTrainSet, val / test: RecEvalSet
+    users: UserTable
+    items: Catalogue
+    preprocessor: RecPreprocessing
+    info: dict
+
+
+@dataclass
+class RecPreprocessing:
+    users: Preprocessor
+    items: Preprocessor
+
+    def save(self, path) -> None:
+        import json
+
+        state = {"users": self.users.to_dict(), "items": self.items.to_dict()}
+        path.write_text(json.dumps(state))
+
+
+def _check(frames: InteractionFrames) -> pd.DataFrame:
+    inter = frames.interactions
+    missing = {"user", "item", "timestamp"} - set(inter.columns)
+    if missing:
+        raise ConfigError(f"the interactions lack column(s) {sorted(missing)}")
+    if len(inter) == 0:
+        raise ConfigError("the dataset has no interactions")
+    for what, table in (("user", frames.users), ("item", frames.items)):
+        unknown = ~inter[what].isin(table.index)
+        if unknown.any():
+            raise ConfigError(
+                f"{int(unknown.sum())} interactions name a {what} missing from the {what} table, "
+                f"e.g. '{inter.loc[unknown, what].iloc[0]}'"
+            )
+    overlap = set(frames.labels) & set(frames.user_categorical + frames.user_numeric
+                                       + frames.item_categorical + frames.item_numeric)  # fmt: skip
+    if overlap:
+        raise ConfigError(f"leakage: label column(s) {sorted(overlap)} are also input features")
+    return inter
+
+
+def catalogue(frames: InteractionFrames) -> tuple[Catalogue, Preprocessor]:
+    pre = Preprocessor(frames.item_categorical, frames.item_numeric).fit(frames.items)
+    cat, num = pre.transform(frames.items)
+    index = {c: j for j, c in enumerate(frames.categories)}
+    categories = torch.zeros(len(frames.items) + 1, len(frames.categories))
+    for i, item in enumerate(frames.items.index):
+        for name in frames.item_categories.get(item, []):
+            categories[i + 1, index[name]] = 1.0
+    pad = lambda t: torch.cat([torch.zeros_like(t[:1]), t])  # noqa: E731
+    ids = [str(i) for i in frames.items.index]
+    return Catalogue(ids, pad(cat), pad(num), categories, list(frames.categories)), pre
+
+
+def user_table(
+    frames: InteractionFrames, train_users, use_id: bool
+) -> tuple[UserTable, Preprocessor]:
+    users = frames.users.copy()
+    categorical = list(frames.user_categorical)
+    if use_id:
+        users["user_id"] = users.index.astype(str)
+        categorical = ["user_id", *categorical]
+    pre = Preprocessor(categorical, frames.user_numeric).fit(users.loc[train_users])
+    cat, num = pre.transform(users)
+    pad = lambda t: torch.cat([torch.zeros_like(t[:1]), t])  # noqa: E731
+    return UserTable([str(u) for u in users.index], pad(cat), pad(num)), pre
+
+
+def prepare_interactions(
+    frames: InteractionFrames,
+    split: InteractionSplit,
+    *,
+    history_length: int,
+    user_id_feature: bool,
+    negatives: int,
+    sampler: str,
+    popularity_alpha: float,
+    interest_window: int,
+    labels: list[str],
+) -> RecData:
+    inter = _check(frames)
+    part = split.assign(inter)
+    uid_of = pd.Series(np.arange(1, len(frames.users) + 1), index=frames.users.index)
+    iid_of = pd.Series(np.arange(1, len(frames.items) + 1), index=frames.items.index)
+    order = np.lexsort((np.arange(len(inter)), inter["timestamp"].to_numpy(),
+                        uid_of.loc[inter["user"]].to_numpy()))  # fmt: skip
+    frame = pd.DataFrame({
+        "uid": uid_of.loc[inter["user"]].to_numpy()[order],
+        "item": iid_of.loc[inter["item"]].to_numpy()[order],
+        "part": part[order],
+    })  # fmt: skip
+    for label in labels:
+        if label not in inter.columns:
+            raise ConfigError(f"a task needs interaction column '{label}'; "
+                              f"this dataset has labels {', '.join(frames.labels)}")  # fmt: skip
+        frame[label] = pd.to_numeric(inter[label], errors="coerce").to_numpy()[order]
+    for name in ("train", "val", "test"):
+        if not (frame["part"] == name).any():
+            raise ConfigError(f"the {name} split is empty: too few interactions per user for "
+                              f"data.split={split}")  # fmt: skip
+    items, item_pre = catalogue(frames)
+    train = frame[frame["part"] == "train"].reset_index(drop=True)
+    train_users = frames.users.index[np.unique(train["uid"]) - 1]
+    users, user_pre = user_table(frames, train_users, user_id_feature)
+    train_labels = {k: torch.tensor(train[k].to_numpy(), dtype=torch.float32) for k in labels}
+    uid, item = torch.tensor(train["uid"].to_numpy()), torch.tensor(train["item"].to_numpy())
+    starts = user_runs(uid)
+    train_labels["interest"] = interest_labels(item, starts, items.categories, interest_window)
+    keys = torch.sort(uid * len(items) + item).values
+    counts = torch.bincount(item, minlength=len(items)).double()
+    probs = None
+    if sampler == "popularity":
+        probs = counts.pow(popularity_alpha)
+        probs[0] = 0.0
+    elif sampler != "uniform":
+        raise ConfigError(f"task.ranking.sampler must be uniform or popularity, not '{sampler}'")
+    train_set = RecTrainSet(
+        users, uid, item, train_history(uid, item, starts, history_length), train_labels,
+        NegativeSampler(negatives, len(items), keys, probs),
+    )  # fmt: skip
+    evals = {}
+    for name, known_parts in (("val", ("train",)), ("test", ("train", "val"))):
+        known = frame[frame["part"].isin(known_parts)]
+        held = frame[frame["part"] == name]
+        history = eval_history(known, np.unique(held["uid"]), history_length)
+        evals[name] = eval_set(held, known, history, users, items, labels)
+    info = {
+        "data/source": frames.source,
+        "data/checksum": frames.checksum,
+        "data/split": split.by,
+        "data/split_seed": split.seed,
+        "data/n_users": len(frames.users),
+        "data/n_items": len(frames.items),
+        **{f"data/n_{s}": int((frame["part"] == s).sum()) for s in ("train", "val", "test")},
+        **{f"data/n_{s}_users": len(evals[s]) for s in ("val", "test")},
+        **{
+            f"data/split_hash_{s}": fingerprint(np.flatnonzero(part == s))
+            for s in ("train", "val", "test")
+        },
+        **{f"data/{k}": v for k, v in frames.info.items()},
+    }
+    splits = {"train": train_set, **evals}
+    return RecData(splits, users, items, RecPreprocessing(user_pre, item_pre), info)

@@ -1,0 +1,193 @@
+"""Tasks on interaction data: item ranking, user interest per category, rating and like.
+
+They differ in granularity. ``ranking``, ``rating`` and ``like`` are per (user, item) pair: their
+heads score items against the user representation. ``interest`` is per user: its head reads the
+representation alone. All four read the same per-user representation from the shared encoder, so
+any subset trains jointly, each training row being one interaction: the user as of just before it.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from mtfw.errors import ConfigError
+from mtfw.metrics.ranking import coverage, top_k, user_metrics
+from mtfw.recsys.heads import InterestHead, PairHead
+from mtfw.recsys.sets import RecEvalSet
+from mtfw.registry import get, register
+from mtfw.tasks.base import Task
+
+RANKING_KEYS = ("precision", "recall", "ndcg", "hit_rate")
+
+
+class InteractionTask(Task):
+    """Base of the tasks that need an interaction dataset (``data=movielens100k``, ...)."""
+
+    interaction = True
+
+    def target(self, raw: Tensor) -> Tensor:
+        return raw
+
+    def loss(self, output: Tensor, target: Tensor, mask: Tensor | None = None) -> Tensor:
+        return super().loss(output, self.target(target), mask)
+
+    def rec_head(self, in_dim: int, dim: int, n_items: int, n_categories: int,
+                 label_mean: float) -> nn.Module:  # fmt: skip
+        raise NotImplementedError
+
+    def collect(self, head: nn.Module, rep: Tensor, items: nn.Module, vectors: Tensor,
+                data: RecEvalSet, rows: slice) -> dict[str, Tensor]:  # fmt: skip
+        """Per-batch evaluation results of the users ``rows`` (concatenated by ``summarise``)."""
+        raise NotImplementedError
+
+    def summarise(self, parts: dict[str, Tensor], data: RecEvalSet) -> dict[str, float]:
+        raise NotImplementedError
+
+
+@register("task", "ranking")
+class RankingTask(InteractionTask):
+    """Item recommendation from implicit feedback: each interaction is a positive, ``negatives``
+    items are drawn per positive each epoch (``sampler``: uniform | popularity, ** ``alpha``);
+    ``loss``: bce (pointwise), bpr (pairwise) or softmax (sampled softmax). Evaluated by ranking
+    the whole catalogue minus known items: precision, recall, ndcg, hit_rate, coverage @ ``k``."""
+
+    def __init__(self, name: str, weight: float = 1.0, tower: list[int] = (64,),
+                 activation: str = "relu", dropout: float = 0.0, negatives: int = 4,
+                 sampler: str = "uniform", alpha: float = 0.75, loss: str = "bce",
+                 k: list[int] = (5, 10, 20), train: bool = True):  # fmt: skip
+        super().__init__(name, "ranking", weight, tower, activation, dropout, [], train=train)
+        if loss not in ("bce", "bpr", "softmax"):
+            raise ConfigError(f"task.{name}.loss must be bce, bpr or softmax, not '{loss}'")
+        if negatives < 1 or not k or min(k) < 1:
+            raise ConfigError(f"task.{name}: negatives and every k must be at least 1")
+        self.negatives, self.sampler, self.alpha, self.kind = negatives, sampler, alpha, loss
+        self.k = sorted(int(v) for v in k)
+
+    def eval_keys(self) -> list[str]:
+        return [f"{m}@{k}" for m in (*RANKING_KEYS, "coverage") for k in self.k]
+
+    def rec_head(self, in_dim, dim, n_items, n_categories, label_mean):
+        return PairHead(in_dim, self.tower, self.activation, self.dropout, dim, n_items, False)
+
+    def pointwise_loss(self, output: Tensor, target: Tensor) -> Tensor:
+        if self.kind == "bpr":  # the positive is column 0
+            return -F.logsigmoid(output[:, :1] - output[:, 1:]).mean(1)
+        if self.kind == "softmax":
+            return F.cross_entropy(output, target.argmax(1), reduction="none")
+        return F.binary_cross_entropy_with_logits(output, target, reduction="none").mean(1)
+
+    def collect(self, head, rep, items, vectors, data, rows):
+        return self.collect_scores(head.score_all(rep, vectors), data, rows)
+
+    def collect_scores(self, scores: Tensor, data: RecEvalSet, rows: slice) -> dict[str, Tensor]:
+        n = scores.shape[1]
+        top = top_k(scores, data.known.dense(rows, n), max(self.k))
+        return {**user_metrics(top, data.relevant.dense(rows, n), self.k), "top": top}
+
+    def summarise(self, parts, data):
+        out = {k: float(v.mean()) for k, v in parts.items() if k != "top"}
+        out.update(coverage(parts["top"], self.catalogue_size, self.k))
+        return out
+
+    catalogue_size = 1  # set by the experiment builder: items in the catalogue
+
+
+@register("task", "interest")
+class InterestTask(InteractionTask):
+    """Which categories (genres) the user's next interactions fall in: multi-label, one logit per
+    category; AUC and F1 per category (``auc_<category>``) and their mean over categories."""
+
+    def __init__(self, name: str, weight: float = 1.0, tower: list[int] = (64,),
+                 activation: str = "relu", dropout: float = 0.0, window: int = 5,
+                 metrics: list[str] = ("auc", "f1"), train: bool = True):  # fmt: skip
+        super().__init__(name, "interest", weight, tower, activation, dropout, list(metrics),
+                         train=train)  # fmt: skip
+        self.window = window  # training rows: the categories of the next `window` items
+
+    def rec_head(self, in_dim, dim, n_items, n_categories, label_mean):
+        return InterestHead(in_dim, self.tower, self.activation, self.dropout, n_categories)
+
+    def pointwise_loss(self, output: Tensor, target: Tensor) -> Tensor:
+        return F.binary_cross_entropy_with_logits(output, target, reduction="none").mean(1)
+
+    def collect(self, head, rep, items, vectors, data, rows):
+        return {"logits": head(rep)}
+
+    def summarise(self, parts, data):
+        logits, target = parts["logits"], data.interest.cpu()
+        out = {"loss": float(self.pointwise_loss(logits, target).mean())}
+        prob = logits.sigmoid()
+        for m in self.metrics:
+            values = {}
+            for g, category in enumerate(self.categories):
+                values[category] = get("metric", m)(prob[:, g], target[:, g])
+                out[f"{m}_{category}"] = values[category]
+            finite = [v for v in values.values() if v == v]  # NaN: one class only
+            out[m] = sum(finite) / len(finite) if finite else float("nan")
+        return out
+
+    categories: tuple[str, ...] = ()  # set by the experiment builder
+
+
+class PairTask(InteractionTask):
+    """A label of the held-out interaction itself, scored for the (user, item) pair."""
+
+    def rec_head(self, in_dim, dim, n_items, n_categories, label_mean):
+        offset = label_mean if self.offset_by_mean else 0.0
+        return PairHead(in_dim, self.tower, self.activation, self.dropout, dim, n_items, True,
+                        offset)  # fmt: skip
+
+    offset_by_mean = False
+
+    def collect(self, head, rep, items, vectors, data, rows):
+        lo, hi = torch.searchsorted(
+            data.pair_row, torch.tensor([rows.start, rows.stop], device=data.pair_row.device)
+        )
+        local = data.pair_row[lo:hi] - rows.start
+        return {"output": head(rep[local], items, data.pair_item[lo:hi, None])}
+
+    def summarise(self, parts, data):
+        return self.evaluate(parts["output"], self.target(data.pair_labels[self.label].cpu()))
+
+
+@register("task", "rating")
+class RatingTask(PairTask):
+    """The rating of an interaction (regression; RMSE, MAE)."""
+
+    offset_by_mean = True
+    default_metrics = ("rmse", "mae")
+
+    def __init__(self, name: str, label: str = "rating", weight: float = 1.0,
+                 tower: list[int] = (64,), activation: str = "relu", dropout: float = 0.0,
+                 metrics: list[str] | None = None, train: bool = True):  # fmt: skip
+        super().__init__(name, label, weight, tower, activation, dropout, metrics, train=train)
+
+    def pointwise_loss(self, output: Tensor, target: Tensor) -> Tensor:
+        return (output - target) ** 2
+
+    def predict(self, output: Tensor) -> Tensor:
+        return output
+
+
+@register("task", "like")
+class LikeTask(PairTask):
+    """Whether the user liked the item: ``label >= min`` (a rating of 4 or 5 by default); AUC."""
+
+    default_metrics = ("auc", "logloss")
+
+    def __init__(self, name: str, label: str = "rating", min: float = 4.0, weight: float = 1.0,
+                 tower: list[int] = (64,), activation: str = "relu", dropout: float = 0.0,
+                 metrics: list[str] | None = None, train: bool = True):  # fmt: skip
+        super().__init__(name, label, weight, tower, activation, dropout, metrics, train=train)
+        self.min = float(min)
+
+    def target(self, raw: Tensor) -> Tensor:
+        return (raw >= self.min).float()
+
+    def pointwise_loss(self, output: Tensor, target: Tensor) -> Tensor:
+        return F.binary_cross_entropy_with_logits(output, target, reduction="none")
+
+    def predict(self, output: Tensor) -> Tensor:
+        return output.sigmoid()
