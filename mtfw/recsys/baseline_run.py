@@ -22,13 +22,17 @@ def run_baseline(cfg: DictConfig, run_dir: Path, record: RunRecord) -> dict:
     trainer, tasks, higher = check_config(cfg)
     dataset = registry.build("data", cfg.data, where="data")
     if not getattr(dataset, "interactions", False):
-        raise ConfigError(f"baseline={cfg.baseline.name} recommends items: it needs interaction "
-                          f"data (data=movielens100k), not data={cfg.data.name}")  # fmt: skip
+        raise ConfigError(
+            f"baseline={cfg.baseline.name} recommends items: it needs interaction "
+            f"data (data=movielens100k), not data={cfg.data.name}"
+        )
     check_tasks(tasks, cfg.data.name)
     others = [n for n, t in tasks.items() if not isinstance(t, RankingTask)]
     if others:
-        raise ConfigError(f"baseline={cfg.baseline.name} produces rankings only; drop task(s) "
-                          f"{', '.join(others)} (use 'task=[ranking]')")  # fmt: skip
+        raise ConfigError(
+            f"baseline={cfg.baseline.name} produces rankings only; drop task(s) "
+            f"{', '.join(others)} (use 'task=[ranking]')"
+        )
     data = prepare_data(dataset, tasks)
     data.preprocessor.save(run_dir / "preprocess.json")
     baseline = registry.build("baseline", cfg.baseline, where="baseline", seed=cfg.seed)
@@ -46,8 +50,14 @@ def run_baseline(cfg: DictConfig, run_dir: Path, record: RunRecord) -> dict:
         history.append(row)
         return row[trainer.monitor] if higher else -row[trainer.monitor]
 
-    summary = {"status": "running", "seed": cfg.seed, "baseline": cfg.baseline.name,
-               "monitor": trainer.monitor, **data.info, **environment()}  # fmt: skip
+    summary = {
+        "status": "running",
+        "seed": cfg.seed,
+        "baseline": cfg.baseline.name,
+        "monitor": trainer.monitor,
+        **data.info,
+        **environment(),
+    }
     start = time.perf_counter()
     baseline.fit(data, validate)
     seconds = time.perf_counter() - start
@@ -58,9 +68,12 @@ def run_baseline(cfg: DictConfig, run_dir: Path, record: RunRecord) -> dict:
     for split in ("val", "test"):  # test: once, on the selected model
         summary.update(evaluate_scores(baseline.score, tasks, data.splits[split], split, batch))
     summary.update(
-        status="completed", best_epoch=best["epoch"], epochs_trained=len(history),
-        monitor_value=summary[trainer.monitor], train_seconds=seconds,
+        status="completed",
+        best_epoch=best["epoch"],
+        epochs_trained=len(history),
+        monitor_value=summary[trainer.monitor],
+        train_seconds=seconds,
         samples_per_second=len(data.splits["train"]) * len(history) / max(seconds, 1e-9),
-    )  # fmt: skip
+    )
     record.write_summary(summary)
     return summary

@@ -15,8 +15,9 @@ class InteractionDataset:
 
     interactions = True
 
-    def __init__(self, split: dict | None = None, history_length: int = 50,
-                 user_id_feature: bool = True):  # fmt: skip
+    def __init__(
+        self, split: dict | None = None, history_length: int = 50, user_id_feature: bool = True
+    ):
         self.split = InteractionSplit.from_config(split)
         if history_length < 0:
             raise ConfigError(f"data.history_length must be >= 0, got {history_length}")
@@ -25,10 +26,22 @@ class InteractionDataset:
     def load_frames(self) -> InteractionFrames:
         raise NotImplementedError
 
-    def prepare(self, labels: list[str], negatives: int = 0, sampler: str = "uniform",
-                alpha: float = 0.75, interest_window: int = 5) -> RecData:  # fmt: skip
+    def prepare(
+        self,
+        labels: list[str],
+        negatives: int = 0,
+        sampler: str = "uniform",
+        alpha: float = 0.75,
+        interest_window: int = 5,
+    ) -> RecData:
         return prepare_interactions(
-            self.load_frames(), self.split, history_length=self.history_length,
-            user_id_feature=self.user_id_feature, negatives=negatives, sampler=sampler,
-            popularity_alpha=alpha, interest_window=interest_window, labels=labels,
-        )  # fmt: skip
+            self.load_frames(),
+            self.split,
+            history_length=self.history_length,
+            user_id_feature=self.user_id_feature,
+            negatives=negatives,
+            sampler=sampler,
+            popularity_alpha=alpha,
+            interest_window=interest_window,
+            labels=labels,
+        )

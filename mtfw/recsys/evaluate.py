@@ -38,9 +38,12 @@ def summarise(
 
 @torch.no_grad()
 def evaluate_rec(
-    model: RecModel, tasks: dict[str, InteractionTask], data: RecEvalSet, split: str,
+    model: RecModel,
+    tasks: dict[str, InteractionTask],
+    data: RecEvalSet,
+    split: str,
     batch_size: int,
-) -> dict[str, float]:  # fmt: skip
+) -> dict[str, float]:
     collected: dict[str, list] = {name: [] for name in tasks}
     with eval_mode(model):
         vectors = model.items.all()
@@ -54,9 +57,12 @@ def evaluate_rec(
 
 
 def evaluate_scores(
-    score: Callable[[RecEvalSet, slice], Tensor], tasks: dict[str, InteractionTask],
-    data: RecEvalSet, split: str, batch_size: int,
-) -> dict[str, float]:  # fmt: skip
+    score: Callable[[RecEvalSet, slice], Tensor],
+    tasks: dict[str, InteractionTask],
+    data: RecEvalSet,
+    split: str,
+    batch_size: int,
+) -> dict[str, float]:
     """The ranking metrics of a scoring function ``score(data, rows) -> [B, I]`` (a baseline)."""
     collected = {name: [] for name in tasks}
     for start in range(0, len(data), batch_size):

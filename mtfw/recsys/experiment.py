@@ -35,26 +35,30 @@ def prepare_data(dataset: InteractionDataset, tasks: dict[str, Task]) -> RecData
     interest = next((t for t in tasks.values() if isinstance(t, InterestTask)), None)
     labels = sorted({t.label for t in tasks.values() if isinstance(t, PairTask)})
     data = dataset.prepare(
-        labels, negatives=ranking.negatives if ranking else 0,
-        sampler=ranking.sampler if ranking else "uniform", alpha=ranking.alpha if ranking else 0.75,
+        labels,
+        negatives=ranking.negatives if ranking else 0,
+        sampler=ranking.sampler if ranking else "uniform",
+        alpha=ranking.alpha if ranking else 0.75,
         interest_window=interest.window if interest else 1,
-    )  # fmt: skip
+    )
     for task in tasks.values():  # what the evaluation of each task needs to know of the data
         task.catalogue_size = len(data.items) - 1
         task.categories = data.items.category_names
     return data
 
 
-def build_model(cfg: DictConfig, dataset: InteractionDataset, data: RecData,
-                tasks: dict[str, Task]) -> RecModel:  # fmt: skip
+def build_model(
+    cfg: DictConfig, dataset: InteractionDataset, data: RecData, tasks: dict[str, Task]
+) -> RecModel:
     dim = cfg.embedding.dim
     pre = data.preprocessor
     items = ItemEmbedding(data.items, pre.items.vocab_sizes, dim)
     history = cfg.get("history") or {"name": "none"}
 
     def user_side() -> UserEmbedding:
-        encoder = registry.build("history", history, where="history", dim=dim,
-                                 length=dataset.history_length)  # fmt: skip
+        encoder = registry.build(
+            "history", history, where="history", dim=dim, length=dataset.history_length
+        )
         return UserEmbedding(pre.users.vocab_sizes, len(pre.users.numeric), dim, encoder)
 
     names = list(tasks)
@@ -62,8 +66,14 @@ def build_model(cfg: DictConfig, dataset: InteractionDataset, data: RecData,
         users = PerTaskUserEmbedding([user_side() for _ in names])
     else:
         users = user_side()
-    encoder = registry.build("encoder", cfg.encoder, where="encoder", in_dim=users.out_dim,
-                             task_names=names, layout=users.layout)  # fmt: skip
+    encoder = registry.build(
+        "encoder",
+        cfg.encoder,
+        where="encoder",
+        in_dim=users.out_dim,
+        task_names=names,
+        layout=users.layout,
+    )
     if encoder.borrowed_heads():
         raise ConfigError(
             f"encoder={cfg.encoder.name} models a click -> conversion funnel of flat-table "
@@ -73,18 +83,24 @@ def build_model(cfg: DictConfig, dataset: InteractionDataset, data: RecData,
     train = data.splits["train"]
     heads = {
         name: task.rec_head(
-            encoder.out_dim, dim, len(data.items), len(data.items.category_names),
+            encoder.out_dim,
+            dim,
+            len(data.items),
+            len(data.items.category_names),
             float(train.labels[task.label].mean()) if isinstance(task, PairTask) else 0.0,
         )
         for name, task in tasks.items()
-    }  # fmt: skip
+    }
     return RecModel(users, items, encoder, heads)
 
 
 def build_rec_experiment(
-    cfg: DictConfig, dataset: InteractionDataset, trainer: TrainerConfig,
-    tasks: dict[str, Task], higher: bool,
-) -> Experiment:  # fmt: skip
+    cfg: DictConfig,
+    dataset: InteractionDataset,
+    trainer: TrainerConfig,
+    tasks: dict[str, Task],
+    higher: bool,
+) -> Experiment:
     check_tasks(tasks, cfg.data.name)
     data = prepare_data(dataset, tasks)
     torch.manual_seed(cfg.seed)  # model initialisation depends only on the seed

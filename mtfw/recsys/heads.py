@@ -22,9 +22,16 @@ def tower(in_dim: int, hidden: list[int], act: str, dropout: float, out_dim: int
 
 class PairHead(nn.Module):
     def __init__(
-        self, in_dim: int, hidden: list[int], act: str, dropout: float, dim: int, n_items: int,
-        first_only: bool, offset: float = 0.0,
-    ):  # fmt: skip
+        self,
+        in_dim: int,
+        hidden: list[int],
+        act: str,
+        dropout: float,
+        dim: int,
+        n_items: int,
+        first_only: bool,
+        offset: float = 0.0,
+    ):
         super().__init__()
         self.tower = tower(in_dim, hidden, act, dropout, dim)
         self.bias = nn.Embedding(n_items, 1)

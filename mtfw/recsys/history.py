@@ -53,8 +53,9 @@ class MeanHistory(HistoryEncoder):
 class SASRec(HistoryEncoder):
     """Causal self-attention over the recent items with learned positions (SASRec)."""
 
-    def __init__(self, dim: int, length: int, blocks: int = 2, heads: int = 1,
-                 dropout: float = 0.2):  # fmt: skip
+    def __init__(
+        self, dim: int, length: int, blocks: int = 2, heads: int = 1, dropout: float = 0.2
+    ):
         super().__init__(dim, length)
         self.out_dim, self.heads = dim, heads
         self.positions = nn.Embedding(max(length, 1), dim)

@@ -85,8 +85,9 @@ class PerTaskUserEmbedding(nn.Module):
 
 
 class RecModel(nn.Module):
-    def __init__(self, users: nn.Module, items: ItemEmbedding, encoder: Encoder,
-                 heads: dict[str, nn.Module]):  # fmt: skip
+    def __init__(
+        self, users: nn.Module, items: ItemEmbedding, encoder: Encoder, heads: dict[str, nn.Module]
+    ):
         super().__init__()
         self.users, self.items, self.encoder = users, items, encoder
         self.heads = nn.ModuleDict(heads)
@@ -105,8 +106,11 @@ class RecModel(nn.Module):
 
     def shared_parameters(self) -> Iterator[nn.Parameter]:
         """User side, item embeddings and the encoder's shared part."""
-        return chain(self.users.shared_parameters(), self.items.parameters(),
-                     self.encoder.shared_parameters())  # fmt: skip
+        return chain(
+            self.users.shared_parameters(),
+            self.items.parameters(),
+            self.encoder.shared_parameters(),
+        )
 
     def shared_representation(self) -> Tensor | None:
         return self.encoder.shared_output

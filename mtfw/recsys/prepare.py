@@ -7,7 +7,9 @@ item tables are inputs: interaction columns (ratings) are labels and never featu
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -30,6 +32,8 @@ class RecData:
     items: Catalogue
     preprocessor: RecPreprocessing
     info: dict
+    # Every interaction sorted by user then time: uid, item, part (train/val/test), labels.
+    interactions: pd.DataFrame | None = None
 
 
 @dataclass
@@ -37,11 +41,16 @@ class RecPreprocessing:
     users: Preprocessor
     items: Preprocessor
 
-    def save(self, path) -> None:
-        import json
+    def to_dict(self) -> dict:
+        return {"users": self.users.to_dict(), "items": self.items.to_dict()}
 
-        state = {"users": self.users.to_dict(), "items": self.items.to_dict()}
-        path.write_text(json.dumps(state))
+    def save(self, path: Path) -> None:
+        path.write_text(json.dumps(self.to_dict()))
+
+    @classmethod
+    def load(cls, path: Path) -> RecPreprocessing:
+        state = json.loads(Path(path).read_text())
+        return cls(Preprocessor.from_dict(state["users"]), Preprocessor.from_dict(state["items"]))
 
 
 def _check(frames: InteractionFrames) -> pd.DataFrame:
@@ -58,8 +67,12 @@ def _check(frames: InteractionFrames) -> pd.DataFrame:
                 f"{int(unknown.sum())} interactions name a {what} missing from the {what} table, "
                 f"e.g. '{inter.loc[unknown, what].iloc[0]}'"
             )
-    overlap = set(frames.labels) & set(frames.user_categorical + frames.user_numeric
-                                       + frames.item_categorical + frames.item_numeric)  # fmt: skip
+    overlap = set(frames.labels) & set(
+        frames.user_categorical
+        + frames.user_numeric
+        + frames.item_categorical
+        + frames.item_numeric
+    )
     if overlap:
         raise ConfigError(f"leakage: label column(s) {sorted(overlap)} are also input features")
     return inter
@@ -108,22 +121,28 @@ def prepare_interactions(
     part = split.assign(inter)
     uid_of = pd.Series(np.arange(1, len(frames.users) + 1), index=frames.users.index)
     iid_of = pd.Series(np.arange(1, len(frames.items) + 1), index=frames.items.index)
-    order = np.lexsort((np.arange(len(inter)), inter["timestamp"].to_numpy(),
-                        uid_of.loc[inter["user"]].to_numpy()))  # fmt: skip
-    frame = pd.DataFrame({
-        "uid": uid_of.loc[inter["user"]].to_numpy()[order],
-        "item": iid_of.loc[inter["item"]].to_numpy()[order],
-        "part": part[order],
-    })  # fmt: skip
+    order = np.lexsort(
+        (np.arange(len(inter)), inter["timestamp"].to_numpy(), uid_of.loc[inter["user"]].to_numpy())
+    )
+    frame = pd.DataFrame(
+        {
+            "uid": uid_of.loc[inter["user"]].to_numpy()[order],
+            "item": iid_of.loc[inter["item"]].to_numpy()[order],
+            "part": part[order],
+        }
+    )
     for label in labels:
         if label not in inter.columns:
-            raise ConfigError(f"a task needs interaction column '{label}'; "
-                              f"this dataset has labels {', '.join(frames.labels)}")  # fmt: skip
+            raise ConfigError(
+                f"a task needs interaction column '{label}'; "
+                f"this dataset has labels {', '.join(frames.labels)}"
+            )
         frame[label] = pd.to_numeric(inter[label], errors="coerce").to_numpy()[order]
     for name in ("train", "val", "test"):
         if not (frame["part"] == name).any():
-            raise ConfigError(f"the {name} split is empty: too few interactions per user for "
-                              f"data.split={split}")  # fmt: skip
+            raise ConfigError(
+                f"the {name} split is empty: too few interactions per user for data.split={split}"
+            )
     items, item_pre = catalogue(frames)
     train = frame[frame["part"] == "train"].reset_index(drop=True)
     train_users = frames.users.index[np.unique(train["uid"]) - 1]
@@ -141,9 +160,13 @@ def prepare_interactions(
     elif sampler != "uniform":
         raise ConfigError(f"task.ranking.sampler must be uniform or popularity, not '{sampler}'")
     train_set = RecTrainSet(
-        users, uid, item, train_history(uid, item, starts, history_length), train_labels,
+        users,
+        uid,
+        item,
+        train_history(uid, item, starts, history_length),
+        train_labels,
         NegativeSampler(negatives, len(items), keys, probs),
-    )  # fmt: skip
+    )
     evals = {}
     for name, known_parts in (("val", ("train",)), ("test", ("train", "val"))):
         known = frame[frame["part"].isin(known_parts)]
@@ -166,4 +189,4 @@ def prepare_interactions(
         **{f"data/{k}": v for k, v in frames.info.items()},
     }
     splits = {"train": train_set, **evals}
-    return RecData(splits, users, items, RecPreprocessing(user_pre, item_pre), info)
+    return RecData(splits, users, items, RecPreprocessing(user_pre, item_pre), info, frame)

@@ -42,9 +42,12 @@ class Catalogue:
 
     def to(self, device: torch.device) -> Catalogue:
         return Catalogue(
-            self.ids, self.cat.to(device), self.num.to(device), self.categories.to(device),
+            self.ids,
+            self.cat.to(device),
+            self.num.to(device),
+            self.categories.to(device),
             self.category_names,
-        )  # fmt: skip
+        )
 
 
 @dataclass
@@ -121,10 +124,13 @@ class RecTrainSet:
 
     def to(self, device: torch.device) -> RecTrainSet:
         return RecTrainSet(
-            self.users.to(device), self.uid.to(device), self.item.to(device),
-            self.history.to(device), {k: v.to(device) for k, v in self.labels.items()},
+            self.users.to(device),
+            self.uid.to(device),
+            self.item.to(device),
+            self.history.to(device),
+            {k: v.to(device) for k, v in self.labels.items()},
             self.sampler,
-        )  # fmt: skip
+        )
 
 
 @dataclass
@@ -151,8 +157,12 @@ class RecEvalSet:
 
     def to(self, device: torch.device) -> RecEvalSet:
         return RecEvalSet(
-            self.users.to(device), self.known.to(device), self.relevant.to(device),
-            self.pair_row.to(device), self.pair_item.to(device),
-            {k: v.to(device) for k, v in self.pair_labels.items()}, self.interest.to(device),
+            self.users.to(device),
+            self.known.to(device),
+            self.relevant.to(device),
+            self.pair_row.to(device),
+            self.pair_item.to(device),
+            {k: v.to(device) for k, v in self.pair_labels.items()},
+            self.interest.to(device),
             self.info,
-        )  # fmt: skip
+        )

@@ -33,12 +33,20 @@ class InteractionTask(Task):
     def loss(self, output: Tensor, target: Tensor, mask: Tensor | None = None) -> Tensor:
         return super().loss(output, self.target(target), mask)
 
-    def rec_head(self, in_dim: int, dim: int, n_items: int, n_categories: int,
-                 label_mean: float) -> nn.Module:  # fmt: skip
+    def rec_head(
+        self, in_dim: int, dim: int, n_items: int, n_categories: int, label_mean: float
+    ) -> nn.Module:
         raise NotImplementedError
 
-    def collect(self, head: nn.Module, rep: Tensor, items: nn.Module, vectors: Tensor,
-                data: RecEvalSet, rows: slice) -> dict[str, Tensor]:  # fmt: skip
+    def collect(
+        self,
+        head: nn.Module,
+        rep: Tensor,
+        items: nn.Module,
+        vectors: Tensor,
+        data: RecEvalSet,
+        rows: slice,
+    ) -> dict[str, Tensor]:
         """Per-batch evaluation results of the users ``rows`` (concatenated by ``summarise``)."""
         raise NotImplementedError
 
@@ -53,10 +61,20 @@ class RankingTask(InteractionTask):
     ``loss``: bce (pointwise), bpr (pairwise) or softmax (sampled softmax). Evaluated by ranking
     the whole catalogue minus known items: precision, recall, ndcg, hit_rate, coverage @ ``k``."""
 
-    def __init__(self, name: str, weight: float = 1.0, tower: list[int] = (64,),
-                 activation: str = "relu", dropout: float = 0.0, negatives: int = 4,
-                 sampler: str = "uniform", alpha: float = 0.75, loss: str = "bce",
-                 k: list[int] = (5, 10, 20), train: bool = True):  # fmt: skip
+    def __init__(
+        self,
+        name: str,
+        weight: float = 1.0,
+        tower: list[int] = (64,),
+        activation: str = "relu",
+        dropout: float = 0.0,
+        negatives: int = 4,
+        sampler: str = "uniform",
+        alpha: float = 0.75,
+        loss: str = "bce",
+        k: list[int] = (5, 10, 20),
+        train: bool = True,
+    ):
         super().__init__(name, "ranking", weight, tower, activation, dropout, [], train=train)
         if loss not in ("bce", "bpr", "softmax"):
             raise ConfigError(f"task.{name}.loss must be bce, bpr or softmax, not '{loss}'")
@@ -99,11 +117,20 @@ class InterestTask(InteractionTask):
     """Which categories (genres) the user's next interactions fall in: multi-label, one logit per
     category; AUC and F1 per category (``auc_<category>``) and their mean over categories."""
 
-    def __init__(self, name: str, weight: float = 1.0, tower: list[int] = (64,),
-                 activation: str = "relu", dropout: float = 0.0, window: int = 5,
-                 metrics: list[str] = ("auc", "f1"), train: bool = True):  # fmt: skip
-        super().__init__(name, "interest", weight, tower, activation, dropout, list(metrics),
-                         train=train)  # fmt: skip
+    def __init__(
+        self,
+        name: str,
+        weight: float = 1.0,
+        tower: list[int] = (64,),
+        activation: str = "relu",
+        dropout: float = 0.0,
+        window: int = 5,
+        metrics: list[str] = ("auc", "f1"),
+        train: bool = True,
+    ):
+        super().__init__(
+            name, "interest", weight, tower, activation, dropout, list(metrics), train=train
+        )
         self.window = window  # training rows: the categories of the next `window` items
 
     def rec_head(self, in_dim, dim, n_items, n_categories, label_mean):
@@ -136,8 +163,9 @@ class PairTask(InteractionTask):
 
     def rec_head(self, in_dim, dim, n_items, n_categories, label_mean):
         offset = label_mean if self.offset_by_mean else 0.0
-        return PairHead(in_dim, self.tower, self.activation, self.dropout, dim, n_items, True,
-                        offset)  # fmt: skip
+        return PairHead(
+            in_dim, self.tower, self.activation, self.dropout, dim, n_items, True, offset
+        )
 
     offset_by_mean = False
 
@@ -159,9 +187,17 @@ class RatingTask(PairTask):
     offset_by_mean = True
     default_metrics = ("rmse", "mae")
 
-    def __init__(self, name: str, label: str = "rating", weight: float = 1.0,
-                 tower: list[int] = (64,), activation: str = "relu", dropout: float = 0.0,
-                 metrics: list[str] | None = None, train: bool = True):  # fmt: skip
+    def __init__(
+        self,
+        name: str,
+        label: str = "rating",
+        weight: float = 1.0,
+        tower: list[int] = (64,),
+        activation: str = "relu",
+        dropout: float = 0.0,
+        metrics: list[str] | None = None,
+        train: bool = True,
+    ):
         super().__init__(name, label, weight, tower, activation, dropout, metrics, train=train)
 
     def pointwise_loss(self, output: Tensor, target: Tensor) -> Tensor:
@@ -177,9 +213,18 @@ class LikeTask(PairTask):
 
     default_metrics = ("auc", "logloss")
 
-    def __init__(self, name: str, label: str = "rating", min: float = 4.0, weight: float = 1.0,
-                 tower: list[int] = (64,), activation: str = "relu", dropout: float = 0.0,
-                 metrics: list[str] | None = None, train: bool = True):  # fmt: skip
+    def __init__(
+        self,
+        name: str,
+        label: str = "rating",
+        min: float = 4.0,
+        weight: float = 1.0,
+        tower: list[int] = (64,),
+        activation: str = "relu",
+        dropout: float = 0.0,
+        metrics: list[str] | None = None,
+        train: bool = True,
+    ):
         super().__init__(name, label, weight, tower, activation, dropout, metrics, train=train)
         self.min = float(min)
 

@@ -20,8 +20,16 @@ from mtfw.registry import register
 class BPRMF(Baseline):
     """Matrix factorisation with the BPR loss (model-based CF); epochs selected on validation."""
 
-    def __init__(self, seed: int = 0, dim: int = 64, epochs: int = 30, lr: float = 0.01,
-                 reg: float = 1e-4, batch_size: int = 2048, patience: int = 3):  # fmt: skip
+    def __init__(
+        self,
+        seed: int = 0,
+        dim: int = 64,
+        epochs: int = 30,
+        lr: float = 0.01,
+        reg: float = 1e-4,
+        batch_size: int = 2048,
+        patience: int = 3,
+    ):
         super().__init__(seed)
         self.dim, self.epochs, self.lr, self.reg = dim, epochs, lr, reg
         self.batch_size, self.patience = batch_size, patience
@@ -30,11 +38,13 @@ class BPRMF(Baseline):
         super().fit(data, log)
         train = data.splits["train"]
         torch.manual_seed(self.seed)
-        model = nn.ModuleDict({
-            "user": nn.Embedding(self.matrix.shape[0], self.dim),
-            "item": nn.Embedding(self.n_items, self.dim),
-            "bias": nn.Embedding(self.n_items, 1),
-        })  # fmt: skip
+        model = nn.ModuleDict(
+            {
+                "user": nn.Embedding(self.matrix.shape[0], self.dim),
+                "item": nn.Embedding(self.n_items, self.dim),
+                "bias": nn.Embedding(self.n_items, 1),
+            }
+        )
         for table in model.values():
             nn.init.normal_(table.weight, std=0.01)
         opt = torch.optim.Adam(model.parameters(), lr=self.lr)
@@ -66,8 +76,12 @@ class BPRMF(Baseline):
         self.item_bias = model["bias"].weight.detach()[:, 0].clone()
 
     def state(self) -> dict[str, Tensor]:
-        return {"matrix": self.matrix, "user_factors": self.user_factors,
-                "item_factors": self.item_factors, "item_bias": self.item_bias}  # fmt: skip
+        return {
+            "matrix": self.matrix,
+            "user_factors": self.user_factors,
+            "item_factors": self.item_factors,
+            "item_bias": self.item_bias,
+        }
 
     def score(self, data: RecEvalSet, rows: slice) -> Tensor:
         users = self.user_factors[data.users.uid[rows].cpu()]
