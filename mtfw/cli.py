@@ -13,6 +13,8 @@ commands:
   train [overrides]    train one run (Hydra overrides, -m for multirun, --cfg job to print config)
   sweep sweep=<name>   an Optuna study declared in conf/sweep/<name>.yaml ([overrides])
   reproduce <run_dir>  re-run a finished run from its saved config and compare every metric
+  report <dir>...      runs below the dirs as a table: mean ± std over seeds, MTL gain, plots
+  recommend <run_dir>  top-k items per user from a finished run ([users=..] [k=10] [out=F])
   list [kind]          registered components with their parameters
 """
 
@@ -44,6 +46,16 @@ def main(argv: list[str] | None = None) -> None:
 
         reproduce_main(rest)
         return
+    if command == "report":
+        from mtfw.report.command import main as report_main
+
+        report_main(rest)
+        return
+    if command == "recommend":
+        from mtfw.recsys.recommend import main as recommend_main
+
+        recommend_main(rest)
+        return
     if command == "sweep":
         from mtfw.sweep import main as sweep_main
 
@@ -56,7 +68,7 @@ def main(argv: list[str] | None = None) -> None:
     except MtfwError as err:
         print(f"mtfw: error: {err}", file=sys.stderr)
         sys.exit(2)
-    commands = ["train", "sweep", "reproduce", "list"]
+    commands = ["train", "sweep", "reproduce", "report", "recommend", "list"]
     print(f"mtfw: unknown command '{command}'.{registry.closest(command, commands)}\n{USAGE}",
           file=sys.stderr)  # fmt: skip
     sys.exit(2)

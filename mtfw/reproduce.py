@@ -19,6 +19,7 @@ from pathlib import Path
 from omegaconf import OmegaConf
 
 from mtfw.errors import CheckpointError, ConfigError, MtfwError
+from mtfw.tracking.provenance import warn, warn_if_data_changed
 
 COMPARED = ("val/", "test/", "gate/")
 ENVIRONMENT = ("git_sha", "git_dirty", "data/checksum", "data/split_seed", "version/")
@@ -62,11 +63,10 @@ def reproduce(run_dir: Path, out: Path | None = None) -> int:
     (out / ".hydra").mkdir(parents=True, exist_ok=True)
     shutil.copy(config_file, out / ".hydra" / "config.yaml")
     if original.get("git_dirty"):
-        print(f"warning: {run_dir} was trained from a modified source tree", file=sys.stderr)
+        warn(f"{run_dir} was trained from a source tree with uncommitted changes (git_dirty)")
     new = run(OmegaConf.load(config_file), out)
     metrics, env = compare(original, new)
-    if new.get("data/checksum") != original.get("data/checksum"):
-        print("warning: the data file differs from the one the run used", file=sys.stderr)
+    warn_if_data_changed(original, new)  # the new run itself warns when today's tree is dirty
     if not metrics:
         n = sum(k.startswith(COMPARED) for k in original)
         print(f"reproduced: all {n} metrics identical ({out})")

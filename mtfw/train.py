@@ -22,8 +22,9 @@ from omegaconf import DictConfig, OmegaConf
 from mtfw.errors import CheckpointError, ConfigError, MtfwError, TrainingDiverged
 from mtfw.experiment import build_experiment, check_config
 from mtfw.preflight import CONF_DIR, preflight
-from mtfw.record import RunRecord, environment
-from mtfw.trainer.evaluate import evaluate, gate_utilisation
+from mtfw.record import environment
+from mtfw.tracking import tracked_record, warn_if_dirty
+from mtfw.trainer.evaluate import gate_utilisation
 from mtfw.trainer.loop import fit, load_best
 from mtfw.trainer.table import format_results
 
@@ -54,7 +55,7 @@ def run(
 
     ``on_eval(epoch, metrics)`` is called after every validation pass (see ``fit``)."""
     trainer, _, _ = check_config(cfg)  # fail on a bad config before loading any data
-    record = RunRecord(run_dir)
+    record = tracked_record(cfg, run_dir)  # the local record; mirrored to wandb if logger=wandb
     if not resume and (record.metrics_path.exists() or record.summary_path.exists()):
         raise ConfigError(f"{run_dir} already holds a run; nothing was overwritten")
     torch.set_flush_denormal(True)  # denormal floats can slow CPU training 10x
@@ -63,12 +64,19 @@ def run(
     if trainer.deterministic:
         torch.use_deterministic_algorithms(True, warn_only=True)
     seed_everything(cfg.seed)
+    if cfg.get("baseline") is not None:  # a classical recommender: no network, no weighting
+        from mtfw.recsys.baseline_run import run_baseline
+
+        summary = run_baseline(cfg, run_dir, record)
+        print(format_results(summary, list(cfg.task), run_dir))
+        return summary
     exp = build_experiment(cfg)
     exp.data.preprocessor.save(run_dir / "preprocess.json")
     n_params = sum(p.numel() for p in exp.model.parameters())
     log.info("run dir %s, %d parameters, device %s", run_dir, n_params, exp.device)
     summary = {"status": "running", "seed": cfg.seed, "n_parameters": n_params,
                "monitor": trainer.monitor, **exp.data.info, **environment()}  # fmt: skip
+    warn_if_dirty(summary)  # a warning, not an error: git_sha alone no longer describes the code
     try:
         state = fit(exp, record, resume=resume, on_eval=on_eval)
     except TrainingDiverged as err:
@@ -84,8 +92,7 @@ def run(
     val = exp.data.splits["val"]
     summary.update(gate_utilisation(exp.model, val, trainer.eval_batch_size))
     for split in ("val", "test"):  # test: once, on the model selected on validation
-        summary.update(evaluate(exp.model, exp.tasks, exp.data.splits[split], split,
-                                trainer.eval_batch_size))  # fmt: skip
+        summary.update(exp.evaluate(split))
     summary.update(
         status="completed",
         best_epoch=state["best_epoch"],

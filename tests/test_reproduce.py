@@ -39,3 +39,15 @@ def test_reproduce_reports_a_tampered_metric(finished: Path, workdir: Path) -> N
 def test_reproduce_refuses_what_is_not_a_finished_run(workdir: Path) -> None:
     proc = cli("reproduce", str(workdir), cwd=workdir, check=False)
     assert proc.returncode == 2 and "not a finished run" in proc.stderr
+
+
+def test_reproduce_warns_on_a_dirty_record_and_changed_data(finished: Path, workdir: Path) -> None:
+    copied = workdir / "copied"
+    shutil.copytree(finished, copied)
+    s = summary(copied)
+    s.update({"git_dirty": True, "data/checksum": "0" * 64})  # as if the file had changed since
+    (copied / "summary.json").write_text(json.dumps(s))
+    proc = cli("reproduce", str(copied), "out=again", cwd=workdir, check=False)
+    assert "warning:" in proc.stderr and "uncommitted changes" in proc.stderr
+    assert f"data/checksum {'0' * 64} -> {summary(finished)['data/checksum']}" in proc.stderr
+    assert proc.returncode == 0 and "reproduced: all" in proc.stdout  # warnings, not errors

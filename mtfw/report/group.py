@@ -1,0 +1,128 @@
+"""Group runs that differ only by seed; mean, sample std and the best run of each group.
+
+Run-control keys (where the data lives, threads, progress bars, the tracker) change how a run is
+made, not what it computes, so they never split a group.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import pandas as pd
+
+from mtfw.report.collect import ReportError
+from mtfw.report.direction import better
+
+SEED = "seed"
+CONTROL_KEYS = {"seed", "resume", "trainer.progress", "trainer.num_threads", "trainer.device",
+                "trainer.eval_batch_size", "trainer.deterministic", "data.root", "data.path",
+                "data.download", "data.files"}  # fmt: skip
+CONTROL_PREFIXES = ("logger.", "hydra.", "data.files.")
+MISSING = "-"  # a key a run's config does not have (e.g. encoder.n_experts of single_task)
+
+
+def is_control(key: str) -> bool:
+    return key in CONTROL_KEYS or key.startswith(CONTROL_PREFIXES)
+
+
+def experiment_keys(table: pd.DataFrame) -> list[str]:
+    """Config keys that define what a run computes (every config key but the control ones)."""
+    return [k for k in table.attrs.get("config_keys", []) if not is_control(k)]
+
+
+def as_text(value) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return MISSING
+    return str(value)
+
+
+def texts(table: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """The columns as text, missing values as ``-``: groupable, comparable, printable."""
+    return pd.DataFrame({k: table[k].map(as_text) for k in keys}, index=table.index)
+
+
+def varying(table: pd.DataFrame, keys: list[str]) -> list[str]:
+    return [k for k in keys if table[k].map(as_text).nunique() > 1]
+
+
+def default_by(table: pd.DataFrame) -> list[str]:
+    """The experiment keys that vary across runs, less those a varying ``<x>.name`` decides
+    (``encoder.n_experts`` follows from ``encoder.name``): the columns that tell groups apart."""
+    keys = varying(table, experiment_keys(table))
+    names = [k for k in keys if k.endswith(".name")]
+    shown = texts(table, keys)
+
+    def decided(key: str) -> bool:
+        return any(
+            key != name
+            and key.startswith(name[: -len("name")])
+            and shown.groupby(name)[key].nunique().max() <= 1
+            for name in names
+        )
+
+    return [k for k in keys if not decided(k)]
+
+
+def resolve_by(table: pd.DataFrame, requested: list[str]) -> list[str]:
+    """Check ``--by`` keys; ``encoder`` stands for ``encoder.name``."""
+    keys = table.attrs.get("config_keys", [])
+    resolved = []
+    for key in requested:
+        if key in keys:
+            resolved.append(key)
+        elif f"{key}.name" in keys:
+            resolved.append(f"{key}.name")
+        else:
+            vary = varying(table, experiment_keys(table)) or ["(none: only seeds differ)"]
+            raise ReportError(f"--by {key}: no run has the config key '{key}'. Keys that vary "
+                              f"across these runs: {', '.join(vary)}")  # fmt: skip
+    return resolved
+
+
+@dataclass
+class Group:
+    label: str  # the --by values joined with "/", e.g. "mmoe/static"
+    values: dict  # --by key -> value text
+    runs: pd.DataFrame  # this group's rows of the run table
+
+    @property
+    def seeds(self) -> list:
+        return sorted(self.runs[SEED].dropna().tolist()) if SEED in self.runs else []
+
+    def stats(self, key: str) -> tuple[float, float, int]:
+        """(mean, sample std with ddof=1 (NaN for one run), number of runs with a value)."""
+        values = pd.to_numeric(self.runs[key], errors="coerce").dropna() if key in self.runs else []
+        n = len(values)
+        if n == 0:
+            return math.nan, math.nan, 0
+        return float(values.mean()), float(values.std(ddof=1)) if n > 1 else math.nan, n
+
+    def best_run(self) -> pd.Series:
+        """The run with the best ``monitor_value`` (the validation key that selected its model),
+        in the monitor's direction (``trainer.mode`` when set to min or max)."""
+        runs = self.runs.dropna(subset=["monitor_value"]) if "monitor_value" in self.runs else []
+        if len(runs) == 0:
+            return self.runs.iloc[0]
+        mode = runs["trainer.mode"].iloc[0] if "trainer.mode" in runs else "auto"
+        monitor = str(runs["monitor"].iloc[0]) if "monitor" in runs else "val/mean/loss"
+        higher = mode == "max" or (mode != "min" and better(monitor))
+        values = pd.to_numeric(runs["monitor_value"])
+        return runs.loc[values.idxmax() if higher else values.idxmin()]
+
+    def mixed_keys(self, by: list[str]) -> list[str]:
+        """Experiment keys other than ``by`` that differ inside the group (worth a note)."""
+        return [k for k in varying(self.runs, experiment_keys(self.runs)) if k not in by]
+
+
+def group_runs(table: pd.DataFrame, by: list[str]) -> list[Group]:
+    """Groups in order of their first run; one group ("all runs") when ``by`` is empty."""
+    if not by:
+        return [Group("all runs", {}, table)]
+    groups = []
+    for values, part in texts(table, by).groupby(by, sort=False):
+        values = values if isinstance(values, tuple) else (values,)
+        runs = table.loc[part.index]
+        runs.attrs = table.attrs
+        groups.append(Group("/".join(values), dict(zip(by, values, strict=True)), runs))
+    return groups
