@@ -77,6 +77,25 @@ def monitor_direction(trainer: TrainerConfig, tasks: dict[str, Task]) -> bool:
     return higher_is_better(trainer.monitor.rsplit("/", 1)[1])
 
 
+def check_data_fits_tasks(cfg: DictConfig, tasks: dict[str, Task]) -> None:
+    """Interaction tasks need interaction data and flat-table tasks a flat table."""
+    interactions = getattr(registry.get("data", cfg.data.name), "interactions", False)
+    if interactions:
+        from mtfw.recsys.experiment import check_tasks
+
+        check_tasks(tasks, cfg.data.name)
+        return
+    needs = [n for n, t in tasks.items() if getattr(t, "interaction", False)]
+    if needs:
+        raise ConfigError(
+            f"task(s) {', '.join(needs)} need interaction data (users, items, interactions), "
+            f"but data={cfg.data.name} is a flat table: use data=movielens100k or "
+            "data=interactions"
+        )
+    if (cfg.get("history") or {}).get("name", "none") != "none":
+        raise ConfigError(f"history={cfg.history.name} needs interaction data, not {cfg.data.name}")
+
+
 def check_config(cfg: DictConfig) -> tuple[TrainerConfig, dict[str, Task], bool]:
     for kind in ("data", "encoder", "weighting", "optim"):
         registry.check(kind, cfg[kind], where=kind)
@@ -85,6 +104,7 @@ def check_config(cfg: DictConfig) -> tuple[TrainerConfig, dict[str, Task], bool]
     if cfg.get("baseline") is not None:
         registry.check("baseline", cfg.baseline, where="baseline")
     tasks = build_tasks(cfg)
+    check_data_fits_tasks(cfg, tasks)
     trainer = TrainerConfig.from_config(cfg.trainer)
     return trainer, tasks, monitor_direction(trainer, tasks)
 
@@ -110,15 +130,6 @@ def build_experiment(cfg: DictConfig) -> Experiment:
         from mtfw.recsys.experiment import build_rec_experiment
 
         return build_rec_experiment(cfg, dataset, trainer, tasks, higher)
-    needs = [n for n, t in tasks.items() if getattr(t, "interaction", False)]
-    if needs:
-        raise ConfigError(
-            f"task(s) {', '.join(needs)} need interaction data (users, items, interactions), "
-            f"but data={cfg.data.name} is a flat table: use data=movielens100k or "
-            "data=interactions"
-        )
-    if (cfg.get("history") or {}).get("name", "none") != "none":
-        raise ConfigError(f"history={cfg.history.name} needs interaction data, not {cfg.data.name}")
     labels = {task.label: task.mask_missing for task in tasks.values()}
     data = prepare(dataset, labels)
     for task in tasks.values():

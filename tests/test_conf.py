@@ -10,6 +10,7 @@ import pytest
 import yaml
 from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
+from recsys_support import ml100k
 
 from mtfw import registry
 from mtfw.preflight import CONF_DIR, config_groups
@@ -37,7 +38,21 @@ DATA_FILES = {
         f"data.files.{s}={SHARED}/samples/aliexpress/aliexpress_{s}_sample.csv"
         for s in ("train", "test")
     ],
+    "kuairand": [f"data.interactions.path={SHARED}/samples/kuairand/kuairand_sample.csv"],
 }
+RANKED = ["trainer.monitor=val/ranking/ndcg@10"]
+
+
+def is_interaction_data(data_option: str) -> bool:
+    name = composed([f"data={data_option}"]).data.name
+    return bool(getattr(registry.get("data", name), "interactions", False))
+
+
+def data_files(data_option: str) -> list[str]:
+    """Overrides that point a dataset at this machine's copy (MovieLens-100K: fetched once)."""
+    if data_option == "movielens100k":
+        return ml100k()
+    return DATA_FILES.get(data_option, [])
 
 
 def data_available(data_option: str) -> bool:
@@ -47,7 +62,7 @@ def data_available(data_option: str) -> bool:
 
 @cache
 def labels_of(data_option: str) -> tuple[str, ...]:
-    if not data_available(data_option):
+    if not data_available(data_option) or is_interaction_data(data_option):
         return ()
     cfg = composed([f"data={data_option}", *DATA_FILES.get(data_option, [])])
     node = OmegaConf.to_container(cfg.data, resolve=True)
@@ -74,6 +89,10 @@ def experiment_using(group: str, option: str) -> str | None:
     return None
 
 
+def task_label(task: str) -> str | None:
+    return composed([f"task=[{task}]"]).task[task].get("label")
+
+
 def task_trains(task: str) -> bool:
     return composed([f"task=[{task}]"]).task[task].get("train", True)
 
@@ -82,24 +101,39 @@ def overrides_for(group: str, option: str) -> list[str]:
     """Overrides that make ``group=option`` a runnable experiment (a task needs its dataset,
     ESMM its funnel), plus where this machine keeps the data files."""
     experiment = option if group == "experiment" else experiment_using(group, option)
+    if group == "history":  # a user-history encoder needs interaction data
+        experiment = "ml100k_mtl"
+    interaction_task = group == "task" and composed([f"task=[{option}]"]).task[option].name in (
+        "ranking",
+        "interest",
+        "rating",
+        "like",
+    )
     if experiment:
-        base = [f"experiment={experiment}"]
+        base = [f"experiment={experiment}", *([f"{group}={option}"] if group == "history" else [])]
         data = experiment_overrides(experiment).get("data", "census")
+        if experiment_overrides(experiment).get("baseline") == "bpr_mf":
+            base.append("baseline.epochs=1")
+    elif interaction_task:
+        ranked = RANKED if option == "ranking" else [f"trainer.monitor=val/{option}/loss"]
+        base, data = ["data=movielens100k", f"task=[{option}]", *ranked], "movielens100k"
     elif group == "task":
         label = composed([f"task=[{option}]"]).task[option].label
         data = next((d for d in GROUPS["data"] if label in labels_of(d)), None)
         if data is None:
             pytest.skip(f"no dataset with label '{label}' is available here (see DATA_FILES)")
         base = [f"data={data}", f"task=[{option}]"]
+    elif group == "data" and is_interaction_data(option):
+        base, data = [f"data={option}", "task=[ranking]", *RANKED], option
     elif group == "data":
         data, labels = option, labels_of(option)
-        tasks = [t for t in GROUPS["task"] if composed([f"task=[{t}]"]).task[t].label in labels]
+        tasks = [t for t in GROUPS["task"] if task_label(t) in labels]
         base = [f"data={option}", f"task=[{','.join(tasks)}]"]
     else:
         base, data = [f"{group}={option}"], "census"
     if not data_available(data):
         pytest.skip(f"data={data}: its files are not on this machine ({SHARED} is missing)")
-    return [*base, *DATA_FILES.get(data, [])]
+    return [*base, *data_files(data)]
 
 
 def test_conf_has_the_folders_of_the_design() -> None:
@@ -119,7 +153,7 @@ def test_every_config_file_composes_builds_and_trains(
     assert finite and all(v == v for v in finite)  # no NaN metric
 
 
-@pytest.mark.parametrize("kind", ["data", "encoder", "weighting", "optim"])
+@pytest.mark.parametrize("kind", ["data", "encoder", "weighting", "optim", "history", "baseline"])
 def test_every_registered_component_has_a_config_file(kind: str) -> None:
     named = {OmegaConf.load(p).get("name") for p in (CONF_DIR / kind).glob("*.yaml")}
     missing = set(registry.names(kind)) - named

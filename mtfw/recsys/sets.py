@@ -54,7 +54,7 @@ class Catalogue:
 class NegativeSampler:
     """Items drawn for each training interaction: ``uniform`` over the catalogue, or ``popularity``
     (proportional to training count ** ``alpha``). Items the user interacted with in training are
-    redrawn (a few rounds; what still collides after them is kept, which is rare)."""
+    redrawn (up to 50 rounds; a user who has seen nearly every item may keep a collision)."""
 
     count: int
     n_items: int
@@ -64,7 +64,7 @@ class NegativeSampler:
     def draw(self, uid: Tensor, generator: torch.Generator) -> Tensor:
         shape = (uid.shape[0], self.count)
         out = self._draw(shape, generator)
-        for _ in range(5):
+        for _ in range(50):
             clash = self._is_positive(uid[:, None].expand(shape), out)
             if not clash.any():
                 break

@@ -149,10 +149,10 @@ class InterestTask(InteractionTask):
         for m in self.metrics:
             values = {}
             for g, category in enumerate(self.categories):
-                values[category] = get("metric", m)(prob[:, g], target[:, g])
-                out[f"{m}_{category}"] = values[category]
-            finite = [v for v in values.values() if v == v]  # NaN: one class only
-            out[m] = sum(finite) / len(finite) if finite else float("nan")
+                value = get("metric", m)(prob[:, g], target[:, g])
+                if value == value:  # NaN when the split holds one class only: not reported
+                    values[category] = out[f"{m}_{category}"] = value
+            out[m] = sum(values.values()) / len(values) if values else float("nan")
         return out
 
     categories: tuple[str, ...] = ()  # set by the experiment builder

@@ -61,7 +61,7 @@ class BPRMF(Baseline):
                 loss.backward()
                 opt.step()
             self._take(model)
-            value = log(epoch + 1, self) if log is not None else -epoch
+            value = log(epoch + 1, self) if log is not None else epoch  # no log: the last
             if best is None or value > best:
                 best, best_state, bad = value, copy.deepcopy(self.state()), 0
             else:

@@ -1,0 +1,97 @@
+"""Splits, histories, labels and negatives of interaction data, on a dataset small enough to
+work out by hand, and the leakage guard on the real MovieLens-100K."""
+
+from __future__ import annotations
+
+import torch
+from recsys_support import ml100k, tiny_frames
+
+from mtfw.recsys.prepare import prepare_interactions
+from mtfw.recsys.split import InteractionSplit
+
+SETTINGS = dict(history_length=3, user_id_feature=True, negatives=2, sampler="uniform",
+                popularity_alpha=0.75, interest_window=2, labels=["rating"])  # fmt: skip
+
+
+def tiny(split: InteractionSplit | None = None, **changes):
+    return prepare_interactions(
+        tiny_frames(), split or InteractionSplit(), **{**SETTINGS, **changes}
+    )
+
+
+def rows_of(sparse, row: int) -> list[int]:
+    return sparse.items[sparse.indptr[row] : sparse.indptr[row + 1]].sort().values.tolist()
+
+
+def test_time_split_holds_out_each_users_last_interactions() -> None:
+    part = InteractionSplit().assign(tiny_frames().interactions)
+    frame = tiny_frames().interactions.assign(part=part)
+    got = {(u, i): p for u, i, p in zip(frame["user"], frame["item"], frame["part"], strict=True)}
+    assert got[("u1", "i6")] == "test" and got[("u1", "i5")] == "val"
+    assert got[("u4", "i1")] == "test" and got[("u4", "i6")] == "val"  # by time, not file order
+    assert {got[("u3", "i2")], got[("u3", "i4")]} == {"train"}  # too few to hold out
+    assert sorted(part.tolist()).count("train") == 9
+
+
+def test_training_rows_see_only_earlier_items_of_the_same_user() -> None:
+    train = tiny().splits["train"]
+    # Rows sorted by user then time; u1 trains on items 1..4 (indices 1..4), u2 on item 1.
+    assert train.item.tolist()[:5] == [1, 2, 3, 4, 1]
+    assert train.history[:5].tolist() == [[0, 0, 0], [0, 0, 1], [0, 1, 2], [1, 2, 3], [0, 0, 0]]
+    # Interest of u1's first row: genres of items 1 and 2 (window 2) = A, B.
+    assert train.labels["interest"][0].tolist() == [1.0, 1.0, 0.0]
+
+
+def test_evaluation_sets_know_the_past_and_ask_for_the_held_out_items() -> None:
+    data = tiny()
+    val, test = data.splits["val"], data.splits["test"]
+    assert val.users.uid.tolist() == [1, 2, 4] and test.users.uid.tolist() == [1, 2, 4]
+    assert rows_of(val.known, 0) == [1, 2, 3, 4] and rows_of(val.relevant, 0) == [5]
+    assert rows_of(test.known, 0) == [1, 2, 3, 4, 5] and rows_of(test.relevant, 0) == [6]
+    assert val.users.history[0].tolist() == [2, 3, 4]
+    assert test.users.history[0].tolist() == [3, 4, 5]  # the val item, never the test item
+    assert test.users.history[2].tolist() == [2, 4, 6]  # u4: train i2, i4, then val i6
+    assert test.interest[2].tolist() == [1.0, 0.0, 0.0]  # u4's test item i1 is genre A
+    assert test.pair_labels["rating"].tolist() == [4.0, 4.0, 2.0]
+
+
+def test_cold_start_users_are_held_out_entirely() -> None:
+    split = InteractionSplit(by="cold_start", val=0.25, test=0.25, seed=1)
+    data = tiny(split)
+    train_users = set(data.splits["train"].uid.tolist())
+    for name in ("val", "test"):
+        held = data.splits[name]
+        assert not set(held.users.uid.tolist()) & train_users
+        assert held.known.items.numel() == 0 and (held.users.history == 0).all()
+        assert (held.users.cat[:, 0] == 0).all()  # their user id is unknown to the model
+    assert tiny(split).info["data/split_hash_test"] == data.info["data/split_hash_test"]
+    other = tiny(InteractionSplit(by="cold_start", val=0.25, test=0.25, seed=2))
+    assert other.splits["test"].users.uid.tolist() != data.splits["test"].users.uid.tolist()
+
+
+def test_negatives_are_never_the_users_training_items() -> None:
+    train = tiny(negatives=8).splits["train"]
+    batch = train.take(slice(0, 4), torch.Generator().manual_seed(0))  # u1: items 1..4 seen
+    assert batch.items[:, 0].tolist() == [1, 2, 3, 4]
+    assert set(batch.items[:, 1:].flatten().tolist()) <= {5, 6}
+    assert batch.labels["ranking"][:, 0].eq(1).all() and batch.labels["ranking"][:, 1:].eq(0).all()
+
+
+def test_no_held_out_interaction_leaks_into_training_or_histories() -> None:
+    from mtfw.recsys.movielens import MovieLens100K
+
+    overrides = dict(o.removeprefix("data.").split("=", 1) for o in ml100k())
+    dataset = MovieLens100K(path=overrides.get("path"), root=overrides.get("root"), download=False)
+    data = prepare_interactions(dataset.load_frames(), InteractionSplit(), **{**SETTINGS,
+                                "history_length": 50})  # fmt: skip
+    train = data.splits["train"]
+    seen = set(zip(train.uid.tolist(), train.item.tolist(), strict=True))
+    for name in ("val", "test"):
+        held = data.splits[name]
+        pairs = set(zip(held.users.uid[held.pair_row].tolist(), held.pair_item.tolist(),
+                        strict=True))  # fmt: skip
+        assert not pairs & seen
+        history = {(u, i) for u, row in zip(held.users.uid.tolist(), held.users.history.tolist(),
+                   strict=True) for i in row if i}  # fmt: skip
+        assert not pairs & history
+    assert len(data.splits["test"]) == 943 and data.info["data/n_test"] >= 943

@@ -1,0 +1,121 @@
+"""The recommendation case end to end through the command line, on the real MovieLens-100K:
+train the seed experiment, compare a baseline on the same keys, write top-k lists."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from conftest import cli, summary
+from recsys_support import ml100k
+
+QUICK = ["trainer.max_epochs=1", "trainer.max_steps_per_epoch=5", "trainer.num_threads=1"]
+RANKING = [f"test/ranking/{m}@{k}" for m in ("precision", "recall", "ndcg", "hit_rate",
+                                             "coverage") for k in (5, 10, 20)]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def mtl_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    where = tmp_path_factory.mktemp("ml100k")
+    run_dir = where / "mtl"
+    cli("train", "experiment=ml100k_mtl", *ml100k(), *QUICK, f"hydra.run.dir={run_dir}", cwd=where)
+    return run_dir
+
+
+def seen_items() -> dict[str, set[str]]:
+    from mtfw.recsys.movielens import MovieLens100K
+
+    options = dict(o.removeprefix("data.").split("=", 1) for o in ml100k())
+    frames = MovieLens100K(path=options.get("path"), root=options.get("root"),
+                           download=False).load_frames()  # fmt: skip
+    return frames.interactions.groupby("user")["item"].agg(set).to_dict()
+
+
+def test_seed_case_reports_ranking_and_interest_metrics(mtl_run: Path) -> None:
+    s = summary(mtl_run)
+    assert s["status"] == "completed" and s["data/n_users"] == 943 and s["data/n_items"] == 1682
+    for key in [*RANKING, "test/interest/auc", "test/interest/f1", "test/interest/auc_Drama"]:
+        assert 0.0 <= s[key] <= 1.0, key
+    assert s["test/ranking/recall@20"] >= s["test/ranking/recall@5"]
+    assert s["data/split"] == "time" and s["data/n_test_users"] == 943
+
+
+def test_a_baseline_reports_the_same_ranking_keys(mtl_run: Path, workdir: Path) -> None:
+    cli("train", "experiment=ml100k_popularity", *ml100k(), "hydra.run.dir=pop", cwd=workdir)
+    pop, mtl = summary(workdir / "pop"), summary(mtl_run)
+    ranking_keys = {k for k in mtl if k.startswith(("val/ranking/", "test/ranking/"))}
+    assert ranking_keys == {k for k in pop if k.startswith(("val/ranking/", "test/ranking/"))}
+    assert pop["baseline"] == "popularity" and pop["data/split_hash_test"] == mtl[
+        "data/split_hash_test"]  # fmt: skip
+    assert (workdir / "pop" / "baseline.pt").is_file()
+
+
+def test_recommend_excludes_seen_items(mtl_run: Path, workdir: Path) -> None:
+    out = workdir / "top.csv"
+    cli("recommend", str(mtl_run), "k=7", f"out={out}", cwd=workdir)
+    table = pd.read_csv(out, dtype={"user": str, "item": str})
+    seen = seen_items()
+    assert table["user"].nunique() == 943 and (table.groupby("user").size() == 7).all()
+    assert all(item not in seen[user] for user, item in zip(table["user"], table["item"],
+                                                            strict=True))  # fmt: skip
+    first = table[table["user"] == "1"]
+    assert first["rank"].tolist() == list(range(1, 8)) and first["score"].is_monotonic_decreasing
+
+
+def test_recommend_for_chosen_users_new_users_and_candidate_items(mtl_run, workdir) -> None:
+    proc = cli("recommend", str(mtl_run), "users=5,1", "k=3", cwd=workdir)
+    lines = proc.stdout.splitlines()
+    assert lines[0].split() == ["user", "rank", "item", "score"] and len(lines) == 7
+    assert [line.split()[0] for line in lines[1:]] == ["5"] * 3 + ["1"] * 3
+    new = workdir / "new.csv"
+    new.write_text("id,age,gender,occupation,zip_prefix\nn1,25,F,student,94\n")
+    proc = cli("recommend", str(mtl_run), f"users_file={new}", "k=2", "items=1,2,3", cwd=workdir)
+    assert [line.split()[0] for line in proc.stdout.splitlines()[1:]] == ["n1", "n1"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["users=1,99999"], "1 unknown user(s), e.g. 99999"),
+        (["items=1,nope"], "unknown item(s) nope"),
+        (["k=3", "colour=red"], "unknown option 'colour=red'"),
+    ],
+)
+def test_recommend_rejects_unknown_users_items_options(mtl_run, workdir, args, message) -> None:
+    proc = cli("recommend", str(mtl_run), *args, cwd=workdir, check=False)
+    assert proc.returncode == 2 and message in proc.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["task=[ranking]"], "need interaction data"),
+        (["data=movielens100k", "task=[income]"], "reads a column of a flat table"),
+        (["experiment=ml100k_popularity", "task=[ranking,interest]"], "produces rankings only"),
+        (["experiment=ml100k_mtl", "trainer.monitor=val/ranking/ndcg@11"], "ndcg@10"),
+        (["history=sasrec"], "needs interaction data"),
+    ],
+)
+def test_misconfigured_recommendation_runs_fail_clearly(workdir, args, message) -> None:
+    proc = cli("train", *args, *ml100k(), *QUICK, cwd=workdir, check=False)
+    assert proc.returncode != 0 and message in proc.stderr, proc.stderr[-800:]
+
+
+@pytest.mark.slow
+def test_sasrec_history_with_rating_and_like_tasks(workdir: Path) -> None:
+    cli("train", "data=movielens100k", "history=sasrec", "task=[ranking,rating,like]",
+        "trainer.monitor=val/ranking/ndcg@10", "embedding.dim=16", *ml100k(), *QUICK,
+        "hydra.run.dir=run", cwd=workdir)  # fmt: skip
+    s = summary(workdir / "run")
+    assert 0.5 < s["test/rating/rmse"] < 3.0 and 0 <= s["test/like/auc"] <= 1
+    assert s["test/ranking/ndcg@10"] > 0
+
+
+@pytest.mark.slow
+def test_cold_start_split_recommends_from_features_alone(workdir: Path) -> None:
+    cli("train", "experiment=ml100k_mtl", "data.split.by=cold_start", "data.user_id_feature=false",
+        *ml100k(), *QUICK, "hydra.run.dir=run", cwd=workdir)  # fmt: skip
+    s = summary(workdir / "run")
+    assert s["data/split"] == "cold_start" and s["data/n_test_users"] == round(943 * 0.1)
+    assert s["test/ranking/hit_rate@20"] > 0
