@@ -11,8 +11,9 @@ from mtfw.experiment import Experiment, assemble
 from mtfw.recsys.dataset import InteractionDataset
 from mtfw.recsys.evaluate import evaluate_rec
 from mtfw.recsys.model import ItemEmbedding, PerTaskUserEmbedding, RecModel, UserEmbedding
+from mtfw.recsys.pair_tasks import PairTask
 from mtfw.recsys.prepare import RecData
-from mtfw.recsys.tasks import InteractionTask, InterestTask, PairTask, RankingTask
+from mtfw.recsys.tasks import InteractionTask, InterestTask, RankingTask
 from mtfw.tasks import Task
 from mtfw.trainer.config import TrainerConfig
 
