@@ -18,6 +18,17 @@ from mtfw.train import run
 
 GROUPS = config_groups()
 OPTIONS = [(group, option) for group, options in GROUPS.items() for option in options]
+# Runs on MovieLens-100K take a few seconds each (full-catalogue evaluation): CI runs them as slow.
+ON_ML100K = {"history", "baseline"}
+ML100K_OPTIONS = {"movielens100k", "ranking", "interest", "rating", "like"}
+
+
+def as_param(group: str, option: str):
+    slow = group in ON_ML100K or option in ML100K_OPTIONS or option.startswith("ml100k_")
+    return pytest.param(group, option, id=f"{group}={option}",
+                        marks=[pytest.mark.slow] if slow else [])  # fmt: skip
+
+
 FEW_STEPS = ["trainer.max_epochs=1", "trainer.max_steps_per_epoch=2", "trainer.batch_size=64"]
 
 
@@ -140,7 +151,7 @@ def test_conf_has_the_folders_of_the_design() -> None:
     assert {"data", "encoder", "task", "weighting", "optim", "trainer", "experiment"} <= set(GROUPS)
 
 
-@pytest.mark.parametrize(("group", "option"), OPTIONS, ids=[f"{g}={o}" for g, o in OPTIONS])
+@pytest.mark.parametrize(("group", "option"), [as_param(g, o) for g, o in OPTIONS])
 def test_every_config_file_composes_builds_and_trains(
     group: str, option: str, tmp_path: Path
 ) -> None:
