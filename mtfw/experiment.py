@@ -141,10 +141,13 @@ def build_experiment(cfg: DictConfig) -> Experiment:
     encoder_cls = registry.get("encoder", cfg.encoder.name)
     if encoder_cls.independent_inputs:  # e.g. single_task: nothing shared, not even embeddings
         embedding = PerTaskEmbedding(
-            len(names), pre.vocab_sizes, len(pre.numeric), cfg.embedding.dim
-        )
+            len(names), pre.vocab_sizes, len(pre.numeric), cfg.embedding.dim,
+            pre.sequence_vocab_sizes,
+        )  # fmt: skip
     else:
-        embedding = FeatureEmbedding(pre.vocab_sizes, len(pre.numeric), dim=cfg.embedding.dim)
+        embedding = FeatureEmbedding(
+            pre.vocab_sizes, len(pre.numeric), cfg.embedding.dim, pre.sequence_vocab_sizes
+        )
     encoder = registry.build(
         "encoder", cfg.encoder, where="encoder", in_dim=embedding.out_dim, task_names=names,
         layout=embedding.layout,

@@ -50,6 +50,8 @@ DATA_FILES = {
         for s in ("train", "test")
     ],
     "kuairand": [f"data.interactions.path={SHARED}/samples/kuairand/kuairand_sample.csv"],
+    # A synthetic click log made for the tests (ids, a history sequence, a timestamp).
+    "tabular_example": [f"data.path={Path(__file__).parent / 'fixtures' / 'click_log.csv'}"],
 }
 RANKED = ["trainer.monitor=val/ranking/ndcg@10"]
 

@@ -11,13 +11,15 @@ from torch import Tensor
 
 @dataclass
 class Columns:
-    """One split: categorical ids ``[N, F_cat]``, numeric features ``[N, F_num]``, per label column
-    its values ``[N]``, and for labels some samples lack, a mask ``[N]`` (True where present)."""
+    """One split: categorical ids ``[N, F_cat]``, numeric features ``[N, F_num]``, per label
+    column its values ``[N]``, and for labels some samples lack, a mask ``[N]`` (True where
+    present); sequence columns (a user's history) as token ids ``[N, S, L]``, 0 = empty."""
 
     cat: Tensor
     num: Tensor
     labels: dict[str, Tensor]
     masks: dict[str, Tensor]
+    seq: Tensor | None = None
 
     def __len__(self) -> int:
         return self.cat.shape[0]
@@ -28,6 +30,7 @@ class Columns:
             self.num[index],
             {k: v[index] for k, v in self.labels.items()},
             {k: v[index] for k, v in self.masks.items()},
+            None if self.seq is None else self.seq[index],
         )
 
     def to(self, device: torch.device) -> Columns:
@@ -36,6 +39,7 @@ class Columns:
             self.num.to(device),
             {k: v.to(device) for k, v in self.labels.items()},
             {k: v.to(device) for k, v in self.masks.items()},
+            None if self.seq is None else self.seq.to(device),
         )
 
     def batches(

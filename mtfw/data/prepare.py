@@ -24,7 +24,7 @@ class Prepared:
 
 def check_leakage(table: Table) -> None:
     """No label column, nor a column a label is derived from, may be an input."""
-    features = set(table.categorical) | set(table.numeric)
+    features = set(table.categorical) | set(table.numeric) | set(table.sequence)
     for label in table.labels:
         for col in [label, *table.label_sources.get(label, [])]:
             if col in features:
@@ -63,14 +63,18 @@ def prepare(dataset: Dataset, needed: dict[str, bool]) -> Prepared:
                 f"{', '.join(table.labels)}.{closest(label, table.labels)}"
             )
     check_leakage(table)
-    parts = dataset.split.indices(len(table.frame), fixed=table.fixed_splits)
+    times = None
+    if table.timestamp is not None:
+        times = pd.to_numeric(table.frame[table.timestamp], errors="coerce").to_numpy()
+    parts = dataset.split.indices(len(table.frame), fixed=table.fixed_splits, times=times)
     frames = {name: table.frame.iloc[idx] for name, idx in parts.items()}
-    pre = Preprocessor(table.categorical, table.numeric, table.log1p).fit(frames["train"])
+    pre = Preprocessor(table.categorical, table.numeric, table.log1p, table.sequence)
+    pre.fit(frames["train"])
     splits = {}
     for name, frame in frames.items():
         cat, num = pre.transform(frame)
         labels, masks = _labels(frame, name, needed)
-        splits[name] = Columns(cat, num, labels, masks)
+        splits[name] = Columns(cat, num, labels, masks, pre.transform_sequences(frame))
     info = {
         "data/source": table.source,
         "data/checksum": table.checksum,

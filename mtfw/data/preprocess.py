@@ -3,7 +3,10 @@
 Categorical columns get a vocabulary of the values seen in train (id 0 is reserved for values never
 seen, so validation, test and inference never fail on a new value); a missing value is a category of
 its own. Numeric columns are optionally log1p-transformed, standardised with train statistics, and
-missing values are filled with the train mean (0 after standardising).
+missing values are filled with the train mean (0 after standardising). A sequence column holds
+separated tokens (``"12|55|78"``, a user's recent items, oldest first): its vocabulary is the
+train split's tokens (id 0 pads, id 1 is an unseen token) and its last ``max_length`` tokens are
+kept.
 """
 
 from __future__ import annotations
@@ -19,10 +22,15 @@ MISSING = "<missing>"
 
 
 class Preprocessor:
-    def __init__(self, categorical: list[str], numeric: list[str], log1p: list[str] | None = None):
+    def __init__(
+        self, categorical: list[str], numeric: list[str], log1p: list[str] | None = None,
+        sequence: dict[str, dict] | None = None,
+    ):  # fmt: skip
         self.categorical = list(categorical)
         self.numeric = list(numeric)
         self.log1p = [c for c in (log1p or []) if c in self.numeric]
+        self.sequence = {c: dict(spec) for c, spec in (sequence or {}).items()}
+        self.tokens: dict[str, list[str]] = {}
         self.vocab: dict[str, list[str]] = {}
         self.mean: dict[str, float] = {}
         self.std: dict[str, float] = {}
@@ -39,6 +47,8 @@ class Preprocessor:
         for col in self.categorical:
             values = frame[col].astype("string").fillna(MISSING)
             self.vocab[col] = sorted(values.unique().tolist())
+        for col in self.sequence:
+            self.tokens[col] = sorted(set(self._split(frame, col).dropna().tolist()))
         for col in self.numeric:
             values = self._numeric_values(frame, col)
             finite = values[np.isfinite(values)]
@@ -46,6 +56,33 @@ class Preprocessor:
             std = float(finite.std()) if finite.size else 1.0
             self.mean[col], self.std[col] = mean, (std if std > 0 else 1.0)
         return self
+
+    def _split(self, frame: pd.DataFrame, col: str) -> pd.Series:
+        """One token per row of a long series indexed by row position (NaN: an empty sequence)."""
+        separator = self.sequence[col].get("separator", "|")
+        values = frame[col].astype("string").fillna("").reset_index(drop=True)
+        tokens = values.str.split(separator).explode().str.strip()
+        return tokens.where(tokens != "")
+
+    @property
+    def sequence_vocab_sizes(self) -> list[int]:
+        """Embedding rows per sequence column: padding 0 and unseen token 1 included."""
+        return [len(self.tokens[c]) + 2 for c in self.sequence]
+
+    def transform_sequences(self, frame: pd.DataFrame) -> torch.Tensor | None:
+        """``[N, S, L]`` token ids, each row's last ``max_length`` tokens, left-padded with 0."""
+        if not self.sequence:
+            return None
+        length = max(int(s.get("max_length", 20)) for s in self.sequence.values())
+        out = np.zeros((len(frame), len(self.sequence), length), dtype=np.int64)
+        for s, col in enumerate(self.sequence):
+            tokens = self._split(frame, col).dropna()
+            ids = pd.Index(self.tokens[col]).get_indexer(tokens.astype(str)) + 2  # unseen: 1
+            rows = tokens.index.to_numpy()
+            from_end = pd.Series(rows).groupby(rows).cumcount(ascending=False).to_numpy()
+            keep = from_end < int(self.sequence[col].get("max_length", 20))
+            out[rows[keep], s, length - 1 - from_end[keep]] = ids[keep]
+        return torch.from_numpy(out)
 
     @property
     def vocab_sizes(self) -> list[int]:
@@ -72,12 +109,15 @@ class Preprocessor:
             "vocab": self.vocab,
             "mean": self.mean,
             "std": self.std,
+            "sequence": self.sequence,
+            "tokens": self.tokens,
         }
 
     @classmethod
     def from_dict(cls, state: dict) -> Preprocessor:
-        pre = cls(state["categorical"], state["numeric"], state["log1p"])
+        pre = cls(state["categorical"], state["numeric"], state["log1p"], state.get("sequence"))
         pre.vocab, pre.mean, pre.std = state["vocab"], state["mean"], state["std"]
+        pre.tokens = state.get("tokens", {})
         return pre
 
     def save(self, path: Path) -> None:

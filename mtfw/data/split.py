@@ -12,9 +12,13 @@ from mtfw.registry import ConfigError, closest
 
 @dataclass(frozen=True)
 class SplitSpec:
+    """``by: random`` (seeded) or ``by: time``: the latest rows (by the dataset's timestamp
+    column) are test, the ones before them val, so no model is trained on the future."""
+
     val: float = 0.1
     test: float = 0.1
     seed: int = 0
+    by: str = "random"
 
     @classmethod
     def from_config(cls, node: dict | None) -> SplitSpec:
@@ -27,6 +31,8 @@ class SplitSpec:
                     f"data.split has no key '{key}'; keys: {', '.join(allowed)}.{hint}"
                 )
         spec = cls(**node)
+        if spec.by not in ("random", "time"):
+            raise ConfigError(f"data.split.by must be random or time, not '{spec.by}'")
         if not (0 <= spec.val < 1 and 0 <= spec.test < 1 and spec.val + spec.test < 1):
             raise ConfigError(
                 f"data.split fractions must be in [0, 1) and leave a train split: "
@@ -34,8 +40,11 @@ class SplitSpec:
             )
         return spec
 
-    def indices(self, n: int, fixed: dict[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
-        """Row indices of each split: a permutation drawn from ``seed``, cut val | test | train.
+    def indices(
+        self, n: int, fixed: dict[str, np.ndarray] | None = None, times: np.ndarray | None = None
+    ) -> dict[str, np.ndarray]:
+        """Row indices of each split: a permutation drawn from ``seed`` (or the rows by time,
+        ``times``), cut val | test | train.
 
         With ``fixed`` splits from the data (pre-split files), those are kept; a missing val split
         is carved from train with the ``val`` fraction (seeded)."""
@@ -48,7 +57,19 @@ class SplitSpec:
         if fixed is not None:
             parts = {s: fixed[s] for s in ("train", "val", "test")}
         else:
-            order = np.random.default_rng(self.seed).permutation(n)
+            if self.by == "time":
+                if times is None:
+                    raise ConfigError(
+                        "data.split.by=time needs a timestamp column (data.timestamp)"
+                    )
+                newest = np.argsort(times, kind="stable")[::-1]
+                n_val, n_test = round(n * self.val), round(n * self.test)
+                # val | test | train as below: the newest rows test, the next ones val
+                order = np.r_[
+                    newest[n_test : n_test + n_val], newest[:n_test], newest[n_val + n_test :]
+                ]
+            else:
+                order = np.random.default_rng(self.seed).permutation(n)
             n_val, n_test = round(n * self.val), round(n * self.test)
             parts = {
                 "train": np.sort(order[n_val + n_test :]),

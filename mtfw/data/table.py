@@ -29,6 +29,9 @@ class Table:
     info: dict = field(default_factory=dict)
     # Row indices of splits fixed by the data itself (pre-split files); None: split by seed.
     fixed_splits: dict[str, np.ndarray] | None = None
+    # Sequence columns (separated tokens, e.g. a user's recent items): column -> separator, length.
+    sequence: dict[str, dict] = field(default_factory=dict)
+    timestamp: str | None = None  # the column data.split.by=time orders rows by
 
 
 class Dataset:

@@ -72,12 +72,23 @@ class TabularFile(Dataset):
         categorical: list[str] = (),
         numeric: list[str] = (),
         log1p: list[str] = (),
+        ids: list[str] = (),
+        sequence: dict | None = None,
+        timestamp: str | None = None,
         split: dict | None = None,
     ):
         super().__init__(split)
         self.labels, self.path, self.filename, self.root = dict(labels), path, filename, root
         self.files = dict(files or {})
         self.categorical, self.numeric, self.log1p = list(categorical), list(numeric), list(log1p)
+        # ids (user_id, item_id) are categorical features whose unseen values map to id 0
+        self.ids, self.timestamp = list(ids), timestamp
+        self.sequence = {c: dict(s or {}) for c, s in (sequence or {}).items()}
+        for column, spec in self.sequence.items():
+            unknown = set(spec) - {"separator", "max_length"}
+            if unknown:
+                raise ConfigError(f"data.sequence.{column}: keys are separator and max_length, "
+                                  f"got {sorted(spec)}")  # fmt: skip
         if not self.files and not (path or filename):
             raise ConfigError(
                 "data: set data.path (or data.filename, or data.files.train/val/test)"
@@ -107,9 +118,15 @@ class TabularFile(Dataset):
         if self.files:
             sizes = np.cumsum([0, *(len(f) for f in frames.values())])
             fixed = {s: np.arange(sizes[i], sizes[i + 1]) for i, s in enumerate(frames)}
+        sequences = {
+            column: spec
+            for pattern, spec in self.sequence.items()
+            for column in match_columns([pattern], columns, "sequence")
+        }
+        stamp = match_columns([self.timestamp], columns, "timestamp")[0] if self.timestamp else None
         return Table(
             frame=frame,
-            categorical=match_columns(self.categorical, columns, "categorical"),
+            categorical=match_columns([*self.ids, *self.categorical], columns, "categorical"),
             numeric=match_columns(self.numeric, columns, "numeric"),
             labels=list(self.labels),
             label_sources=label_sources,
@@ -117,4 +134,6 @@ class TabularFile(Dataset):
             source=", ".join(str(p) for p in paths.values()),
             log1p=self.log1p,
             fixed_splits=fixed,
+            sequence=sequences,
+            timestamp=stamp,
         )

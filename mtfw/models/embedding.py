@@ -11,22 +11,41 @@ from mtfw.models.layout import InputLayout
 
 
 class FeatureEmbedding(nn.Module):
-    """Per-field embeddings from one table (a single gather for all fields) + numeric features.
+    """Per-field embeddings from one table (a single gather for all fields), the mean embedding of
+    each sequence column's tokens (a field each), then the numeric features.
 
-    Output: ``[B, F_cat * dim + F_num]``."""
+    Output: ``[B, (F_cat + S) * dim + F_num]``."""
 
-    def __init__(self, vocab_sizes: list[int], n_numeric: int, dim: int = 8):
+    def __init__(
+        self, vocab_sizes: list[int], n_numeric: int, dim: int = 8,
+        sequence_vocab_sizes: list[int] = (),
+    ):  # fmt: skip
         super().__init__()
-        self.n_fields, self.dim = len(vocab_sizes), dim
+        self.n_fields, self.dim = len(vocab_sizes) + len(sequence_vocab_sizes), dim
         offsets = torch.tensor([0, *vocab_sizes[:-1]], dtype=torch.long).cumsum(0)
         self.register_buffer("offsets", offsets[: len(vocab_sizes)], persistent=False)
         self.table = nn.Embedding(max(sum(vocab_sizes), 1), dim)
         nn.init.normal_(self.table.weight, std=0.05)
+        self.sequences = nn.ModuleList(
+            nn.Embedding(size, dim, padding_idx=0) for size in sequence_vocab_sizes
+        )
+        for table in self.sequences:
+            nn.init.normal_(table.weight, std=0.05)
+            table.weight.data[0] = 0.0
         self.out_dim = self.n_fields * dim + n_numeric
 
-    def fields(self, cat: Tensor) -> Tensor:
-        """Field embeddings ``[B, F_cat, dim]`` (for field-aware experts such as attention)."""
-        return self.table(cat + self.offsets)
+    def fields(self, cat: Tensor, seq: Tensor | None = None) -> Tensor:
+        """Field embeddings ``[B, F_cat + S, dim]`` (for field-aware experts such as attention):
+        a sequence field is the mean of its tokens' embeddings (zero when empty)."""
+        out = self.table(cat + self.offsets)
+        if not len(self.sequences):
+            return out
+        pooled = []
+        for s, table in enumerate(self.sequences):
+            tokens = seq[:, s]
+            present = (tokens > 0).unsqueeze(-1).float()
+            pooled.append((table(tokens) * present).sum(1) / present.sum(1).clamp(min=1))
+        return torch.cat([out, torch.stack(pooled, dim=1)], dim=1)
 
     @property
     def layout(self) -> InputLayout:
@@ -35,24 +54,28 @@ class FeatureEmbedding(nn.Module):
     def shared_parameters(self) -> Iterator[nn.Parameter]:
         return self.parameters()
 
-    def forward(self, cat: Tensor, num: Tensor) -> Tensor:
+    def forward(self, cat: Tensor, num: Tensor, seq: Tensor | None = None) -> Tensor:
         if self.n_fields == 0:
             return num
-        return torch.cat([self.fields(cat).flatten(1), num], dim=1)
+        return torch.cat([self.fields(cat, seq).flatten(1), num], dim=1)
 
 
 class PerTaskEmbedding(nn.Module):
     """One independent :class:`FeatureEmbedding` per task (single-task baselines): ``[B, T, d]``."""
 
-    def __init__(self, n_tasks: int, vocab_sizes: list[int], n_numeric: int, dim: int = 8):
+    def __init__(
+        self, n_tasks: int, vocab_sizes: list[int], n_numeric: int, dim: int = 8,
+        sequence_vocab_sizes: list[int] = (),
+    ):  # fmt: skip
         super().__init__()
         self.tables = nn.ModuleList(
-            FeatureEmbedding(vocab_sizes, n_numeric, dim) for _ in range(n_tasks)
+            FeatureEmbedding(vocab_sizes, n_numeric, dim, sequence_vocab_sizes)
+            for _ in range(n_tasks)
         )
         self.out_dim, self.layout = self.tables[0].out_dim, self.tables[0].layout
 
     def shared_parameters(self) -> Iterator[nn.Parameter]:
         return iter(())  # nothing is shared
 
-    def forward(self, cat: Tensor, num: Tensor) -> Tensor:
-        return torch.stack([table(cat, num) for table in self.tables], dim=1)
+    def forward(self, cat: Tensor, num: Tensor, seq: Tensor | None = None) -> Tensor:
+        return torch.stack([table(cat, num, seq) for table in self.tables], dim=1)

@@ -25,13 +25,13 @@ class MultiTaskModel(nn.Module):
         self.heads = nn.ModuleDict(heads)
         self.aliases = dict(aliases or {})  # task -> the task whose output it reports
 
-    def represent(self, cat: Tensor, num: Tensor) -> dict[str, Tensor]:
+    def represent(self, cat: Tensor, num: Tensor, seq: Tensor | None = None) -> dict[str, Tensor]:
         """The shared representation of each task (what representation-space weightings use)."""
-        return self.encoder(self.embedding(cat, num))
+        return self.encoder(self.embedding(cat, num, seq))
 
-    def forward(self, cat: Tensor, num: Tensor) -> dict[str, Tensor]:
+    def forward(self, cat: Tensor, num: Tensor, seq: Tensor | None = None) -> dict[str, Tensor]:
         """Raw head outputs (logits for binary tasks), ``{task: [B]}``."""
-        reps = self.represent(cat, num)
+        reps = self.represent(cat, num, seq)
         raw = {task: head(reps[task]).squeeze(-1) for task, head in self.heads.items()}
         outputs = self.encoder.combine(raw)
         for task, source in self.aliases.items():
@@ -40,10 +40,10 @@ class MultiTaskModel(nn.Module):
 
     def outputs(self, batch: Columns) -> dict[str, Tensor]:
         """Raw head outputs of a batch (what the training loss and evaluation read)."""
-        return self(batch.cat, batch.num)
+        return self(batch.cat, batch.num, batch.seq)
 
     def represent_batch(self, batch: Columns) -> dict[str, Tensor]:
-        return self.represent(batch.cat, batch.num)
+        return self.represent(batch.cat, batch.num, batch.seq)
 
     def auxiliary_losses(self, outputs: dict[str, Tensor]) -> dict[str, Tensor]:
         return self.encoder.auxiliary_losses(outputs)

@@ -66,7 +66,7 @@ def predict(model: MultiTaskModel, columns: Columns, batch_size: int) -> dict[st
     chunks: dict[str, list[torch.Tensor]] = {}
     with eval_mode(model):
         for batch in columns.batches(batch_size):
-            for task, out in model(batch.cat, batch.num).items():
+            for task, out in model.outputs(batch).items():
                 chunks.setdefault(task, []).append(out.float().cpu())
     return {task: torch.cat(parts) for task, parts in chunks.items()}
 
