@@ -154,3 +154,12 @@ def test_interrupted_run_resumes_to_identical_metrics_and_reproduces(workdir: Pa
     assert metrics == {k: resumed[k] for k in metrics}
     proc = cli("reproduce", str(workdir / "broken"), f"out={workdir / 'again'}", cwd=workdir)
     assert proc.returncode == 0
+
+
+@pytest.mark.slow
+def test_task_weight_sweep_on_movielens_targets_ndcg(workdir: Path) -> None:
+    cli("sweep", "sweep=task_weights", "experiment=ml100k_mtl", "sweep.n_trials=2", *ml100k(),
+        *QUICK, "sweep.dir=sweep", cwd=workdir)  # fmt: skip
+    trials = pd.read_csv(workdir / "sweep" / "trials.csv")
+    assert (trials["state"] == "COMPLETE").sum() == 2
+    assert {"val/ranking/ndcg@10", "val/interest/auc"} <= set(trials.columns)

@@ -86,6 +86,9 @@ class RankingTask(InteractionTask):
     def eval_keys(self) -> list[str]:
         return [f"{m}@{k}" for m in (*RANKING_KEYS, "coverage") for k in self.k]
 
+    def primary_metric(self) -> str:
+        return f"ndcg@{10 if 10 in self.k else self.k[0]}"
+
     def rec_head(self, in_dim, dim, n_items, n_categories, label_mean):
         return PairHead(in_dim, self.tower, self.activation, self.dropout, dim, n_items, False)
 

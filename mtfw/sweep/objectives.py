@@ -58,7 +58,7 @@ def _items(raw: Any) -> list[tuple[str, str]]:
 
 
 def summary_keys(tasks: Mapping[str, Task]) -> list[str]:
-    metrics = {t: ["loss", *task.metrics] for t, task in tasks.items()}
+    metrics = {t: task.eval_keys() for t, task in tasks.items()}
     means = sorted({m for ms in metrics.values() for m in ms})
     keys = [f"{s}/{t}/{m}" for s in ("val", "test") for t, ms in metrics.items() for m in ms]
     return keys + [f"{s}/mean/{m}" for s in ("val", "test") for m in means] + list(SCALARS)
@@ -85,8 +85,7 @@ def parse_objectives(raw: Any, tasks: Mapping[str, Task], allow_test: bool) -> l
     for template, direction in _items(raw):
         if "{task}" in template:
             keys = [
-                template.format(task=t, metric=(task.metrics or ["loss"])[0])
-                for t, task in tasks.items()
+                template.format(task=t, metric=task.primary_metric()) for t, task in tasks.items()
             ]
         elif "{" in template:
             raise ConfigError(f"sweep.objectives: {template}: placeholders are {{task}} {{metric}}")

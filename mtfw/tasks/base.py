@@ -50,6 +50,10 @@ class Task:
         """The metric names evaluation reports for this task (``<split>/<task>/<name>``)."""
         return ["loss", *self.metrics]
 
+    def primary_metric(self) -> str:
+        """The metric a sweep's ``{metric}`` placeholder means: the first configured one."""
+        return (self.metrics or ["loss"])[0]
+
     def head(self, in_dim: int) -> nn.Module:
         """The tower: an MLP then one output unit."""
         body = mlp(in_dim, self.tower, self.activation, self.dropout)
