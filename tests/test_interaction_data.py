@@ -95,3 +95,18 @@ def test_no_held_out_interaction_leaks_into_training_or_histories() -> None:
                    strict=True) for i in row if i}  # fmt: skip
         assert not pairs & history
     assert len(data.splits["test"]) == 943 and data.info["data/n_test"] >= 943
+
+
+def test_missing_label_values_are_a_clear_error() -> None:
+    import pytest
+
+    from mtfw.errors import ConfigError
+
+    frames = tiny_frames()
+    frames.interactions.loc[3, "rating"] = float("nan")
+    with pytest.raises(ConfigError, match="label 'rating' has 1 missing or non-numeric values"):
+        prepare_interactions(frames, InteractionSplit(), **SETTINGS)
+    frames = tiny_frames()
+    frames.interactions.loc[0, "item"] = "i99"
+    with pytest.raises(ConfigError, match="1 interactions name a item missing from the item"):
+        prepare_interactions(frames, InteractionSplit(), **SETTINGS)

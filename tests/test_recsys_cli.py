@@ -87,6 +87,19 @@ def test_recommend_rejects_unknown_users_items_options(mtl_run, workdir, args, m
     assert proc.returncode == 2 and message in proc.stderr
 
 
+def test_recommend_refuses_a_corrupt_checkpoint(mtl_run: Path, workdir: Path) -> None:
+    import shutil
+
+    copy = workdir / "copy"
+    shutil.copytree(mtl_run, copy)
+    (copy / "best.pt").write_bytes(b"not a checkpoint")
+    proc = cli("recommend", str(copy), "users=1", cwd=workdir, check=False)
+    assert proc.returncode == 2 and "best.pt is not a readable mtfw checkpoint" in proc.stderr
+    (copy / "best.pt").unlink()
+    proc = cli("recommend", str(copy), "users=1", cwd=workdir, check=False)
+    assert proc.returncode == 2 and "best.pt is missing" in proc.stderr
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

@@ -138,6 +138,13 @@ def prepare_interactions(
                 f"this dataset has labels {', '.join(frames.labels)}"
             )
         frame[label] = pd.to_numeric(inter[label], errors="coerce").to_numpy()[order]
+        missing = int(frame[label].isna().sum())
+        if missing:
+            raise ConfigError(
+                f"interaction label '{label}' has {missing} missing or non-numeric values (e.g. "
+                f"row {int(np.flatnonzero(frame[label].isna())[0])} after sorting by user and "
+                "time); clean the interactions file or drop the task that uses it"
+            )
     for name in ("train", "val", "test"):
         if not (frame["part"] == name).any():
             raise ConfigError(
