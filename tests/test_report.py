@@ -255,3 +255,19 @@ def test_report_on_real_runs(real_runs: Path, tmp_path: Path) -> None:
 def test_report_errors_through_the_cli(tmp_path: Path) -> None:
     proc = cli("report", str(tmp_path), cwd=tmp_path, check=False)
     assert proc.returncode == 2 and "mtfw report: error: no runs found below" in proc.stderr
+
+
+def test_default_rows_are_the_experiment_file_and_what_varies_within_it() -> None:
+    from mtfw.report.group import default_by
+
+    table = pd.DataFrame({
+        "experiment": ["a", "a", "b", "b", "a"],
+        "encoder.name": ["mmoe", "mmoe", "mmoe", "mmoe", "single_task"],
+        "embedding.dim": [8, 8, 32, 32, 8],  # decided by the experiment file
+        "seed": [0, 1, 0, 1, 0],
+    })  # fmt: skip
+    table.attrs["config_keys"] = ["experiment", "encoder.name", "embedding.dim", "seed"]
+    assert default_by(table) == ["experiment", "encoder.name"]
+    table["experiment"] = None  # runs composed without experiment files
+    table.attrs["config_keys"] = ["experiment", "encoder.name", "embedding.dim", "seed"]
+    assert default_by(table) == ["encoder.name", "embedding.dim"]

@@ -56,12 +56,19 @@ def flatten(node, prefix: str = "") -> dict:
 
 
 def load_config(path: Path) -> dict:
+    """The run's composed config, flattened, plus ``experiment``: the experiment file it was
+    composed from (Hydra's choice in ``.hydra/hydra.yaml``; None without one)."""
     cfg = OmegaConf.load(path)
     try:
         plain = OmegaConf.to_container(cfg, resolve=True)
     except Exception:  # e.g. ${oc.env:...} of a variable unset now: keep the text
         plain = OmegaConf.to_container(cfg, resolve=False)
-    return flatten(plain)
+    hydra_file = path.parent / "hydra.yaml"
+    experiment = None
+    if hydra_file.is_file():
+        choices = OmegaConf.load(hydra_file).hydra.runtime.get("choices", {})
+        experiment = choices.get("experiment")
+    return {"experiment": experiment, **flatten(plain)}
 
 
 def shown_path(run_dir: Path, inputs: list[Path]) -> str:

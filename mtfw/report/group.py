@@ -48,8 +48,14 @@ def varying(table: pd.DataFrame, keys: list[str]) -> list[str]:
 
 def default_by(table: pd.DataFrame) -> list[str]:
     """The experiment keys that vary across runs, less those a varying ``<x>.name`` decides
-    (``encoder.n_experts`` follows from ``encoder.name``): the columns that tell groups apart."""
+    (``encoder.n_experts`` follows from ``encoder.name``) or the experiment file does: the
+    columns that tell groups apart."""
     keys = varying(table, experiment_keys(table))
+    if "experiment" in keys:  # keep only what differs within one experiment file's runs
+        shown = texts(table, keys)
+        keys = ["experiment"] + [
+            k for k in keys[1:] if shown.groupby("experiment")[k].nunique().max() > 1
+        ]
     names = [k for k in keys if k.endswith(".name")]
     shown = texts(table, keys)
 
