@@ -26,19 +26,24 @@ def validation_curves(report: Report, path: Path) -> Path | None:
     tasks = list(report.gain_metrics.items())
     if not tasks:
         return None
-    fig, axes = plt.subplots(1, len(tasks), figsize=(5 * len(tasks), 3.8), squeeze=False)
+    fig, axes = plt.subplots(
+        1, len(tasks), figsize=(5 * len(tasks), 3.8), squeeze=False, layout="constrained"
+    )
+    palette = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     for ax, (task, key) in zip(axes[0], tasks, strict=True):
         val_key = "val/" + key.split("/", 1)[1]
-        for row in report.rows:
+        for i, row in enumerate(report.rows):  # one colour per row in every panel
             curves = [c for d in row.group.runs["run_dir"] if (c := curve(d, val_key)) is not None]
             if not curves:
                 continue
             frame = pd.concat(curves, axis=1)
-            line = ax.plot(frame.index, frame.mean(axis=1), marker=".", label=row.group.label)
+            colour = palette[i % len(palette)]
+            ax.plot(frame.index, frame.mean(axis=1), marker=".", label=row.group.label,
+                    color=colour)  # fmt: skip
             ax.fill_between(frame.index, frame.min(axis=1), frame.max(axis=1), alpha=0.15,
-                            color=line[0].get_color())  # fmt: skip
+                            color=colour)  # fmt: skip
         ax.set(title=task, xlabel="epoch", ylabel=val_key)
-    axes[0][0].legend(fontsize="small")
+    fig.legend(*axes[0][0].get_legend_handles_labels(), fontsize="small", loc="outside right")
     return _save(fig, path)
 
 
@@ -110,7 +115,8 @@ def expert_utilisation(report: Report, path: Path) -> Path | None:
 
 
 def _save(fig, path: Path) -> Path:
-    fig.tight_layout()
+    if fig.get_layout_engine() is None:  # figures with an outside legend lay themselves out
+        fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
     return path
