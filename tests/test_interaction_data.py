@@ -108,5 +108,7 @@ def test_missing_label_values_are_a_clear_error() -> None:
         prepare_interactions(frames, InteractionSplit(), **SETTINGS)
     frames = tiny_frames()
     frames.interactions.loc[0, "item"] = "i99"
-    with pytest.raises(ConfigError, match="1 interactions name a item missing from the item"):
+    with pytest.raises(
+        ConfigError, match="1 interactions have an item id that is not in the item table"
+    ):
         prepare_interactions(frames, InteractionSplit(), **SETTINGS)

@@ -60,12 +60,12 @@ def _check(frames: InteractionFrames) -> pd.DataFrame:
         raise ConfigError(f"the interactions lack column(s) {sorted(missing)}")
     if len(inter) == 0:
         raise ConfigError("the dataset has no interactions")
-    for what, table in (("user", frames.users), ("item", frames.items)):
+    for what, article, table in (("user", "a", frames.users), ("item", "an", frames.items)):
         unknown = ~inter[what].isin(table.index)
         if unknown.any():
             raise ConfigError(
-                f"{int(unknown.sum())} interactions name a {what} missing from the {what} table, "
-                f"e.g. '{inter.loc[unknown, what].iloc[0]}'"
+                f"{int(unknown.sum())} interactions have {article} {what} id that is not in the "
+                f"{what} table, e.g. '{inter.loc[unknown, what].iloc[0]}'"
             )
     overlap = set(frames.labels) & set(
         frames.user_categorical
@@ -78,6 +78,11 @@ def _check(frames: InteractionFrames) -> pd.DataFrame:
     return inter
 
 
+def with_row0(t: torch.Tensor) -> torch.Tensor:
+    """Prepend an all-zero row: index 0 is the padding item / the user known by features only."""
+    return torch.cat([torch.zeros_like(t[:1]), t])
+
+
 def catalogue(frames: InteractionFrames) -> tuple[Catalogue, Preprocessor]:
     pre = Preprocessor(frames.item_categorical, frames.item_numeric).fit(frames.items)
     cat, num = pre.transform(frames.items)
@@ -86,9 +91,8 @@ def catalogue(frames: InteractionFrames) -> tuple[Catalogue, Preprocessor]:
     for i, item in enumerate(frames.items.index):
         for name in frames.item_categories.get(item, []):
             categories[i + 1, index[name]] = 1.0
-    pad = lambda t: torch.cat([torch.zeros_like(t[:1]), t])  # noqa: E731
     ids = [str(i) for i in frames.items.index]
-    return Catalogue(ids, pad(cat), pad(num), categories, list(frames.categories)), pre
+    return Catalogue(ids, with_row0(cat), with_row0(num), categories, list(frames.categories)), pre
 
 
 def user_table(
@@ -101,8 +105,7 @@ def user_table(
         categorical = ["user_id", *categorical]
     pre = Preprocessor(categorical, frames.user_numeric).fit(users.loc[train_users])
     cat, num = pre.transform(users)
-    pad = lambda t: torch.cat([torch.zeros_like(t[:1]), t])  # noqa: E731
-    return UserTable([str(u) for u in users.index], pad(cat), pad(num)), pre
+    return UserTable([str(u) for u in users.index], with_row0(cat), with_row0(num)), pre
 
 
 def prepare_interactions(
