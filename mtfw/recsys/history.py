@@ -9,7 +9,6 @@ side of the model, as in the paper.
 
 from __future__ import annotations
 
-import torch
 from torch import Tensor, nn
 
 from mtfw.registry import register
@@ -72,12 +71,10 @@ class SASRec(HistoryEncoder):
         _b, length = items.shape
         present = (items > 0).unsqueeze(-1).float()
         x = self.dropout((vectors * self.dim**0.5 + self.positions.weight[:length]) * present)
-        # Position i attends to earlier, non-empty positions; always to itself, so no row of the
-        # attention is fully masked (empty positions are zeroed after every block anyway).
-        future = torch.ones(length, length, dtype=torch.bool, device=items.device).triu(1)
-        blocked = future | (items == 0).unsqueeze(1)  # [B, L(query), L(key)]
-        blocked = blocked & ~torch.eye(length, dtype=torch.bool, device=items.device)
-        mask = blocked.repeat_interleave(self.heads, dim=0)
+        # Causal attention only, as in the paper's code: empty positions are zero vectors, and
+        # zeroed again after every block (the "timeline mask"), so no row is fully masked and
+        # one [L, L] mask serves the whole batch (the fast attention path).
+        mask = nn.Transformer.generate_square_subsequent_mask(length, device=items.device)
         for block in self.blocks:
-            x = block(x, src_mask=mask) * present
+            x = block(x, src_mask=mask, is_causal=True) * present
         return self.norm(x[:, -1]) * present[:, -1]
