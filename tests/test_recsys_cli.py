@@ -87,6 +87,7 @@ def test_recommend_rejects_unknown_users_items_options(mtl_run, workdir, args, m
     assert proc.returncode == 2 and message in proc.stderr
 
 
+@pytest.mark.slow  # end to end, tens of seconds: CI runs it
 def test_recommend_refuses_a_corrupt_checkpoint(mtl_run: Path, workdir: Path) -> None:
     import shutil
 

@@ -22,6 +22,7 @@ BUDGET = [
 ]
 
 
+@pytest.mark.slow  # end to end, tens of seconds: CI runs it
 def test_killed_run_resumes_to_identical_metrics(workdir: Path) -> None:
     cli("train", *BUDGET, "hydra.run.dir=full", cwd=workdir)
     run = workdir / "killed"
