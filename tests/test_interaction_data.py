@@ -112,3 +112,12 @@ def test_missing_label_values_are_a_clear_error() -> None:
         ConfigError, match="1 interactions have an item id that is not in the item table"
     ):
         prepare_interactions(frames, InteractionSplit(), **SETTINGS)
+
+
+def test_popularity_sampler_draws_in_proportion_to_training_counts() -> None:
+    train = tiny(negatives=4000, sampler="popularity", popularity_alpha=1.0).splits["train"]
+    batch = train.take(slice(4, 5), torch.Generator().manual_seed(0))  # u2, who trained on i1
+    drawn = torch.bincount(batch.items[0, 1:], minlength=7).tolist()
+    # counts i2 3, i3 1, i4 3 (i1 is u2's own; i5, i6 never trained on): 3 : 1 : 3
+    assert drawn[0] == drawn[1] == drawn[5] == drawn[6] == 0
+    assert abs(drawn[2] / 4000 - 3 / 7) < 0.03 and abs(drawn[3] / 4000 - 1 / 7) < 0.03

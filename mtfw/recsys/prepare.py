@@ -161,22 +161,9 @@ def prepare_interactions(
     uid, item = torch.tensor(train["uid"].to_numpy()), torch.tensor(train["item"].to_numpy())
     starts = user_runs(uid)
     train_labels["interest"] = interest_labels(item, starts, items.categories, interest_window)
-    keys = torch.sort(uid * len(items) + item).values
-    counts = torch.bincount(item, minlength=len(items)).double()
-    probs = None
-    if sampler == "popularity":
-        probs = counts.pow(popularity_alpha)
-        probs[0] = 0.0
-    elif sampler != "uniform":
-        raise ConfigError(f"task.ranking.sampler must be uniform or popularity, not '{sampler}'")
-    train_set = RecTrainSet(
-        users,
-        uid,
-        item,
-        train_history(uid, item, starts, history_length),
-        train_labels,
-        NegativeSampler(negatives, len(items), keys, probs),
-    )
+    history = train_history(uid, item, starts, history_length)
+    negative = NegativeSampler.fit(uid, item, len(items), negatives, sampler, popularity_alpha)
+    train_set = RecTrainSet(users, uid, item, history, train_labels, negative)
     evals = {}
     for name, known_parts in (("val", ("train",)), ("test", ("train", "val"))):
         known = frame[frame["part"].isin(known_parts)]

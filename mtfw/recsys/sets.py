@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import torch
 from torch import Tensor
 
+from mtfw.errors import ConfigError
 from mtfw.recsys.batch import RecBatch, Sparse, UserInputs
 
 
@@ -60,6 +61,19 @@ class NegativeSampler:
     n_items: int
     positives: Tensor  # sorted keys uid * n_items + item of the training interactions
     probabilities: Tensor | None = None  # None: uniform
+
+    @classmethod
+    def fit(
+        cls, uid: Tensor, item: Tensor, n_items: int, count: int, kind: str, alpha: float
+    ) -> NegativeSampler:
+        """From the training interactions (``uid``, ``item``) and the ranking task's settings."""
+        if kind not in ("uniform", "popularity"):
+            raise ConfigError(f"task.ranking.sampler must be uniform or popularity, not '{kind}'")
+        probabilities = None
+        if kind == "popularity":
+            probabilities = torch.bincount(item, minlength=n_items).double().pow(alpha)
+            probabilities[0] = 0.0
+        return cls(count, n_items, torch.sort(uid * n_items + item).values, probabilities)
 
     def draw(self, uid: Tensor, generator: torch.Generator) -> Tensor:
         shape = (uid.shape[0], self.count)
