@@ -75,3 +75,26 @@ def test_bpr_mf_learns_to_rank_training_items_above_unseen_ones(data) -> None:
     scores = baseline.user_factors @ baseline.item_factors.T + baseline.item_bias
     positive = scores[train.uid, train.item].mean()
     assert positive > scores[1:, 5:].mean() + 0.5  # i5, i6: nobody trained on them
+
+
+def test_a_failing_baseline_leaves_a_failed_summary(tmp_path, monkeypatch) -> None:
+    """The run record says what happened, as for the neural runs."""
+    import json
+
+    from hydra import compose, initialize_config_dir
+    from recsys_support import ml100k
+
+    from mtfw.preflight import CONF_DIR
+    from mtfw.recsys.baselines.popularity import Popularity
+    from mtfw.train import run
+
+    def broken(self, data, log=None):
+        raise RuntimeError("out of memory")
+
+    monkeypatch.setattr(Popularity, "fit", broken)
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        cfg = compose("train", overrides=["experiment=ml100k_popularity", *ml100k()])
+    with pytest.raises(RuntimeError):
+        run(cfg, tmp_path / "run")
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert summary["status"] == "failed" and "out of memory" in summary["error"]

@@ -65,3 +65,10 @@ def test_coverage_counts_distinct_items_in_the_top_k() -> None:
 def test_metric_directions() -> None:
     assert higher_is_better("ndcg@10") and higher_is_better("hit_rate@5")
     assert higher_is_better("auc_Sci-Fi") and not higher_is_better("rmse")
+
+
+def test_per_category_values_are_told_apart_from_metrics() -> None:
+    from mtfw.metrics import is_per_category
+
+    assert is_per_category("auc_Sci-Fi") and is_per_category("f1_Children's")
+    assert not any(map(is_per_category, ["hit_rate@10", "auc", "logloss", "ndcg@5", "hit_rate"]))

@@ -18,6 +18,13 @@ def metric(name: str, higher_is_better: bool) -> Callable:
     return decorate
 
 
+def is_per_category(name: str) -> bool:
+    """``auc_Action``: a registered metric on one category (interest per genre), as opposed to
+    the metric itself or a ranking cut-off (``hit_rate@10``). Tables and means leave these out."""
+    base, underscore, _ = name.partition("_")
+    return bool(underscore) and "@" not in name and base in names("metric")
+
+
 def higher_is_better(name: str) -> bool:
     """Whether larger values of the named metric are better (for model selection). Ranking
     metrics carry a cut-off (``ndcg@10``); per-category values a suffix (``auc_Action``)."""
@@ -28,6 +35,6 @@ def higher_is_better(name: str) -> bool:
         return LOSS_KEYS[base]
     if base in RANKING_METRICS:
         return RANKING_METRICS[base]
-    if base not in names("metric") and "_" in base:
+    if is_per_category(base):
         base = base.split("_", 1)[0]
     return get("metric", base).higher_is_better

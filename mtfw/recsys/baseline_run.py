@@ -14,8 +14,9 @@ from mtfw.errors import ConfigError
 from mtfw.experiment import check_config
 from mtfw.record import RunRecord, environment
 from mtfw.recsys.evaluate import evaluate_scores
-from mtfw.recsys.experiment import check_tasks, prepare_data
+from mtfw.recsys.experiment import prepare_data
 from mtfw.recsys.tasks import RankingTask
+from mtfw.tracking import warn_if_dirty
 
 
 def run_baseline(cfg: DictConfig, run_dir: Path, record: RunRecord) -> dict:
@@ -26,7 +27,6 @@ def run_baseline(cfg: DictConfig, run_dir: Path, record: RunRecord) -> dict:
             f"baseline={cfg.baseline.name} recommends items: it needs interaction "
             f"data (data=movielens100k), not data={cfg.data.name}"
         )
-    check_tasks(tasks, cfg.data.name)
     others = [n for n, t in tasks.items() if not isinstance(t, RankingTask)]
     if others:
         raise ConfigError(
@@ -58,8 +58,16 @@ def run_baseline(cfg: DictConfig, run_dir: Path, record: RunRecord) -> dict:
         **data.info,
         **environment(),
     }
+    warn_if_dirty(summary)
     start = time.perf_counter()
-    baseline.fit(data, validate)
+    try:
+        baseline.fit(data, validate)
+    except BaseException as err:  # failed or interrupted: say so in the record, then re-raise
+        from mtfw.train import stopped_status
+
+        record.write_summary({**summary, "status": stopped_status(err),
+                              "error": f"{type(err).__name__}: {err}"})  # fmt: skip
+        raise
     seconds = time.perf_counter() - start
     if not history:  # nothing trained per epoch: one validation row for the record
         validate(1, baseline)

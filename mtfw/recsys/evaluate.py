@@ -3,7 +3,6 @@ batches (``[B, I]`` score matrices), never a Python loop over users or items."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 
 import torch
@@ -12,7 +11,7 @@ from torch import Tensor
 from mtfw.recsys.model import RecModel
 from mtfw.recsys.sets import RecEvalSet
 from mtfw.recsys.tasks import InteractionTask
-from mtfw.trainer.evaluate import eval_mode
+from mtfw.trainer.evaluate import eval_mode, keyed_with_means
 
 
 def merge(parts: list[dict[str, Tensor]]) -> dict[str, Tensor]:
@@ -23,17 +22,8 @@ def summarise(
     tasks: dict[str, InteractionTask], collected: dict[str, list], data: RecEvalSet, split: str
 ) -> dict[str, float]:
     """``{'<split>/<task>/<metric>': value}`` plus ``<split>/mean/<metric>`` over the tasks."""
-    results: dict[str, float] = {}
-    per_metric: dict[str, list[float]] = {}
-    for name, task in tasks.items():
-        for metric, value in task.summarise(merge(collected[name]), data).items():
-            results[f"{split}/{name}/{metric}"] = value
-            if "@" in metric or "_" not in metric:  # not per-category values
-                per_metric.setdefault(metric, []).append(value)
-    for metric, values in per_metric.items():
-        finite = [v for v in values if not math.isnan(v)]
-        results[f"{split}/mean/{metric}"] = sum(finite) / len(finite) if finite else math.nan
-    return results
+    per_task = {name: task.summarise(merge(collected[name]), data) for name, task in tasks.items()}
+    return keyed_with_means(per_task, split)
 
 
 @torch.no_grad()

@@ -102,8 +102,7 @@ def build_rec_experiment(
     tasks: dict[str, Task],
     higher: bool,
 ) -> Experiment:
-    check_tasks(tasks, cfg.data.name)
-    data = prepare_data(dataset, tasks)
+    data = prepare_data(dataset, tasks)  # check_config has checked the tasks fit the data
     torch.manual_seed(cfg.seed)  # model initialisation depends only on the seed
     model = build_model(cfg, dataset, data, tasks)
     return assemble(cfg, trainer, tasks, data, model, higher, evaluate_rec)

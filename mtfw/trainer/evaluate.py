@@ -11,6 +11,7 @@ from itertools import combinations
 import torch
 
 from mtfw.data import Columns
+from mtfw.metrics import is_per_category
 from mtfw.models import MultiTaskModel
 from mtfw.tasks import Task
 from mtfw.weighting.gradient import cosine_matrix, task_gradients
@@ -76,15 +77,25 @@ def evaluate(
 ) -> dict[str, float]:
     """``{'<split>/<task>/<metric>': value}`` plus ``<split>/mean/<metric>`` over the tasks."""
     outputs = predict(model, columns, batch_size)
-    results: dict[str, float] = {}
-    per_metric: dict[str, list[float]] = {}
+    per_task = {}
     for name, task in tasks.items():
         target = columns.labels[task.label].cpu()
         mask = columns.masks.get(task.label)
         mask = None if mask is None else mask.cpu()
-        for metric, value in task.evaluate(outputs[name], target, mask).items():
+        per_task[name] = task.evaluate(outputs[name], target, mask)
+    return keyed_with_means(per_task, split)
+
+
+def keyed_with_means(per_task: dict[str, dict[str, float]], split: str) -> dict[str, float]:
+    """``{task: {metric: v}}`` -> ``<split>/<task>/<metric>`` keys plus ``<split>/mean/<metric>``,
+    the mean over the tasks reporting that metric (NaN values and per-category ones left out)."""
+    results: dict[str, float] = {}
+    per_metric: dict[str, list[float]] = {}
+    for name, metrics in per_task.items():
+        for metric, value in metrics.items():
             results[f"{split}/{name}/{metric}"] = value
-            per_metric.setdefault(metric, []).append(value)
+            if not is_per_category(metric):
+                per_metric.setdefault(metric, []).append(value)
     for metric, values in per_metric.items():
         finite = [v for v in values if not math.isnan(v)]
         results[f"{split}/mean/{metric}"] = sum(finite) / len(finite) if finite else math.nan

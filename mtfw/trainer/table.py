@@ -7,9 +7,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-
-def _per_category(metric: str) -> bool:
-    return "@" not in metric and "_" in metric and metric != "hit_rate"
+from mtfw.metrics import is_per_category
 
 
 def task_metrics(summary: dict, task: str) -> list[str]:
@@ -18,7 +16,7 @@ def task_metrics(summary: dict, task: str) -> list[str]:
         parts = key.split("/")
         if len(parts) != 3 or parts[0] not in ("val", "test") or parts[1] != task:
             continue
-        if parts[2] not in found and not _per_category(parts[2]):
+        if parts[2] not in found and not is_per_category(parts[2]):
             found.append(parts[2])
     return found
 
