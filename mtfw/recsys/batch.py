@@ -64,6 +64,11 @@ class Sparse:
         counts = torch.bincount(rows, minlength=n)
         return cls(torch.cat([torch.zeros(1, dtype=torch.long), counts.cumsum(0)]), items)
 
+    @classmethod
+    def empty(cls, n: int) -> Sparse:
+        """``n`` rows without items."""
+        return cls(torch.zeros(n + 1, dtype=torch.long), torch.zeros(0, dtype=torch.long))
+
     def lengths(self, rows: slice) -> Tensor:
         return self.indptr[rows.start + 1 : rows.stop + 1] - self.indptr[rows.start : rows.stop]
 

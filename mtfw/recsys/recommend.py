@@ -113,12 +113,7 @@ def recommend(run_dir: Path, options: dict) -> pd.DataFrame:
     if "users_file" in options:
         pre = RecPreprocessing.load(run_dir / "preprocess.json")
         ids, inputs = new_users(Path(options["users_file"]), pre, length)
-        exclude, back = (
-            Sparse.from_pairs(
-                torch.zeros(0, dtype=torch.long), torch.zeros(0, dtype=torch.long), len(ids)
-            ),
-            None,
-        )
+        exclude, back = Sparse.empty(len(ids)), None  # new users have seen nothing
     else:
         ids = options["users"].split(",") if "users" in options else list(data.users.ids)
         ids = list(dict.fromkeys(ids))  # each user once, in the order given
