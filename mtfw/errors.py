@@ -19,3 +19,15 @@ class CheckpointError(MtfwError):
 
 class TrainingDiverged(MtfwError):
     """A task's loss became NaN or infinite."""
+
+
+class RunStopped(MtfwError):
+    """A run stopped before completing, with the ``status`` its summary.json records (a sweep's
+    pruner raises it with "pruned")."""
+
+    status = "stopped"
+
+    def __init__(self, message: str = "", status: str | None = None):
+        super().__init__(message)
+        if status is not None:
+            self.status = status

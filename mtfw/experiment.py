@@ -1,46 +1,33 @@
 """Turn a composed config into the objects of a run: tasks, data, model, weighting, optimizer.
 
-``check_config`` validates every component node against the registry before any data is loaded,
-so a misspelt key costs milliseconds, not a data load.
+The one path for every dataset: the tasks say what they require and need; the data set, built
+from ``data:``, says what it provides and prepares what was asked; the model is an input module
+for that data, the encoder and the tasks' heads (or a classical recommender); the weighting and
+optimizer go around it. ``check_config`` validates every component node and the fit of data,
+tasks, encoder and history before any data is loaded, so a mistake costs milliseconds.
 """
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Callable
-from dataclasses import dataclass
-
 import torch
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
+from torch import nn
 
 from mtfw import registry
-from mtfw.data import Prepared, prepare
+from mtfw.baselines.fit import BaselineFitter
+from mtfw.data import DataNeeds, PreparedData, merge_needs
+from mtfw.data.dataset import describe
 from mtfw.errors import ConfigError
 from mtfw.metrics import higher_is_better
-from mtfw.models import FeatureEmbedding, MultiTaskModel, PerTaskEmbedding
+from mtfw.models import InputEmbedding, MultiTaskModel, PerTaskInputs
+from mtfw.models.heads import HeadContext
+from mtfw.models.items import ItemEmbedding
 from mtfw.tasks import Task
 from mtfw.trainer.config import TrainerConfig
-from mtfw.trainer.evaluate import evaluate
-from mtfw.weighting import Weighting
+from mtfw.trainer.experiment import Experiment
+from mtfw.trainer.loop import GradientFitter
 
-
-@dataclass
-class Experiment:
-    cfg: DictConfig
-    trainer: TrainerConfig
-    tasks: dict[str, Task]
-    data: Prepared  # or RecData (interaction datasets): splits, preprocessor, info
-    model: MultiTaskModel  # or RecModel: both have outputs(batch) and represent_batch(batch)
-    weighting: Weighting
-    optimizer: torch.optim.Optimizer
-    device: torch.device
-    higher_is_better: bool
-    evaluator: Callable = evaluate  # (model, tasks, split data, split name, batch size) -> dict
-
-    def evaluate(self, split: str) -> dict[str, float]:
-        """``{'<split>/<task>/<metric>': value}`` of every task on one split."""
-        data = self.data.splits[split]
-        return self.evaluator(self.model, self.tasks, data, split, self.trainer.eval_batch_size)
+__all__ = ["Experiment", "build_experiment", "build_model", "build_tasks", "check_config"]
 
 
 def build_tasks(cfg: DictConfig) -> dict[str, Task]:
@@ -77,42 +64,93 @@ def monitor_direction(trainer: TrainerConfig, tasks: dict[str, Task]) -> bool:
     return higher_is_better(trainer.monitor.rsplit("/", 1)[1])
 
 
-def check_data_fits_tasks(cfg: DictConfig, tasks: dict[str, Task]) -> None:
-    """Interaction tasks need interaction data and flat-table tasks a flat table."""
-    interactions = getattr(registry.get("data", cfg.data.name), "interactions", False)
-    if interactions:
-        from mtfw.recsys.experiment import check_tasks
-
-        check_tasks(tasks, cfg.data.name)
-        return
-    needs = [n for n, t in tasks.items() if getattr(t, "interaction", False)]
-    if needs:
-        raise ConfigError(
-            f"task(s) {', '.join(needs)} need interaction data (users, items, interactions), "
-            f"but data={cfg.data.name} is a flat table: use data=movielens100k or "
-            "data=interactions"
-        )
-    if (cfg.get("history") or {}).get("name", "none") != "none":
-        raise ConfigError(f"history={cfg.history.name} needs interaction data, not {cfg.data.name}")
+def check_fit(cfg: DictConfig, tasks: dict[str, Task]) -> None:
+    """What the tasks, the model's parts and a baseline require must be what the data provides:
+    ``requires - provides``, one message naming what, the missing part and who provides it."""
+    provides = registry.get("data", cfg.data.name).provides
+    parts = [(f"task '{n}' ({t.registry_name})", t.requires) for n, t in tasks.items()]
+    baseline = cfg.get("baseline")
+    if baseline is not None:
+        model = registry.get("baseline", baseline.name)
+        parts.append((f"baseline={baseline.name}", model.requires))
+        others = [n for n, t in tasks.items() if t.output != model.outputs_kind]
+        if others:
+            raise ConfigError(
+                f"baseline={baseline.name} produces rankings only (every catalogue item scored "
+                f"per user); drop task(s) {', '.join(others)} (use 'task=[ranking]')"
+            )
+    else:
+        history = (cfg.get("history") or {}).get("name", "none")
+        encoder = registry.get("encoder", cfg.encoder.name)
+        parts.append((f"encoder={cfg.encoder.name}", encoder.requires))
+        parts.append((f"history={history}", registry.get("history", history).requires))
+    for what, requires in parts:
+        missing = requires - provides
+        if missing:
+            data_sets = registry.names("data")
+            able = [n for n in data_sets if missing <= registry.get("data", n).provides]
+            raise ConfigError(
+                f"{what} needs {describe(missing)}, which data={cfg.data.name} does not "
+                f"provide (it is {describe(provides)}); data sets that provide it: "
+                f"{', '.join(able) or 'none registered'}"
+            )
 
 
 def check_config(cfg: DictConfig) -> tuple[TrainerConfig, dict[str, Task], bool]:
     for kind in ("data", "encoder", "weighting", "optim"):
         registry.check(kind, cfg[kind], where=kind)
-    if cfg.get("history") is not None:
-        registry.check("history", cfg.history, where="history")
-    if cfg.get("baseline") is not None:
-        registry.check("baseline", cfg.baseline, where="baseline")
+    for kind in ("history", "baseline"):
+        if cfg.get(kind) is not None:
+            registry.check(kind, cfg[kind], where=kind)
     tasks = build_tasks(cfg)
-    check_data_fits_tasks(cfg, tasks)
+    check_fit(cfg, tasks)
+    merge_needs({n: t.needs() for n, t in tasks.items()})  # conflicting needs fail here
     trainer = TrainerConfig.from_config(cfg.trainer)
     return trainer, tasks, monitor_direction(trainer, tasks)
 
 
-def fingerprint(cfg: DictConfig) -> str:
-    """Hash of the experiment config (not of run-control keys), stored in checkpoints."""
-    plain = {k: v for k, v in OmegaConf.to_container(cfg, resolve=True).items() if k != "resume"}
-    return hashlib.sha256(OmegaConf.to_yaml(OmegaConf.create(plain)).encode()).hexdigest()[:16]
+def prepare_data(cfg: DictConfig, tasks: dict[str, Task]) -> PreparedData:
+    """Build the dataset and prepare what the tasks need; check the labels suit the tasks."""
+    dataset = registry.build("data", cfg.data, where="data")
+    needs: DataNeeds = merge_needs({n: t.needs() for n, t in tasks.items()})
+    data = dataset.prepare(needs)
+    for task in tasks.values():
+        task.check_labels(data.splits["train"].labels)
+    return data
+
+
+def build_model(cfg: DictConfig, tasks: dict[str, Task], data: PreparedData) -> nn.Module:
+    """The network (input module -> encoder -> heads), or the classical recommender."""
+    torch.manual_seed(cfg.seed)  # model initialisation depends only on the seed
+    if cfg.get("baseline") is not None:
+        return registry.build("baseline", cfg.baseline, where="baseline", seed=cfg.seed,
+                              task_names=list(tasks))  # fmt: skip
+    context, dim = data.context, cfg.embedding.dim
+    items = None
+    if context.items is not None:  # interaction data: the item side, built first
+        items = ItemEmbedding(context.items, context.item_inputs, dim)
+    history = cfg.get("history") or {"name": "none"}
+
+    def input_module() -> InputEmbedding:
+        encoder = registry.build(
+            "history", history, where="history", dim=dim, length=context.inputs.history_length
+        )
+        return InputEmbedding(context.inputs, dim, encoder)
+
+    aliases = {n: t.output_of for n, t in tasks.items() if t.output_of}
+    names = [n for n in tasks if n not in aliases]  # the tasks the encoder represents
+    if registry.get("encoder", cfg.encoder.name).independent_inputs:  # nothing shared
+        inputs = PerTaskInputs([input_module() for _ in names])
+    else:
+        inputs = input_module()
+    encoder = registry.build(
+        "encoder", cfg.encoder, where="encoder", in_dim=inputs.out_dim, task_names=names,
+        layout=inputs.layout,
+    )  # fmt: skip
+    skip = encoder.borrowed_heads() | set(aliases)
+    head_context = HeadContext(encoder.out_dim, dim, context)
+    heads = {n: t.head(head_context) for n, t in tasks.items() if n not in skip}
+    return MultiTaskModel(inputs, encoder, heads, aliases, items)
 
 
 def resolve_device(name: str) -> torch.device:
@@ -125,48 +163,11 @@ def resolve_device(name: str) -> torch.device:
 
 def build_experiment(cfg: DictConfig) -> Experiment:
     trainer, tasks, higher = check_config(cfg)
-    dataset = registry.build("data", cfg.data, where="data")
-    if getattr(dataset, "interactions", False):
-        from mtfw.recsys.experiment import build_rec_experiment
-
-        return build_rec_experiment(cfg, dataset, trainer, tasks, higher)
-    labels = {task.label: task.mask_missing for task in tasks.values()}
-    data = prepare(dataset, labels)
-    for task in tasks.values():
-        task.check_labels(data.splits["train"].labels[task.label])
-    torch.manual_seed(cfg.seed)  # model initialisation depends only on the seed
-    pre = data.preprocessor
-    aliases = {n: t.output_of for n, t in tasks.items() if t.output_of}
-    names = [n for n in tasks if n not in aliases]  # the tasks the encoder represents
-    encoder_cls = registry.get("encoder", cfg.encoder.name)
-    if encoder_cls.independent_inputs:  # e.g. single_task: nothing shared, not even embeddings
-        embedding = PerTaskEmbedding(
-            len(names), pre.vocab_sizes, len(pre.numeric), cfg.embedding.dim,
-            pre.sequence_vocab_sizes,
-        )  # fmt: skip
-    else:
-        embedding = FeatureEmbedding(
-            pre.vocab_sizes, len(pre.numeric), cfg.embedding.dim, pre.sequence_vocab_sizes
-        )
-    encoder = registry.build(
-        "encoder", cfg.encoder, where="encoder", in_dim=embedding.out_dim, task_names=names,
-        layout=embedding.layout,
-    )  # fmt: skip
-    borrowed = encoder.borrowed_heads()
-    heads = {
-        n: t.head(encoder.out_dim)
-        for n, t in tasks.items()
-        if n not in borrowed and n not in aliases
-    }
-    model = MultiTaskModel(embedding, encoder, heads, aliases)
-    return assemble(cfg, trainer, tasks, data, model, higher, evaluate)
-
-
-def assemble(
-    cfg: DictConfig, trainer: TrainerConfig, tasks: dict[str, Task], data, model, higher: bool,
-    evaluator: Callable,
-) -> Experiment:  # fmt: skip
-    """Weighting (over the trained tasks), device placement and optimizer around a model."""
+    data = prepare_data(cfg, tasks)
+    model = build_model(cfg, tasks, data)
+    if cfg.get("baseline") is not None:  # fitted by its own algorithm, on the CPU
+        return Experiment(cfg, trainer, tasks, data, model, None, None, torch.device("cpu"),
+                          higher, BaselineFitter())  # fmt: skip
     trained = {n: t for n, t in tasks.items() if t.train}
     weighting = registry.build(
         "weighting", cfg.weighting, where="weighting",
@@ -178,5 +179,5 @@ def assemble(
     params = [*model.parameters(), *weighting.parameters()]
     optimizer = registry.build("optim", cfg.optim, where="optim", params=params)
     return Experiment(
-        cfg, trainer, tasks, data, model, weighting, optimizer, device, higher, evaluator
+        cfg, trainer, tasks, data, model, weighting, optimizer, device, higher, GradientFitter()
     )

@@ -2,15 +2,21 @@
 
 A run writes into its own directory (DESIGN §8): ``.hydra/`` (by Hydra), ``train.log``,
 ``metrics.jsonl``, ``preprocess.json``, ``checkpoint.pt`` (resumable), ``best.pt`` (the selected
-model) and ``summary.json``. ``resume=<run_dir>`` continues an interrupted run in its directory.
+network) or ``baseline.pt`` (a fitted classical recommender) and ``summary.json``.
+``resume=<run_dir>`` continues an interrupted run in its directory.
+
+Every run follows one lifecycle: check -> build -> fit -> select -> test once -> summary, with its
+status and error written in one place (:func:`recorded`).
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import random
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import hydra
@@ -19,30 +25,53 @@ import torch
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
-from mtfw.errors import CheckpointError, ConfigError, MtfwError, TrainingDiverged
+from mtfw.errors import CheckpointError, ConfigError, MtfwError, RunStopped, TrainingDiverged
 from mtfw.experiment import build_experiment, check_config
 from mtfw.preflight import CONF_DIR, preflight
-from mtfw.record import environment
+from mtfw.record import RunRecord, environment
 from mtfw.tracking import tracked_record, warn_if_dirty
-from mtfw.trainer.evaluate import gate_utilisation
-from mtfw.trainer.loop import fit, load_best
+from mtfw.trainer.config import TrainerConfig
+from mtfw.trainer.evaluate import eval_mode
 from mtfw.trainer.table import format_results
 
 log = logging.getLogger("mtfw")
 
 
-def seed_everything(seed: int) -> None:
+def stopped_status(err: BaseException) -> str:
+    """summary.json status of a run stopped by ``err``: a :class:`RunStopped`'s own status (a
+    sweep's pruning says "pruned"), "diverged", "interrupted" (Ctrl-C, a kill) or "failed"."""
+    if isinstance(err, RunStopped):
+        return err.status
+    if isinstance(err, TrainingDiverged):
+        return "diverged"
+    if isinstance(err, (KeyboardInterrupt, SystemExit)):
+        return "interrupted"
+    return "failed"
+
+
+@contextmanager
+def recorded(record: RunRecord, summary: dict) -> Iterator[None]:
+    """The one place a stopped run's status and error reach summary.json (then re-raised)."""
+    try:
+        yield
+    except BaseException as err:
+        epochs = [row["epoch"] for row in record.history()]
+        error = str(err) if isinstance(err, TrainingDiverged) else f"{type(err).__name__}: {err}"
+        record.write_summary({**summary, "status": stopped_status(err), "error": error,
+                              "epochs_trained": max(epochs, default=0)})  # fmt: skip
+        raise
+
+
+def configure_torch(trainer: TrainerConfig, seed: int) -> None:
+    """Process-wide settings every run sets for itself: its numerics depend on its config only."""
+    torch.set_flush_denormal(True)  # denormal floats can slow CPU training 10x
+    if trainer.num_threads:
+        torch.set_num_threads(trainer.num_threads)
+    if trainer.deterministic:
+        torch.use_deterministic_algorithms(True, warn_only=True)
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
-
-
-def stopped_status(err: BaseException) -> str:
-    """summary.json status of a run stopped by ``err``: its ``run_status`` (a sweep's pruning
-    says "pruned"), "interrupted" (Ctrl-C, a kill) or "failed"."""
-    if isinstance(err, (KeyboardInterrupt, SystemExit)):
-        return "interrupted"
-    return getattr(err, "run_status", "failed")
 
 
 def run(
@@ -58,41 +87,24 @@ def run(
     record = tracked_record(cfg, run_dir)  # the local record; mirrored to wandb if logger=wandb
     if not resume and (record.metrics_path.exists() or record.summary_path.exists()):
         raise ConfigError(f"{run_dir} already holds a run; nothing was overwritten")
-    torch.set_flush_denormal(True)  # denormal floats can slow CPU training 10x
-    if trainer.num_threads:
-        torch.set_num_threads(trainer.num_threads)
-    if trainer.deterministic:
-        torch.use_deterministic_algorithms(True, warn_only=True)
-    seed_everything(cfg.seed)
-    if cfg.get("baseline") is not None:  # a classical recommender: no network, no weighting
-        from mtfw.recsys.baseline_run import run_baseline
-
-        summary = run_baseline(cfg, run_dir, record)
-        print(format_results(summary, list(cfg.task), run_dir))
-        return summary
+    configure_torch(trainer, cfg.seed)
     exp = build_experiment(cfg)
     exp.data.preprocessor.save(run_dir / "preprocess.json")
     n_params = sum(p.numel() for p in exp.model.parameters())
     log.info("run dir %s, %d parameters, device %s", run_dir, n_params, exp.device)
     summary = {"status": "running", "seed": cfg.seed, "n_parameters": n_params,
                "monitor": trainer.monitor, **exp.data.info, **environment()}  # fmt: skip
+    if cfg.get("baseline") is not None:
+        summary["baseline"] = cfg.baseline.name
     warn_if_dirty(summary)  # a warning, not an error: git_sha alone no longer describes the code
-    try:
-        state = fit(exp, record, resume=resume, on_eval=on_eval)
-    except TrainingDiverged as err:
-        record.write_summary({**summary, "status": "diverged", "error": str(err)})
-        raise
-    except BaseException as err:  # pruned by a sweep, failed or interrupted: say so, then re-raise
-        epochs = [row["epoch"] for row in record.history()]
-        record.write_summary({**summary, "status": stopped_status(err),
-                              "error": f"{type(err).__name__}: {err}",
-                              "epochs_trained": max(epochs, default=0)})  # fmt: skip
-        raise
-    load_best(exp, run_dir)
-    val = exp.data.splits["val"]
-    summary.update(gate_utilisation(exp.model, val, trainer.eval_batch_size))
-    for split in ("val", "test"):  # test: once, on the model selected on validation
-        summary.update(exp.evaluate(split))
+    with recorded(record, summary):
+        state = exp.fitter.fit(exp, record, resume, on_eval)
+        exp.fitter.restore(exp, run_dir)  # the model selected on validation
+        with eval_mode(exp.model):
+            val = exp.data.splits["val"]
+            summary.update(exp.model.gate_utilisation(val, trainer.eval_batch_size))
+        for split in ("val", "test"):  # test: once, on the model selected on validation
+            summary.update(exp.evaluate(split))
     summary.update(
         status="completed",
         best_epoch=state["best_epoch"],
@@ -101,9 +113,10 @@ def run(
         train_seconds=state["train_seconds"],
         samples_per_second=state["train_samples"] / max(state["train_seconds"], 1e-9),
     )
-    steps = max(state.get("weight_steps", 0), 1)  # mean weight per task over all training steps
-    weights = zip(exp.weighting.task_names, state.get("weight_sum", []), strict=False)
-    summary.update({f"weight/{task}": total / steps for task, total in weights})
+    if exp.weighting is not None:  # mean weight per task over all training steps
+        steps = max(state.get("weight_steps", 0), 1)
+        weights = zip(exp.weighting.task_names, state.get("weight_sum", []), strict=False)
+        summary.update({f"weight/{task}": total / steps for task, total in weights})
     record.write_summary(summary)
     print(format_results(summary, list(exp.tasks), run_dir))
     return summary
@@ -116,8 +129,13 @@ def resume_run(run_dir: Path, extra: list[str]) -> dict:
     if not config_file.is_file():
         raise CheckpointError(f"{run_dir} is not a run directory (no .hydra/config.yaml)")
     summary = run_dir / "summary.json"
-    if summary.exists() and '"status": "completed"' in summary.read_text():
-        raise CheckpointError(f"{run_dir} finished already; there is nothing to resume")
+    if summary.exists():
+        try:
+            status = json.loads(summary.read_text()).get("status")
+        except (json.JSONDecodeError, AttributeError):
+            status = None  # a torn or foreign summary: the checkpoint decides
+        if status == "completed":
+            raise CheckpointError(f"{run_dir} finished already; there is nothing to resume")
     handlers = [logging.StreamHandler(), logging.FileHandler(run_dir / "train.log")]
     logging.basicConfig(
         level=logging.INFO, format="[%(asctime)s][%(name)s] %(message)s", handlers=handlers
@@ -135,23 +153,22 @@ def hydra_main(cfg: DictConfig) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Entry point: pre-flight checks, then Hydra (or a resume, which bypasses composition)."""
+    """Entry point: pre-flight checks, then Hydra (or a resume, which bypasses composition).
+    mtfw's errors propagate to the CLI, which prints them once."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    try:
-        if any(a.startswith("sweep=") for a in argv):
-            raise ConfigError("sweep=<name> is an Optuna study: run `mtfw sweep sweep=<name> ...`")
-        resume = [a for a in argv if a.startswith("resume=")]
-        if resume:
-            others = [a for a in argv if a not in resume]
-            resume_run(Path(resume[0].split("=", 1)[1]), others)
-            return
-        preflight(argv)
-        sys.argv = [sys.argv[0], *argv]
-        hydra_main()
-    except MtfwError as err:
-        print(f"mtfw: error: {err}", file=sys.stderr)
-        sys.exit(2)
+    if any(a.startswith("sweep=") for a in argv):
+        raise ConfigError("sweep=<name> is an Optuna study: run `mtfw sweep sweep=<name> ...`")
+    resume = [a for a in argv if a.startswith("resume=")]
+    if resume:
+        others = [a for a in argv if a not in resume]
+        resume_run(Path(resume[0].split("=", 1)[1]), others)
+        return
+    preflight(argv)
+    sys.argv = [sys.argv[0], *argv]
+    hydra_main()
 
 
 if __name__ == "__main__":
-    main()
+    from mtfw.cli import main as cli_main
+
+    cli_main(["train", *sys.argv[1:]])

@@ -14,8 +14,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from mtfw.data.flat import TableDataset
 from mtfw.data.locate import locate, sha256sum
-from mtfw.data.table import Dataset, Table
+from mtfw.data.table import Table
 from mtfw.registry import ConfigError, closest, register
 
 COLUMNS = [
@@ -97,7 +98,7 @@ def _read(file: str, mtime_ns: int, size: int) -> pd.DataFrame:
 
 
 @register("data", "census")
-class Census(Dataset):
+class Census(TableDataset):
     """UCI Census-Income (KDD): income / marital / education, the MMoE paper's benchmark."""
 
     def __init__(

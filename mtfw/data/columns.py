@@ -1,4 +1,5 @@
-"""Columnar tensors: a whole split held as a few tensors, batched by index slices (DESIGN §2)."""
+"""Columnar tensors: a whole split of a flat table held as a few tensors, batched by index slices
+(DESIGN §2)."""
 
 from __future__ import annotations
 
@@ -8,12 +9,14 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
+from mtfw.data.batch import Batch, Inputs, index_batches
+
 
 @dataclass
 class Columns:
-    """One split: categorical ids ``[N, F_cat]``, numeric features ``[N, F_num]``, per label
-    column its values ``[N]``, and for labels some samples lack, a mask ``[N]`` (True where
-    present); sequence columns (a user's history) as token ids ``[N, S, L]``, 0 = empty."""
+    """One split of a flat table: categorical ids ``[N, F_cat]``, numeric features ``[N, F_num]``,
+    per label column its values ``[N]``, and for labels some samples lack, a mask ``[N]`` (True
+    where present); sequence columns (e.g. a user's recent items) as token ids ``[N, S, L]``."""
 
     cat: Tensor
     num: Tensor
@@ -24,13 +27,12 @@ class Columns:
     def __len__(self) -> int:
         return self.cat.shape[0]
 
-    def take(self, index: Tensor | slice) -> Columns:
-        return Columns(
-            self.cat[index],
-            self.num[index],
+    def take(self, index: Tensor | slice, generator: torch.Generator | None = None) -> Batch:
+        seq = None if self.seq is None else self.seq[index]
+        return Batch(
+            Inputs(self.cat[index], self.num[index], seq),
             {k: v[index] for k, v in self.labels.items()},
             {k: v[index] for k, v in self.masks.items()},
-            None if self.seq is None else self.seq[index],
         )
 
     def to(self, device: torch.device) -> Columns:
@@ -42,17 +44,5 @@ class Columns:
             None if self.seq is None else self.seq.to(device),
         )
 
-    def batches(
-        self, batch_size: int, generator: torch.Generator | None = None
-    ) -> Iterator[Columns]:
-        """Index slices along a permutation (shuffled when a generator is given).
-
-        The last short batch is kept: every sample is seen once per epoch."""
-        n = len(self)
-        if generator is None:
-            for start in range(0, n, batch_size):
-                yield self.take(slice(start, start + batch_size))
-            return
-        order = torch.randperm(n, generator=generator)
-        for start in range(0, n, batch_size):
-            yield self.take(order[start : start + batch_size])
+    def batches(self, batch_size: int, generator: torch.Generator | None = None) -> Iterator[Batch]:
+        return index_batches(self, batch_size, generator)

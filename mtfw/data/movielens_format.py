@@ -24,8 +24,8 @@ import re
 import numpy as np
 import pandas as pd
 
+from mtfw.data.interactions.frames import InteractionFrames
 from mtfw.errors import MtfwError
-from mtfw.recsys.frames import InteractionFrames
 
 GENRES = [
     "unknown", "Action", "Adventure", "Animation", "Children's", "Comedy", "Crime",

@@ -1,25 +1,19 @@
-"""From a dataset to three splits of columnar tensors, with the leakage guard and label checks."""
+"""A flat table -> three splits of columnar tensors, with the leakage guard and label checks."""
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 import torch
 
 from mtfw.data.columns import Columns
+from mtfw.data.needs import DataNeeds
+from mtfw.data.prepared import DataContext, InputSpec, PreparedData
 from mtfw.data.preprocess import Preprocessor
-from mtfw.data.split import fingerprint
-from mtfw.data.table import Dataset, Table
-from mtfw.registry import ConfigError, closest
-
-
-@dataclass
-class Prepared:
-    splits: dict[str, Columns]
-    preprocessor: Preprocessor
-    info: dict
+from mtfw.data.split import SplitSpec, fingerprint
+from mtfw.data.table import Table
+from mtfw.errors import ConfigError
+from mtfw.settings import closest
 
 
 def check_leakage(table: Table) -> None:
@@ -51,11 +45,10 @@ def _labels(frame: pd.DataFrame, split: str, needed: dict[str, bool]) -> tuple[d
     return labels, masks
 
 
-def prepare(dataset: Dataset, needed: dict[str, bool]) -> Prepared:
-    """Load, split (seeded), fit preprocessing on train only, and tensorise every split.
-
-    ``needed`` maps each label column the tasks use to whether missing values are allowed."""
-    table = dataset.load()
+def prepare_table(table: Table, split: SplitSpec, needs: DataNeeds) -> PreparedData:
+    """Split (seeded), fit preprocessing on train only, and tensorise every split, with the label
+    columns the tasks need (``needs.labels``: column -> whether missing values are allowed)."""
+    needed = needs.labels
     for label in needed:
         if label not in table.labels:
             raise ConfigError(
@@ -66,7 +59,7 @@ def prepare(dataset: Dataset, needed: dict[str, bool]) -> Prepared:
     times = None
     if table.timestamp is not None:
         times = pd.to_numeric(table.frame[table.timestamp], errors="coerce").to_numpy()
-    parts = dataset.split.indices(len(table.frame), fixed=table.fixed_splits, times=times)
+    parts = split.indices(len(table.frame), fixed=table.fixed_splits, times=times)
     frames = {name: table.frame.iloc[idx] for name, idx in parts.items()}
     pre = Preprocessor(table.categorical, table.numeric, table.log1p, table.sequence)
     pre.fit(frames["train"])
@@ -78,9 +71,13 @@ def prepare(dataset: Dataset, needed: dict[str, bool]) -> Prepared:
     info = {
         "data/source": table.source,
         "data/checksum": table.checksum,
-        "data/split_seed": dataset.split.seed,
+        "data/split_seed": split.seed,
         **{f"data/n_{name}": len(idx) for name, idx in parts.items()},
         **{f"data/split_hash_{name}": fingerprint(idx) for name, idx in parts.items()},
         **{f"data/{k}": v for k, v in table.info.items()},
     }
-    return Prepared(splits, pre, info)
+    train = splits["train"]
+    means = {k: float(v[train.masks[k]].mean() if k in train.masks else v.mean())
+             for k, v in train.labels.items()}  # fmt: skip
+    inputs = InputSpec(pre.vocab_sizes, len(pre.numeric), pre.sequence_vocab_sizes)
+    return PreparedData(splits, pre, info, DataContext(inputs, means))

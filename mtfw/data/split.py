@@ -1,40 +1,56 @@
-"""Seeded random train/val/test splits, recorded with the run."""
+"""One split spec for every dataset: ``data.split.by``, the val and test shares, the seed.
+
+``by`` chooses the protocol; a dataset says which it supports:
+
+- ``random`` (flat tables): a seeded permutation of the rows;
+- ``time`` (flat tables): the newest rows (by the timestamp column) are test, the ones before
+  them val, so no model is trained on the future. On interaction data ``time`` means
+  ``user_time``, as it always has there;
+- ``user_time`` (interaction data): each user's last interactions are held out;
+- ``cold_start`` (interaction data): a seeded share of users is held out entirely.
+"""
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, replace
 
 import numpy as np
 
-from mtfw.registry import ConfigError, closest
+from mtfw.errors import ConfigError
+from mtfw.settings import settings_from
+
+PROTOCOLS = ("random", "time", "user_time", "cold_start")
+
+
+class SplitError(ConfigError):
+    """A split spec or its outcome cannot be used: bad shares, an unknown protocol, an empty
+    split."""
 
 
 @dataclass(frozen=True)
 class SplitSpec:
-    """``by: random`` (seeded) or ``by: time``: the latest rows (by the dataset's timestamp
-    column) are test, the ones before them val, so no model is trained on the future."""
-
     val: float = 0.1
     test: float = 0.1
     seed: int = 0
     by: str = "random"
 
     @classmethod
-    def from_config(cls, node: dict | None) -> SplitSpec:
-        node = dict(node or {})
-        allowed = [f.name for f in fields(cls)]
-        for key in node:
-            if key not in allowed:
-                hint = closest(key, allowed)
-                raise ConfigError(
-                    f"data.split has no key '{key}'; keys: {', '.join(allowed)}.{hint}"
-                )
-        spec = cls(**node)
-        if spec.by not in ("random", "time"):
-            raise ConfigError(f"data.split.by must be random or time, not '{spec.by}'")
+    def from_config(
+        cls, node: dict | None, kinds: tuple[str, ...] = ("random", "time"), default: str = ""
+    ) -> SplitSpec:
+        """Read ``data.split``; ``kinds`` are the protocols the dataset supports, ``default``
+        the one it uses when ``by`` is not given."""
+        spec = settings_from(cls, node, "data.split")
+        if default and "by" not in dict(node or {}):
+            spec = replace(spec, by=default)
+        if spec.by not in kinds:
+            raise SplitError(
+                f"data.split.by must be {' or '.join(kinds)} for this dataset, not '{spec.by}'"
+                f" (protocols: {', '.join(PROTOCOLS)})"
+            )
         if not (0 <= spec.val < 1 and 0 <= spec.test < 1 and spec.val + spec.test < 1):
-            raise ConfigError(
+            raise SplitError(
                 f"data.split fractions must be in [0, 1) and leave a train split: "
                 f"val={spec.val}, test={spec.test}"
             )
@@ -43,8 +59,8 @@ class SplitSpec:
     def indices(
         self, n: int, fixed: dict[str, np.ndarray] | None = None, times: np.ndarray | None = None
     ) -> dict[str, np.ndarray]:
-        """Row indices of each split: a permutation drawn from ``seed`` (or the rows by time,
-        ``times``), cut val | test | train.
+        """Row indices of each split of a flat table: a permutation drawn from ``seed`` (or the
+        rows by time, ``times``), cut val | test | train.
 
         With ``fixed`` splits from the data (pre-split files), those are kept; a missing val split
         is carved from train with the ``val`` fraction (seeded)."""
@@ -57,19 +73,7 @@ class SplitSpec:
         if fixed is not None:
             parts = {s: fixed[s] for s in ("train", "val", "test")}
         else:
-            if self.by == "time":
-                if times is None:
-                    raise ConfigError(
-                        "data.split.by=time needs a timestamp column (data.timestamp)"
-                    )
-                newest = np.argsort(times, kind="stable")[::-1]
-                n_val, n_test = round(n * self.val), round(n * self.test)
-                # val | test | train as below: the newest rows test, the next ones val
-                order = np.r_[
-                    newest[n_test : n_test + n_val], newest[:n_test], newest[n_val + n_test :]
-                ]
-            else:
-                order = np.random.default_rng(self.seed).permutation(n)
+            order = self._order(n, times)
             n_val, n_test = round(n * self.val), round(n * self.test)
             parts = {
                 "train": np.sort(order[n_val + n_test :]),
@@ -78,11 +82,22 @@ class SplitSpec:
             }
         for name, idx in parts.items():
             if idx.size == 0:
-                raise ConfigError(
+                raise SplitError(
                     f"the {name} split is empty ({n} rows, val={self.val}, test={self.test}): "
                     "use more data or larger fractions"
                 )
         return parts
+
+    def _order(self, n: int, times: np.ndarray | None) -> np.ndarray:
+        """Rows in the order val | test | train are cut from."""
+        if self.by != "time":
+            return np.random.default_rng(self.seed).permutation(n)
+        if times is None:
+            raise SplitError("data.split.by=time needs a timestamp column (data.timestamp)")
+        newest = np.argsort(times, kind="stable")[::-1]
+        n_val, n_test = round(n * self.val), round(n * self.test)
+        # the newest rows test, the next ones val
+        return np.r_[newest[n_test : n_test + n_val], newest[:n_test], newest[n_val + n_test :]]
 
 
 def fingerprint(indices: np.ndarray) -> str:

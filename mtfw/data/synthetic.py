@@ -13,12 +13,13 @@ import hashlib
 import numpy as np
 import pandas as pd
 
-from mtfw.data.table import Dataset, Table
+from mtfw.data.flat import TableDataset
+from mtfw.data.table import Table
 from mtfw.registry import ConfigError, register
 
 
 @register("data", "synthetic")
-class SyntheticMMoE(Dataset):
+class SyntheticMMoE(TableDataset):
     """MMoE paper §3.2 generator: two regression tasks whose correlation p is set in config."""
 
     def __init__(

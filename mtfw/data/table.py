@@ -1,4 +1,4 @@
-"""What a dataset hands to the framework, and the base class every dataset derives from."""
+"""A flat table as a dataset loads it, before splitting."""
 
 from __future__ import annotations
 
@@ -6,8 +6,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-
-from mtfw.data.split import SplitSpec
 
 
 @dataclass
@@ -32,13 +30,3 @@ class Table:
     # Sequence columns (separated tokens, e.g. a user's recent items): column -> separator, length.
     sequence: dict[str, dict] = field(default_factory=dict)
     timestamp: str | None = None  # the column data.split.by=time orders rows by
-
-
-class Dataset:
-    """Base class of the ``data`` registry kind: ``load()`` returns a :class:`Table`."""
-
-    def __init__(self, split: dict | None = None):
-        self.split = SplitSpec.from_config(split)
-
-    def load(self) -> Table:
-        raise NotImplementedError

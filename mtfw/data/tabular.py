@@ -15,8 +15,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from mtfw.data.flat import TableDataset
 from mtfw.data.locate import locate, sha256sum
-from mtfw.data.table import Dataset, Table
+from mtfw.data.table import Table
 from mtfw.registry import ConfigError, closest, register
 
 
@@ -59,7 +60,7 @@ def derive_label(frame: pd.DataFrame, name: str, spec: str | dict) -> tuple[pd.S
 
 
 @register("data", "tabular")
-class TabularFile(Dataset):
+class TabularFile(TableDataset):
     """A CSV/parquet file declared in config: categorical, numeric and label columns."""
 
     def __init__(

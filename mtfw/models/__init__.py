@@ -1,4 +1,4 @@
-"""Feature embedding, shared encoders (the MTL architectures) and task heads."""
+"""The model: input module, shared encoders (the MTL architectures), history encoders, heads."""
 
 from mtfw.models import (
     aitm,
@@ -6,27 +6,19 @@ from mtfw.models import (
     esmm,
     experts,
     field_experts,
+    history,
     mmoe,
     ple,
     shared_bottom,
     single_task,
 )
-from mtfw.models.embedding import FeatureEmbedding, PerTaskEmbedding
+from mtfw.models.embedding import FeatureEmbedding
 from mtfw.models.encoder import Encoder
+from mtfw.models.inputs import InputEmbedding, PerTaskInputs
 from mtfw.models.multitask import MultiTaskModel
 
 __all__ = [
-    "Encoder",
-    "FeatureEmbedding",
-    "MultiTaskModel",
-    "PerTaskEmbedding",
-    "aitm",
-    "cross_stitch",
-    "esmm",
-    "experts",
-    "field_experts",
-    "mmoe",
-    "ple",
-    "shared_bottom",
-    "single_task",
+    "Encoder", "FeatureEmbedding", "InputEmbedding", "MultiTaskModel", "PerTaskInputs", "aitm",
+    "cross_stitch", "esmm", "experts", "field_experts", "history", "mmoe", "ple",
+    "shared_bottom", "single_task",
 ]  # fmt: skip

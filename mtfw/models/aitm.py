@@ -44,6 +44,8 @@ def calibrator_loss(probs: list[Tensor], alpha: float) -> Tensor:
 class AITM(Encoder):
     """Sequential funnel tasks with adaptive information transfer and the calibrator loss."""
 
+    requires = frozenset({"columns"})  # a funnel of label columns of one flat table
+
     def __init__(
         self,
         in_dim: int,

@@ -58,24 +58,3 @@ class FeatureEmbedding(nn.Module):
         if self.n_fields == 0:
             return num
         return torch.cat([self.fields(cat, seq).flatten(1), num], dim=1)
-
-
-class PerTaskEmbedding(nn.Module):
-    """One independent :class:`FeatureEmbedding` per task (single-task baselines): ``[B, T, d]``."""
-
-    def __init__(
-        self, n_tasks: int, vocab_sizes: list[int], n_numeric: int, dim: int = 8,
-        sequence_vocab_sizes: list[int] = (),
-    ):  # fmt: skip
-        super().__init__()
-        self.tables = nn.ModuleList(
-            FeatureEmbedding(vocab_sizes, n_numeric, dim, sequence_vocab_sizes)
-            for _ in range(n_tasks)
-        )
-        self.out_dim, self.layout = self.tables[0].out_dim, self.tables[0].layout
-
-    def shared_parameters(self) -> Iterator[nn.Parameter]:
-        return iter(())  # nothing is shared
-
-    def forward(self, cat: Tensor, num: Tensor, seq: Tensor | None = None) -> Tensor:
-        return torch.stack([table(cat, num, seq) for table in self.tables], dim=1)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import ClassVar
 
 from torch import Tensor, nn
 
@@ -23,9 +24,11 @@ class Encoder(nn.Module):
     last batch in ``last_gates`` (``{task: [B, E]}``) for expert-utilisation reports.
 
     ``independent_inputs = True`` asks the model for one embedding per task (input ``[B, T, d]``).
+    ``requires``: what the data must provide (checked with the tasks' needs, before data loads).
     """
 
     out_dim: int
+    requires: ClassVar[frozenset[str]] = frozenset()
     shared_output: Tensor | None = None
     last_gates: dict[str, Tensor] | None = None
     independent_inputs = False

@@ -34,6 +34,8 @@ def logit_of_product(a: Tensor, b: Tensor) -> Tensor:
 class ESMM(Encoder):
     """Entire-space model: pCTCVR = pCTR x pCVR over all impressions, on any shared encoder."""
 
+    requires = frozenset({"columns"})  # a funnel of label columns of one flat table
+
     def __init__(
         self,
         in_dim: int,

@@ -1,6 +1,7 @@
-"""Task types (the ``task`` registry kind)."""
+"""Task types (the ``task`` registry kind): label columns of flat tables, and item ranking,
+interest per category, rating and like on interaction data."""
 
-from mtfw.tasks import pointwise
+from mtfw.tasks import interest, pair, pointwise, ranking
 from mtfw.tasks.base import Task
 
-__all__ = ["Task", "pointwise"]
+__all__ = ["Task", "interest", "pair", "pointwise", "ranking"]

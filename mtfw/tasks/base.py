@@ -1,17 +1,39 @@
-"""A task: its label column, head, loss, metrics and the user's weight (DESIGN §4)."""
+"""A task: what it requires of the data, what it needs prepared, its head, loss and evaluation
+(DESIGN §4).
+
+The contract every task type follows, flat-table and interaction tasks alike:
+
+- ``requires``: capabilities the dataset must provide (checked before any data loads);
+- ``needs()``: what preparing the data must produce for it (label columns, negatives, windows);
+- ``head(context)``: its head, built from the encoder's output size and the data's context;
+- ``loss(output, batch)``: the mean loss over the batch's samples that carry its label;
+- ``collect(output, batch)`` per evaluation batch, then ``summarise(parts, data)`` into metrics.
+"""
 
 from __future__ import annotations
 
-from torch import Tensor, nn
+from typing import ClassVar
 
-from mtfw.models.mlp import mlp
-from mtfw.registry import ConfigError, closest, get, names
+from torch import Tensor
+
+from mtfw.data.batch import Batch
+from mtfw.data.needs import DataNeeds
+from mtfw.data.prepared import DataContext
+from mtfw.errors import ConfigError
+from mtfw.models.heads import Head, HeadContext, TowerHead
+from mtfw.registry import get, names
+from mtfw.settings import closest
 
 
 class Task:
-    """Base of the ``task`` registry kind. Subclasses define ``pointwise_loss`` and ``predict``."""
+    """Base of the ``task`` registry kind: a label column of a flat table by default.
+    Subclasses define ``pointwise_loss`` and ``predict``."""
 
     default_metrics: tuple[str, ...] = ()
+    requires: ClassVar[frozenset[str]] = frozenset({"columns"})
+    # What the head outputs per evaluated row: "rows" (one prediction per sample or pair) or
+    # "item_scores" (every catalogue item scored, what a classical recommender also gives).
+    output: ClassVar[str] = "rows"
 
     def __init__(
         self,
@@ -46,6 +68,9 @@ class Task:
         if self.weight < 0:
             raise ConfigError(f"task.{name}.weight must be >= 0, got {weight}")
 
+    def needs(self) -> DataNeeds:
+        return DataNeeds(labels={self.label: self.mask_missing})
+
     def eval_keys(self) -> list[str]:
         """The metric names evaluation reports for this task (``<split>/<task>/<name>``)."""
         return ["loss", *self.metrics]
@@ -54,13 +79,16 @@ class Task:
         """The metric a sweep's ``{metric}`` placeholder means: the first configured one."""
         return (self.metrics or ["loss"])[0]
 
-    def head(self, in_dim: int) -> nn.Module:
+    def head(self, context: HeadContext) -> Head:
         """The tower: an MLP then one output unit."""
-        body = mlp(in_dim, self.tower, self.activation, self.dropout)
-        return nn.Sequential(body, nn.Linear(self.tower[-1] if self.tower else in_dim, 1))
+        return TowerHead(context.in_dim, self.tower, self.activation, self.dropout)
 
-    def check_labels(self, target: Tensor) -> None:
-        """Raise a ConfigError when the label values do not suit this task type."""
+    def check_labels(self, train_labels: dict[str, Tensor]) -> None:
+        """Raise a ConfigError when the prepared label values do not suit this task type."""
+
+    def target(self, batch: Batch) -> tuple[Tensor, Tensor | None]:
+        """The batch's targets for this task and the mask of samples that carry them."""
+        return batch.labels[self.label], batch.masks.get(self.label)
 
     def pointwise_loss(self, output: Tensor, target: Tensor) -> Tensor:
         raise NotImplementedError
@@ -68,12 +96,22 @@ class Task:
     def predict(self, output: Tensor) -> Tensor:
         raise NotImplementedError
 
-    def loss(self, output: Tensor, target: Tensor, mask: Tensor | None = None) -> Tensor:
+    def loss(self, output: Tensor, batch: Batch) -> Tensor:
         """Mean loss over the samples that carry this task's label (PLE, Eq. 9)."""
+        target, mask = self.target(batch)
         per_sample = self.pointwise_loss(output, target)
         if mask is None:
             return per_sample.mean()
         return (per_sample * mask).sum() / mask.sum().clamp(min=1)
+
+    def collect(self, output: Tensor, batch: Batch) -> dict[str, Tensor]:
+        """What one evaluation batch contributes (concatenated over batches for ``summarise``)."""
+        target, mask = self.target(batch)
+        parts = {"output": output.float(), "target": target}
+        return parts if mask is None else {**parts, "mask": mask}
+
+    def summarise(self, parts: dict[str, Tensor], data: DataContext) -> dict[str, float]:
+        return self.evaluate(parts["output"], parts["target"], parts.get("mask"))
 
     def evaluate(self, output: Tensor, target: Tensor, mask: Tensor | None = None) -> dict:
         """``{metric: value}`` on the labelled samples, the task loss included as ``loss``."""

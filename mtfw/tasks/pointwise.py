@@ -17,8 +17,8 @@ class BinaryTask(Task):
 
     default_metrics = ("auc", "logloss", "accuracy")
 
-    def check_labels(self, target: Tensor) -> None:
-        values = torch.unique(target)
+    def check_labels(self, train_labels: dict[str, Tensor]) -> None:
+        values = torch.unique(train_labels[self.label])
         if not bool(((values == 0) | (values == 1)).all()):
             raise ConfigError(
                 f"task '{self.name}' is binary but label '{self.label}' has values "

@@ -13,7 +13,8 @@ import torch
 
 from mtfw.errors import CheckpointError
 
-FORMAT = "mtfw-checkpoint-v1"
+FORMAT = "mtfw-checkpoint-v2"  # v2 (mtfw 0.2.0): one model shape for every dataset
+EARLIER = {"mtfw-checkpoint-v1": "mtfw 0.1.x"}
 
 
 def save(path: Path, **state: Any) -> None:
@@ -32,11 +33,37 @@ def load(path: Path, fingerprint: str | None = None) -> dict[str, Any]:
         raise CheckpointError(
             f"cannot read checkpoint {path}: {type(err).__name__}: {err}"
         ) from err
-    if not isinstance(state, dict) or state.get("format") != FORMAT:
-        raise CheckpointError(f"{path} is not an mtfw checkpoint (expected format {FORMAT})")
+    check_format(path, state)
     if fingerprint is not None and state.get("fingerprint") != fingerprint:
         raise CheckpointError(
             f"{path} was written by a run with a different config; resume it from its own run "
             "directory"
         )
     return state
+
+
+def check_format(path: Path, state: object) -> None:
+    """Refuse a file that is not a checkpoint of this version, naming the version that wrote it."""
+    found = state.get("format", "mtfw-checkpoint-v1") if isinstance(state, dict) else None
+    if found in EARLIER:
+        raise CheckpointError(
+            f"{path} was written by {EARLIER[found]} ({found}), whose model layout this version "
+            f"({FORMAT}) cannot load; run that version for it, or train the run again "
+            "(`mtfw reproduce <run_dir>` re-runs it from its saved config)"
+        )
+    if found != FORMAT:
+        raise CheckpointError(f"{path} is not an mtfw checkpoint (expected format {FORMAT})")
+
+
+def load_model(path: Path, device: torch.device | str = "cpu") -> dict[str, Any]:
+    """The model weights of a ``best.pt`` (the epoch selected on validation)."""
+    if not path.is_file():
+        raise CheckpointError(f"{path} is missing: the run has no selected model")
+    try:
+        state = torch.load(path, map_location=device, weights_only=True)
+    except Exception as err:  # a truncated or foreign file: say which, not a pickle trace
+        raise CheckpointError(f"{path} is not a readable mtfw checkpoint: {err}") from err
+    if isinstance(state, dict) and "model" in state and "format" not in state:
+        state = {**state, "format": "mtfw-checkpoint-v1"}  # best.pt of 0.1.x had no format
+    check_format(path, state)
+    return state["model"]

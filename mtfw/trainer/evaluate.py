@@ -1,5 +1,10 @@
-"""Evaluation of every task on one split, in large batches, without gradients; the training loss
-of a batch; and the gradient conflict between tasks."""
+"""The one evaluation loop, for every dataset, model and task; the training loss of a batch; and
+the gradient conflict between tasks.
+
+For each evaluation batch (flat rows, or users ranked against the whole catalogue) the model
+gives its evaluation outputs and each task *collects* what it needs (predictions and targets;
+top-k lists and per-user hits); at the end each task *summarises* its parts into metrics, keyed
+``<split>/<task>/<metric>`` with ``<split>/mean/<metric>`` over the tasks."""
 
 from __future__ import annotations
 
@@ -9,16 +14,17 @@ from contextlib import contextmanager
 from itertools import combinations
 
 import torch
+from torch import Tensor, nn
 
-from mtfw.data import Columns
+from mtfw.data.batch import Batch, Split
+from mtfw.data.prepared import DataContext
 from mtfw.metrics import is_per_category
-from mtfw.models import MultiTaskModel
 from mtfw.tasks import Task
 from mtfw.weighting.gradient import cosine_matrix, task_gradients
 
 
 @contextmanager
-def eval_mode(model: MultiTaskModel) -> Iterator[None]:
+def eval_mode(model: nn.Module) -> Iterator[None]:
     """Dropout off for the block; the model's train/eval mode is restored afterwards."""
     was_training = model.training
     model.eval()
@@ -28,30 +34,27 @@ def eval_mode(model: MultiTaskModel) -> Iterator[None]:
         model.train(was_training)
 
 
-def batch_losses(model: MultiTaskModel, tasks: dict[str, Task], batch: Columns) -> torch.Tensor:
+def batch_losses(model: nn.Module, tasks: dict[str, Task], batch: Batch) -> Tensor:
     """The training loss of each task on one batch, ``[T]`` in the order of ``tasks``: the mean
     over the samples that carry the task's label (PLE, Eq. 9) plus any auxiliary loss."""
     outputs = model.outputs(batch)
     extra = model.auxiliary_losses(outputs)  # e.g. AITM's calibrator; usually empty
-    return torch.stack([
-        task.loss(outputs[n], batch.labels[task.label], batch.masks.get(task.label))
-        + extra.get(n, 0.0)
-        for n, task in tasks.items()
-    ])  # fmt: skip
+    return torch.stack([task.loss(outputs[n], batch) + extra.get(n, 0.0)
+                        for n, task in tasks.items()])  # fmt: skip
 
 
 def gradient_conflict(
-    model: MultiTaskModel, tasks: dict[str, Task], columns: Columns, batch_size: int
+    model: nn.Module, tasks: dict[str, Task], split: Split, batch_size: int
 ) -> dict[str, float]:
     """Cosine similarity of every pair of task gradients on the shared parameters,
-    ``grad_cos/<a>~<b>`` (negative: the tasks conflict), on the first ``batch_size`` samples of
-    ``columns`` with dropout off. Measured the same way whatever the weighting method; empty with
+    ``grad_cos/<a>~<b>`` (negative: the tasks conflict), on the first ``batch_size`` rows of
+    ``split`` with dropout off. Measured the same way whatever the weighting method; empty with
     fewer than two tasks or nothing shared. Leaves ``.grad`` and the random state untouched."""
     shared = [p for p in model.shared_parameters() if p.requires_grad]
-    if len(tasks) < 2 or not shared or len(columns) == 0:
+    if len(tasks) < 2 or not shared or len(split) == 0:
         return {}
     with eval_mode(model), torch.enable_grad():
-        losses = batch_losses(model, tasks, columns.take(slice(0, batch_size)))
+        losses = batch_losses(model, tasks, split.take(slice(0, batch_size)))
         grads = task_gradients(losses, shared)
     cosine = cosine_matrix(grads.double() @ grads.double().T)
     names = list(tasks)
@@ -61,29 +64,29 @@ def gradient_conflict(
     }
 
 
+def merge(parts: list[dict[str, Tensor]]) -> dict[str, Tensor]:
+    """One task's parts of every batch, concatenated (on the CPU)."""
+    return {k: torch.cat([p[k].cpu() for p in parts]) for k in parts[0]} if parts else {}
+
+
 @torch.no_grad()
-def predict(model: MultiTaskModel, columns: Columns, batch_size: int) -> dict[str, torch.Tensor]:
-    """Raw head outputs for a whole split, ``{task: [N]}`` on the CPU."""
-    chunks: dict[str, list[torch.Tensor]] = {}
-    with eval_mode(model):
-        for batch in columns.batches(batch_size):
-            for task, out in model.outputs(batch).items():
-                chunks.setdefault(task, []).append(out.float().cpu())
-    return {task: torch.cat(parts) for task, parts in chunks.items()}
-
-
 def evaluate(
-    model: MultiTaskModel, tasks: dict[str, Task], columns: Columns, split: str, batch_size: int
+    model: nn.Module,
+    tasks: dict[str, Task],
+    split: Split,
+    name: str,
+    batch_size: int,
+    context: DataContext,
 ) -> dict[str, float]:
-    """``{'<split>/<task>/<metric>': value}`` plus ``<split>/mean/<metric>`` over the tasks."""
-    outputs = predict(model, columns, batch_size)
-    per_task = {}
-    for name, task in tasks.items():
-        target = columns.labels[task.label].cpu()
-        mask = columns.masks.get(task.label)
-        mask = None if mask is None else mask.cpu()
-        per_task[name] = task.evaluate(outputs[name], target, mask)
-    return keyed_with_means(per_task, split)
+    """``{'<name>/<task>/<metric>': value}`` plus ``<name>/mean/<metric>`` over the tasks."""
+    collected: dict[str, list] = {task: [] for task in tasks}
+    with eval_mode(model):
+        for batch in split.batches(batch_size):
+            outputs = model.eval_outputs(batch)
+            for task_name, task in tasks.items():
+                collected[task_name].append(task.collect(outputs[task_name], batch))
+    per_task = {n: task.summarise(merge(collected[n]), context) for n, task in tasks.items()}
+    return keyed_with_means(per_task, name)
 
 
 def keyed_with_means(per_task: dict[str, dict[str, float]], split: str) -> dict[str, float]:
@@ -100,20 +103,3 @@ def keyed_with_means(per_task: dict[str, dict[str, float]], split: str) -> dict[
         finite = [v for v in values if not math.isnan(v)]
         results[f"{split}/mean/{metric}"] = sum(finite) / len(finite) if finite else math.nan
     return results
-
-
-@torch.no_grad()
-def gate_utilisation(model: MultiTaskModel, columns: Columns, batch_size: int) -> dict[str, float]:
-    """Mean gate weight per task and expert over a split (``gate/<task>/<expert>``); empty for
-    encoders without gates. Reports plot these as expert-utilisation heatmaps."""
-    sums: dict[str, torch.Tensor] = {}
-    with eval_mode(model):
-        for batch in columns.batches(batch_size):
-            model.represent_batch(batch)
-            for task, gates in (model.encoder.last_gates or {}).items():
-                sums[task] = sums.get(task, 0) + gates.double().sum(0).cpu()
-    return {
-        f"gate/{task}/{e}": float(v) / len(columns)
-        for task, total in sums.items()
-        for e, v in enumerate(total)
-    }

@@ -1,0 +1,96 @@
+"""What every split hands to the model and the tasks: batches of ``inputs``, ``labels``, ``masks``.
+
+A flat table and interaction data differ only in which input fields are filled. A flat row is one
+sample (its categorical ids, numeric features and token sequences); an interaction-data row is a
+user at a point in time (the user's features and recent items), with the candidate items to score
+when training and the items already known when evaluating. Every split — flat columns, the
+training interactions, the per-user evaluation sets — offers the same protocol:
+``len(split)``, ``split.batches(batch_size, generator)``, ``split.take(index)`` and
+``split.to(device)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, fields, replace
+from typing import Protocol
+
+import torch
+from torch import Tensor
+
+
+@dataclass
+class Inputs:
+    """The model's view of ``B`` rows. ``cat`` ``[B, F_cat]`` and ``num`` ``[B, F_num]`` always;
+    ``seq`` ``[B, S, L]`` token ids of sequence columns (0 = empty); on interaction data ``uid``
+    ``[B]`` (the user's row, 0 for a user known by features only) and ``history`` ``[B, L]``
+    (recent items, most recent last, 0 = empty); for training on interaction data ``candidates``
+    ``[B, C]`` (the interacted item, then the sampled negatives); for evaluating it ``known``
+    ``[B, I]`` (items the user already interacted with: never recommended) and the held-out
+    interactions of these users as pairs ``pair_row`` ``[P]`` (local row) and ``pair_item``."""
+
+    cat: Tensor
+    num: Tensor
+    seq: Tensor | None = None
+    uid: Tensor | None = None
+    history: Tensor | None = None
+    candidates: Tensor | None = None
+    known: Tensor | None = None
+    pair_row: Tensor | None = None
+    pair_item: Tensor | None = None
+
+    def __len__(self) -> int:
+        return self.cat.shape[0]
+
+    def rows(self, index: Tensor | slice) -> Inputs:
+        """The row-aligned fields of some rows (pair fields are per batch and not carried)."""
+        keep = ("cat", "num", "seq", "uid", "history", "candidates", "known")
+        values = {k: getattr(self, k) for k in keep}
+        return Inputs(**{k: None if v is None else v[index] for k, v in values.items()})
+
+    def to(self, device: torch.device) -> Inputs:
+        moved = {f.name: getattr(self, f.name) for f in fields(self)}
+        return replace(self, **{k: v.to(device) for k, v in moved.items() if v is not None})
+
+
+@dataclass
+class Batch:
+    """``inputs`` for the model; ``labels`` the targets the tasks read, by name (a label column,
+    or what the data prepared for a task's need, e.g. ``next_categories``); ``masks`` True where a
+    sample carries a label that some samples lack (no mask: every sample carries it)."""
+
+    inputs: Inputs
+    labels: dict[str, Tensor]
+    masks: dict[str, Tensor]
+
+    def __len__(self) -> int:
+        return len(self.inputs)
+
+
+class Split(Protocol):
+    """The protocol of every split of every dataset."""
+
+    def __len__(self) -> int: ...
+
+    def take(self, index: Tensor | slice, generator: torch.Generator | None = None) -> Batch: ...
+
+    def batches(
+        self, batch_size: int, generator: torch.Generator | None = None
+    ) -> Iterator[Batch]: ...
+
+    def to(self, device: torch.device) -> Split: ...
+
+
+def index_batches(
+    split: Split, batch_size: int, generator: torch.Generator | None = None
+) -> Iterator[Batch]:
+    """Batches along a permutation drawn from ``generator`` (in order without one); the last
+    short batch is kept, so every row is seen once per pass. ``take`` receives the generator,
+    so what a split draws per batch (negatives) depends on the seed and the epoch only."""
+    n = len(split)
+    order = None if generator is None else torch.randperm(n, generator=generator)
+    for start in range(0, n, batch_size):
+        if order is None:
+            yield split.take(slice(start, min(start + batch_size, n)), generator)
+        else:
+            yield split.take(order[start : start + batch_size], generator)

@@ -1,0 +1,45 @@
+"""The base of interaction datasets (``data`` kind): users, items and their interactions, split
+by time within each user or by user (cold start). ``prepare`` builds the training and evaluation
+sets the tasks need (see ``prepare.py``)."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from mtfw.data.dataset import Dataset
+from mtfw.data.interactions.frames import InteractionFrames
+from mtfw.data.interactions.prepare import prepare_interactions
+from mtfw.data.needs import DataNeeds
+from mtfw.data.prepared import PreparedData
+from mtfw.data.split import SplitError
+from mtfw.errors import ConfigError
+
+
+class InteractionDataset(Dataset):
+    """``history_length``: recent items the model may see per user; ``user_id_feature``: the user
+    id is an input feature (off for cold-start studies, where it is never known)."""
+
+    provides: ClassVar[frozenset[str]] = frozenset({"users", "items", "interactions"})
+    split_protocols: ClassVar[tuple[str, ...]] = ("time", "user_time", "cold_start")
+    default_split: ClassVar[str] = "time"
+
+    def __init__(
+        self, split: dict | None = None, history_length: int = 50, user_id_feature: bool = True
+    ):
+        super().__init__(split)
+        if not (self.split.val > 0 and self.split.test > 0):
+            raise SplitError(
+                f"data.split fractions must be in (0, 1) on interaction data, which holds out "
+                f"part of every user: val={self.split.val}, test={self.split.test}"
+            )
+        if history_length < 0:
+            raise ConfigError(f"data.history_length must be >= 0, got {history_length}")
+        self.history_length, self.user_id_feature = history_length, user_id_feature
+
+    def load_frames(self) -> InteractionFrames:
+        raise NotImplementedError
+
+    def prepare(self, needs: DataNeeds) -> PreparedData:
+        return prepare_interactions(
+            self.load_frames(), self.split, needs, self.history_length, self.user_id_feature
+        )

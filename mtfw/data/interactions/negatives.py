@@ -1,0 +1,58 @@
+"""Negative items for training on implicit feedback, drawn per interaction each epoch."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor
+
+from mtfw.data.needs import Negatives
+from mtfw.errors import ConfigError
+
+
+@dataclass
+class NegativeSampler:
+    """Items drawn for each training interaction: ``uniform`` over the catalogue, or ``popularity``
+    (proportional to training count ** ``alpha``). Items the user interacted with in training are
+    redrawn (up to 50 rounds; a user who has seen nearly every item may keep a collision)."""
+
+    count: int
+    n_items: int
+    positives: Tensor  # sorted keys uid * n_items + item of the training interactions
+    probabilities: Tensor | None = None  # None: uniform
+
+    @classmethod
+    def fit(cls, uid: Tensor, item: Tensor, n_items: int, spec: Negatives) -> NegativeSampler:
+        """From the training interactions (``uid``, ``item``) and what the ranking task asks."""
+        if spec.sampler not in ("uniform", "popularity"):
+            raise ConfigError(
+                f"task.ranking.sampler must be uniform or popularity, not '{spec.sampler}'"
+            )
+        probabilities = None
+        if spec.sampler == "popularity":
+            probabilities = torch.bincount(item, minlength=n_items).double().pow(spec.alpha)
+            probabilities[0] = 0.0
+        return cls(spec.count, n_items, torch.sort(uid * n_items + item).values, probabilities)
+
+    def draw(self, uid: Tensor, generator: torch.Generator) -> Tensor:
+        shape = (uid.shape[0], self.count)
+        out = self._draw(shape, generator)
+        for _ in range(50):
+            clash = self._is_positive(uid[:, None].expand(shape), out)
+            if not clash.any():
+                break
+            out[clash] = self._draw((int(clash.sum()),), generator)
+        return out
+
+    def _draw(self, shape: tuple[int, ...], generator: torch.Generator) -> Tensor:
+        if self.probabilities is None:
+            return torch.randint(1, self.n_items, shape, generator=generator)
+        n = int(torch.tensor(shape).prod())
+        flat = torch.multinomial(self.probabilities, n, replacement=True, generator=generator)
+        return flat.reshape(shape)
+
+    def _is_positive(self, uid: Tensor, items: Tensor) -> Tensor:
+        keys = uid * self.n_items + items
+        pos = torch.searchsorted(self.positives, keys).clamp(max=len(self.positives) - 1)
+        return self.positives[pos] == keys

@@ -1,0 +1,112 @@
+"""The splits of interaction data: the training set (one row per training interaction, negatives
+drawn per epoch) and the evaluation sets (one row per evaluated user, who is ranked against the
+whole catalogue). Both follow the batch protocol of every split (``mtfw.data.batch``)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor
+
+from mtfw.data.batch import Batch, Inputs, index_batches
+from mtfw.data.interactions.negatives import NegativeSampler
+from mtfw.data.interactions.sparse import Sparse
+from mtfw.data.interactions.tables import UserTable
+
+
+@dataclass
+class TrainSet:
+    """``labels``: the interaction's label columns the tasks asked for, and ``next_categories``
+    ``[N, G]`` when a task asked for a category window. With a ``sampler``, each batch's
+    ``candidates`` are the interacted item then freshly drawn negatives."""
+
+    users: UserTable
+    uid: Tensor  # [N] the interaction's user row
+    item: Tensor  # [N]
+    history: Tensor  # [N, L] the user's training items before this one, most recent last
+    labels: dict[str, Tensor]
+    sampler: NegativeSampler | None
+
+    def __len__(self) -> int:
+        return self.uid.shape[0]
+
+    def take(self, index: Tensor | slice, generator: torch.Generator | None = None) -> Batch:
+        if isinstance(index, Tensor):
+            index = index.to(self.uid.device)
+        uid = self.uid[index]
+        items = self.item[index, None]
+        if self.sampler is not None:
+            generator = generator or torch.Generator().manual_seed(0)
+            negatives = self.sampler.draw(uid.cpu(), generator).to(uid.device)
+            items = torch.cat([items, negatives], dim=1)
+        inputs = self.users.inputs(uid, self.history[index])
+        inputs.candidates = items
+        return Batch(inputs, {k: v[index] for k, v in self.labels.items()}, {})
+
+    def batches(self, batch_size: int, generator: torch.Generator | None = None) -> Iterator[Batch]:
+        return index_batches(self, batch_size, generator)
+
+    def to(self, device: torch.device) -> TrainSet:
+        return TrainSet(
+            self.users.to(device),
+            self.uid.to(device),
+            self.item.to(device),
+            self.history.to(device),
+            {k: v.to(device) for k, v in self.labels.items()},
+            self.sampler,
+        )
+
+
+@dataclass
+class EvalSet:
+    """One row per evaluated user: their inputs at the cut (``users``), the items they already
+    interacted with (``known``: never recommended, nor counted), the held-out items
+    (``relevant``), the held-out interactions as pairs (``pair_row`` sorted, ``pair_item``,
+    ``pair_labels``) and the categories of the held-out items (``categories``).
+
+    A batch's labels: ``next_items`` ``[B, I]`` (the held-out items), ``next_categories``
+    ``[B, G]`` and each label column ``[P]`` of the batch's held-out pairs."""
+
+    users: Inputs
+    known: Sparse
+    relevant: Sparse
+    pair_row: Tensor
+    pair_item: Tensor
+    pair_labels: dict[str, Tensor]
+    categories: Tensor
+    n_items: int
+
+    def __len__(self) -> int:
+        return len(self.users)
+
+    def take(self, index: slice, generator: torch.Generator | None = None) -> Batch:
+        """The users ``index`` (a slice: evaluation walks the users in order)."""
+        if not isinstance(index, slice):
+            raise TypeError("an evaluation set is read in order, by slices of users")
+        rows = slice(index.start, min(index.stop, len(self)))
+        bounds = torch.tensor([rows.start, rows.stop], device=self.pair_row.device)
+        lo, hi = torch.searchsorted(self.pair_row, bounds).tolist()
+        inputs = self.users.rows(rows)
+        inputs.known = self.known.dense(rows, self.n_items)
+        inputs.pair_row, inputs.pair_item = self.pair_row[lo:hi] - rows.start, self.pair_item[lo:hi]
+        labels = {k: v[lo:hi] for k, v in self.pair_labels.items()}
+        labels["next_items"] = self.relevant.dense(rows, self.n_items)
+        labels["next_categories"] = self.categories[rows]
+        return Batch(inputs, labels, {})
+
+    def batches(self, batch_size: int, generator: torch.Generator | None = None) -> Iterator[Batch]:
+        return index_batches(self, batch_size)
+
+    def to(self, device: torch.device) -> EvalSet:
+        return EvalSet(
+            self.users.to(device),
+            self.known.to(device),
+            self.relevant.to(device),
+            self.pair_row.to(device),
+            self.pair_item.to(device),
+            {k: v.to(device) for k, v in self.pair_labels.items()},
+            self.categories.to(device),
+            self.n_items,
+        )

@@ -1,0 +1,49 @@
+"""The user table and the item catalogue of interaction data, row 0 reserved in each."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor
+
+from mtfw.data.batch import Inputs
+
+
+@dataclass
+class UserTable:
+    """Features of every known user; row 0 is all-unknown (a user given by features only)."""
+
+    ids: list[str]  # raw id of row i + 1
+    cat: Tensor
+    num: Tensor
+
+    def inputs(self, uid: Tensor, history: Tensor) -> Inputs:
+        """The model inputs of the users ``uid`` with their recent items ``history``."""
+        return Inputs(self.cat[uid], self.num[uid], uid=uid, history=history)
+
+    def to(self, device: torch.device) -> UserTable:
+        return UserTable(self.ids, self.cat.to(device), self.num.to(device))
+
+
+@dataclass
+class Catalogue:
+    """Every item's features; row 0 is the padding item (never recommended)."""
+
+    ids: list[str]  # raw id of row i + 1
+    cat: Tensor  # [I + 1, F_cat]
+    num: Tensor  # [I + 1, F_num]
+    categories: Tensor  # [I + 1, G] multi-hot (genres): the interest task's label space
+    category_names: list[str]
+
+    def __len__(self) -> int:
+        return len(self.ids) + 1
+
+    def to(self, device: torch.device) -> Catalogue:
+        return Catalogue(
+            self.ids,
+            self.cat.to(device),
+            self.num.to(device),
+            self.categories.to(device),
+            self.category_names,
+        )

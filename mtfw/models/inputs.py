@@ -1,0 +1,61 @@
+"""The model's input module: a batch's :class:`~mtfw.data.batch.Inputs` -> one dense vector per
+row, the input of the shared encoder.
+
+One module serves flat tables and interaction data: the row's categorical fields (and the pooled
+token sequences of a flat table), then on interaction data the user's history encoded over the
+item embeddings (a field of its own), then the numeric features."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import torch
+from torch import Tensor, nn
+
+from mtfw.data.batch import Inputs
+from mtfw.data.prepared import InputSpec
+from mtfw.models.embedding import FeatureEmbedding
+from mtfw.models.history import HistoryEncoder
+from mtfw.models.items import ItemEmbedding
+from mtfw.models.layout import InputLayout
+
+
+class InputEmbedding(nn.Module):
+    """``[B, (F + H) * dim + N]``: field embeddings, the history vector (a field of its own when
+    the history encoder gives one), numeric features."""
+
+    def __init__(self, spec: InputSpec, dim: int, history: HistoryEncoder):
+        super().__init__()
+        self.history = history  # built first: the random initialisation follows this order
+        self.fields = FeatureEmbedding(
+            spec.vocab_sizes, spec.n_numeric, dim, spec.sequence_vocab_sizes
+        )
+        self.n_field_dims = self.fields.n_fields * dim
+        self.out_dim = self.fields.out_dim + history.out_dim
+        extra = 1 if history.out_dim else 0
+        self.layout = InputLayout(self.fields.n_fields + extra, dim, spec.n_numeric)
+
+    def forward(self, inputs: Inputs, items: ItemEmbedding | None = None) -> Tensor:
+        x = self.fields(inputs.cat, inputs.num, inputs.seq)
+        if not self.history.out_dim:
+            return x
+        h = self.history(inputs.history, items(inputs.history))
+        return torch.cat([x[:, : self.n_field_dims], h, x[:, self.n_field_dims :]], dim=1)
+
+    def shared_parameters(self) -> Iterator[nn.Parameter]:
+        return self.parameters()
+
+
+class PerTaskInputs(nn.Module):
+    """One independent input module per task (single-task encoders share nothing): ``[B, T, d]``."""
+
+    def __init__(self, inputs: list[InputEmbedding]):
+        super().__init__()
+        self.tables = nn.ModuleList(inputs)
+        self.out_dim, self.layout = inputs[0].out_dim, inputs[0].layout
+
+    def forward(self, inputs: Inputs, items: ItemEmbedding | None = None) -> Tensor:
+        return torch.stack([table(inputs, items) for table in self.tables], dim=1)
+
+    def shared_parameters(self) -> Iterator[nn.Parameter]:
+        return iter(())  # nothing is shared

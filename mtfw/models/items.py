@@ -1,0 +1,36 @@
+"""The item side of a model on interaction data: every catalogue item embedded once, by id and
+features, and used both in the user's history and by the heads that score items."""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+
+from mtfw.data.interactions.tables import Catalogue
+from mtfw.data.prepared import InputSpec
+from mtfw.models.embedding import FeatureEmbedding
+
+
+class ItemEmbedding(nn.Module):
+    """Item index -> id embedding + a projection of the item's features; 0 (padding) -> 0."""
+
+    def __init__(self, items: Catalogue, features: InputSpec, dim: int):
+        super().__init__()
+        self.ids = nn.Embedding(len(items), dim, padding_idx=0)
+        nn.init.normal_(self.ids.weight, std=0.05)
+        self.features = FeatureEmbedding(features.vocab_sizes, features.n_numeric, dim)
+        self.project = nn.Linear(self.features.out_dim, dim) if self.features.out_dim else None
+        self.register_buffer("cat", items.cat, persistent=False)  # the catalogue is data
+        self.register_buffer("num", items.num, persistent=False)
+        self.dim = dim
+
+    def forward(self, index: Tensor) -> Tensor:
+        out = self.ids(index)
+        if self.project is not None:
+            features = self.features(self.cat[index.flatten()], self.num[index.flatten()])
+            out = out + self.project(features).reshape(out.shape) * (index > 0).unsqueeze(-1)
+        return out
+
+    def all(self) -> Tensor:
+        """``[I, dim]``: every catalogue item, the padding row 0 included."""
+        return self(torch.arange(self.cat.shape[0], device=self.cat.device))

@@ -1,0 +1,111 @@
+"""``mtfw recommend <run_dir> [users=ID,...] [users_file=F] [items=ID,...] [k=10] [out=F]``.
+
+Loads a finished run (its config, selected weights or fitted baseline, and saved preprocessing)
+and writes each user's top-k items with scores, best first, excluding every item the user has
+already interacted with. Users are those of the dataset (default: all), or new (cold-start) users
+given by their features in a CSV/parquet file whose first column is the user id. ``items=``
+restricts the candidates.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+from omegaconf import DictConfig, OmegaConf
+
+from mtfw.data.batch import Batch
+from mtfw.data.interactions.preprocessing import RecPreprocessing
+from mtfw.data.interactions.sparse import Sparse
+from mtfw.errors import CheckpointError, ConfigError
+from mtfw.metrics.ranking import top_k
+from mtfw.recommend_users import candidates, known_users, load_run, new_users
+from mtfw.trainer.evaluate import eval_mode
+
+OPTIONS = ("users", "users_file", "items", "k", "out")
+
+
+def parse(argv: list[str]) -> tuple[Path, dict]:
+    if not argv or "=" in argv[0]:
+        raise ConfigError(
+            "usage: mtfw recommend <run_dir> [users=ID,...] [users_file=FILE] "
+            "[items=ID,...] [k=10] [out=FILE.csv|.parquet]"
+        )
+    options = {}
+    for arg in argv[1:]:
+        key, _, value = arg.partition("=")
+        if key not in OPTIONS or not value:
+            raise ConfigError(
+                f"mtfw recommend: unknown option '{arg}'; options: "
+                f"{', '.join(o + '=...' for o in OPTIONS)}"
+            )
+        options[key] = value
+    return Path(argv[0]), options
+
+
+def recommend(run_dir: Path, options: dict) -> pd.DataFrame:
+    config_file = run_dir / ".hydra" / "config.yaml"
+    if not config_file.is_file():
+        raise CheckpointError(f"{run_dir} is not a run directory (no .hydra/config.yaml)")
+    cfg: DictConfig = OmegaConf.load(config_file)
+    k = int(options.get("k", 10))
+    exp, ranking = load_run(cfg, run_dir)
+    context = exp.data.context
+    if "users_file" in options:
+        pre = RecPreprocessing.load(run_dir / "preprocess.json")
+        length = context.inputs.history_length
+        ids, inputs = new_users(Path(options["users_file"]), pre, length)
+        exclude, back = Sparse.empty(len(ids)), None  # new users have seen nothing
+    else:
+        ids = options["users"].split(",") if "users" in options else list(context.users.ids)
+        ids = list(dict.fromkeys(ids))  # each user once, in the order given
+        inputs, exclude, back = known_users(context, ids)
+    allowed = candidates(context, options.get("items"))
+    tops, values = [], []
+    for start in range(0, len(inputs), 1024):
+        rows = slice(start, min(start + 1024, len(inputs)))
+        batch = Batch(inputs.rows(rows).to(exp.device), {}, {})
+        batch.inputs.known = exclude.dense(rows, len(context.items)).to(exp.device)
+        with torch.no_grad(), eval_mode(exp.model):
+            scores = exp.model.eval_outputs(batch, only=[ranking])[ranking].cpu()
+        mask = exclude.dense(rows, scores.shape[1])
+        if allowed is not None:
+            mask |= ~allowed
+        mask[:, 0] = True  # the padding item
+        top = top_k(scores, mask, k)
+        tops.append(top)
+        values.append(scores.float().masked_fill(mask, float("-inf")).gather(1, top))
+    top, value = torch.cat(tops), torch.cat(values)
+    if back is not None:
+        top, value = top[back], value[back]
+    valid = torch.isfinite(value)  # fewer than k items left: the list is shorter
+    item_ids = np.array(["", *context.items.ids], dtype=object)
+    n = top.shape[1]
+    table = pd.DataFrame(
+        {
+            "user": np.repeat(np.array(ids, dtype=object), n),
+            "rank": np.tile(np.arange(1, n + 1), len(ids)),
+            "item": item_ids[top.flatten().numpy()],
+            "score": value.flatten().numpy(),
+        }
+    )
+    return table[valid.flatten().numpy()].reset_index(drop=True)
+
+
+def main(argv: list[str]) -> None:
+    """mtfw's errors propagate to the CLI, which prints them once."""
+    run_dir, options = parse(argv)
+    table = recommend(run_dir, options)
+    out = options.get("out")
+    if out is None:
+        print(table.to_string(index=False))
+    elif out.endswith(".parquet"):
+        table.to_parquet(out, index=False)
+    elif out.endswith(".csv"):
+        table.to_csv(out, index=False)
+    else:
+        raise ConfigError(f"out={out}: write a .csv or a .parquet file")
+    if out is not None:
+        print(f"{table['user'].nunique()} users x top-{options.get('k', 10)} -> {out}")

@@ -1,0 +1,103 @@
+"""What ``mtfw recommend`` ranks for: a finished run rebuilt through the one builder, and the
+users it is asked about (dataset users as of now, or new users given by their features)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+from omegaconf import DictConfig
+
+from mtfw import registry
+from mtfw.data.batch import Inputs
+from mtfw.data.interactions.preprocessing import RecPreprocessing
+from mtfw.data.interactions.sequences import eval_history
+from mtfw.data.interactions.sparse import Sparse
+from mtfw.data.prepared import DataContext
+from mtfw.data.tabular import read_table
+from mtfw.errors import CheckpointError, ConfigError
+from mtfw.experiment import Experiment, build_experiment
+
+
+def load_run(cfg: DictConfig, run_dir: Path) -> tuple[Experiment, str]:
+    """(the run rebuilt from its config with its selected model loaded, the ranking task)."""
+    if "interactions" not in registry.get("data", cfg.data.name).provides:
+        raise ConfigError(
+            f"{run_dir} was trained on data={cfg.data.name}, a flat table: "
+            "recommend needs a run on interaction data"
+        )
+    exp = build_experiment(cfg)
+    ranking = [n for n, t in exp.tasks.items() if t.output == "item_scores"]
+    if not ranking:
+        raise ConfigError(
+            f"{run_dir} has no ranking task ({', '.join(exp.tasks)}): nothing ranks items"
+        )
+    saved = RecPreprocessing.load(run_dir / "preprocess.json").to_dict()
+    if saved != exp.data.preprocessor.to_dict():
+        raise CheckpointError(
+            f"the data no longer matches the run's saved preprocessing ({run_dir}/"
+            "preprocess.json): the dataset changed since training"
+        )
+    exp.fitter.restore(exp, run_dir)
+    return exp, ranking[0]
+
+
+def known_users(context: DataContext, ids: list[str]) -> tuple[Inputs, Sparse, torch.Tensor]:
+    """Dataset users as of now: history and exclusions from all their interactions."""
+    users = context.users
+    index = pd.Series(np.arange(1, len(users.ids) + 1), index=users.ids)
+    unknown = [u for u in ids if u not in index.index]
+    if unknown:
+        raise ConfigError(
+            f"{len(unknown)} unknown user(s), e.g. {', '.join(unknown[:5])}: the dataset has "
+            f"{len(index)} users (ids like {', '.join(users.ids[:3])}). Give new users by "
+            "their features with users_file=FILE"
+        )
+    uids = index.loc[ids].to_numpy()
+    frame = context.interactions
+    order = np.argsort(uids, kind="stable")
+    seen = frame[frame["uid"].isin(uids)]
+    rows = torch.from_numpy(np.searchsorted(uids[order], seen["uid"].to_numpy()))
+    history = eval_history(frame, uids[order], context.inputs.history_length)
+    inputs = users.inputs(torch.from_numpy(uids[order]), history)
+    back = torch.from_numpy(np.argsort(order, kind="stable"))  # restore the requested order
+    exclude = Sparse.from_pairs(rows, torch.tensor(seen["item"].to_numpy()), len(ids))
+    return inputs, exclude, back
+
+
+def new_users(path: Path, pre: RecPreprocessing, length: int) -> tuple[list[str], Inputs]:
+    """Cold-start users: features only (no history, unknown id), with the run's preprocessing."""
+    frame = read_table(path)
+    ids = frame.iloc[:, 0].astype(str).tolist()
+    frame = frame.set_index(frame.columns[0])
+    if "user_id" in pre.users.categorical:
+        frame["user_id"] = "<new user>"  # never in the training vocabulary: the unknown id
+    missing = [c for c in pre.users.categorical + pre.users.numeric if c not in frame.columns]
+    if missing:
+        raise ConfigError(
+            f"users_file={path} lacks feature column(s) {', '.join(missing)}; "
+            f"its columns: {', '.join(map(str, frame.columns))}"
+        )
+    cat, num = pre.users.transform(frame)
+    n = len(ids)
+    history = torch.zeros(n, length, dtype=torch.long)
+    return ids, Inputs(cat, num, uid=torch.zeros(n, dtype=torch.long), history=history)
+
+
+def candidates(context: DataContext, items: str | None) -> torch.Tensor | None:
+    """``[I]`` bool: the items that may be recommended (None: all)."""
+    if items is None:
+        return None
+    wanted = items.split(",")
+    index = {item: i + 1 for i, item in enumerate(context.items.ids)}
+    unknown = [i for i in wanted if i not in index]
+    if unknown:
+        raise ConfigError(
+            f"unknown item(s) {', '.join(unknown[:5])}: the catalogue has "
+            f"{len(index)} items (ids like {', '.join(context.items.ids[:3])})"
+        )
+    allowed = torch.zeros(len(context.items), dtype=torch.bool)
+    allowed[[index[i] for i in wanted]] = True
+    return allowed

@@ -1,0 +1,59 @@
+"""The assembled objects of one run, and how a model is fitted and restored.
+
+A :class:`Fitter` is the part of the run lifecycle that differs between models: a network is
+fitted by the gradient loop (``trainer/loop.py``), a classical recommender by its own ``fit``
+(``baselines/fit.py``). Everything around it — checks, building, selection on validation, the one
+test evaluation, the summary — is the same for both (``mtfw.train.run``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import torch
+from omegaconf import DictConfig
+from torch import nn
+
+from mtfw.data.prepared import PreparedData
+from mtfw.record import RunRecord
+from mtfw.tasks import Task
+from mtfw.trainer.config import TrainerConfig
+from mtfw.trainer.evaluate import evaluate
+from mtfw.weighting import Weighting
+
+OnEval = Callable[[int, dict], None]
+
+
+class Fitter(Protocol):
+    def fit(self, exp: Experiment, record: RunRecord, resume: bool, on_eval: OnEval | None) -> dict:
+        """Train and select on validation; the state has ``epoch``, ``best``, ``best_epoch``,
+        ``train_seconds``, ``train_samples``."""
+        ...
+
+    def restore(self, exp: Experiment, run_dir: Path) -> None:
+        """Load the selected model from the run directory."""
+        ...
+
+
+@dataclass
+class Experiment:
+    cfg: DictConfig
+    trainer: TrainerConfig
+    tasks: dict[str, Task]
+    data: PreparedData
+    model: nn.Module  # a MultiTaskModel, or a Baseline
+    weighting: Weighting | None  # None: a model without gradient training
+    optimizer: torch.optim.Optimizer | None
+    device: torch.device
+    higher_is_better: bool
+    fitter: Fitter
+
+    def evaluate(self, split: str) -> dict[str, float]:
+        """``{'<split>/<task>/<metric>': value}`` of every task on one split."""
+        return evaluate(
+            self.model, self.tasks, self.data.splits[split], split,
+            self.trainer.eval_batch_size, self.data.context,
+        )  # fmt: skip
