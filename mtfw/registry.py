@@ -31,9 +31,12 @@ KINDS: dict[str, tuple[str, ...]] = {
     "metric": ("pred", "target"),
     "history": ("dim", "length"),
     "baseline": ("seed",),
+    "sampler": ("space", "n_objectives", "seed_offset"),
+    "pruner": (),
 }
-# Parameters holding a nested component node of another kind, besides those named after a kind.
-NESTED = {"shared": "encoder"}
+# Parameters holding a nested component node of another kind, besides those named after a kind;
+# None: a parameter named after a kind that holds no component (a ranking task's negative sampler).
+NESTED: dict[str, str | None] = {"shared": "encoder", "sampler": None}
 _REGISTRY: dict[str, dict[str, Callable]] = {kind: {} for kind in KINDS}
 _BUILTIN_MODULES = (
     "mtfw.data",
@@ -43,6 +46,7 @@ _BUILTIN_MODULES = (
     "mtfw.weighting",
     "mtfw.optim",
     "mtfw.recsys",
+    "mtfw.sweep.samplers",
 )
 _loaded = False
 

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import netrc
 import os
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from urllib.parse import urlparse
 
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 
 from mtfw.errors import ConfigError
-from mtfw.registry import closest
+from mtfw.settings import closest, plain, settings_from
 
 LOGGERS = ("none", "wandb")
 MODES = ("online", "offline", "disabled")
@@ -39,8 +39,7 @@ def logger_settings(node: DictConfig | dict | None) -> WandbSettings | None:
     """The wandb settings of a ``logger`` node, or None for ``logger=none`` (or no node)."""
     if node is None:
         return None
-    values = OmegaConf.to_container(node, resolve=True) if isinstance(node, DictConfig) else node
-    values = dict(values or {})
+    values = plain(node)
     name = values.pop("name", "none")
     if name not in LOGGERS:
         raise ConfigError(
@@ -49,14 +48,7 @@ def logger_settings(node: DictConfig | dict | None) -> WandbSettings | None:
         )
     if name == "none":
         return None
-    allowed = [f.name for f in fields(WandbSettings)]
-    for key in values:
-        if key not in allowed:
-            raise ConfigError(
-                f"logger=wandb has no setting '{key}'; settings: name, {', '.join(allowed)}."
-                f"{closest(key, allowed)}"
-            )
-    settings = WandbSettings(**values)
+    settings = settings_from(WandbSettings, values, "logger=wandb", "setting")
     if settings.mode is not None and settings.mode not in MODES:
         raise ConfigError(
             f"logger.mode='{settings.mode}': use online, offline or disabled "
