@@ -8,6 +8,8 @@ import pytest
 from omegaconf import OmegaConf
 from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
 
+from mtfw import registry
+from mtfw.cli import list_components
 from mtfw.errors import ConfigError
 from mtfw.preflight import CONF_DIR, config_groups
 from mtfw.sweep.compose import compose_config, hydra_context
@@ -143,9 +145,9 @@ def test_unknown_settings_fail_with_the_closest_match() -> None:
     with pytest.raises(ConfigError, match=r"no setting 'n_trial'.*Did you mean 'n_trials'"):
         SweepSpec.from_node("t", node)
     space = SearchSpace.parse({"optim.lr": "interval(0.1, 1)"}, ["income"], GROUPS)
-    with pytest.raises(ConfigError, match="Did you mean 'nsga2'"):
+    with pytest.raises(ConfigError, match=r"sweep.sampler: unknown sampler 'nsga'.*'nsga2'"):
         build_sampler({"name": "nsga"}, space, 2)
-    with pytest.raises(ConfigError, match=r"has no option 'n_startup'.*n_startup_trials"):
+    with pytest.raises(ConfigError, match=r"has no parameter 'n_startup'.*n_startup_trials"):
         build_pruner({"name": "median", "n_startup": 2}, True)
     with pytest.raises(ConfigError, match="one objective"):
         build_sampler({"name": "cmaes"}, space, 2)
@@ -166,6 +168,34 @@ def test_every_sampler_builds(name: str) -> None:
 @pytest.mark.parametrize("name", ["median", "successive_halving", "hyperband", "none"])
 def test_every_pruner_builds(name: str) -> None:
     assert isinstance(build_pruner({"name": name}, True), optuna.pruners.BasePruner)
+
+
+def test_samplers_and_pruners_are_registry_components(capsys: pytest.CaptureFixture) -> None:
+    assert registry.names("sampler") == ["cmaes", "grid", "nsga2", "random", "tpe"]
+    assert registry.names("pruner") == ["hyperband", "median", "none", "successive_halving"]
+    with pytest.raises(ConfigError, match=r"sweep.sampler: sampler 'tpe' has no parameter "
+                       r"'n_startup'.*Did you mean 'n_startup_trials'"):  # fmt: skip
+        registry.check("sampler", {"name": "tpe", "n_startup": 3}, "sweep.sampler")
+    registry.check("task", {"name": "ranking", "sampler": "popularity"})  # not a sweep sampler
+    list_components(["sampler", "pruner"])
+    listed = capsys.readouterr().out
+    for text in ("sampler:", "tpe", "seed=0", "constant_liar=True", "pruner:", "n_warmup_steps=0"):
+        assert text in listed, text
+    assert "search_space" not in listed and "n_objectives" not in listed
+
+
+def test_each_worker_samples_with_seed_plus_its_offset() -> None:
+    space = SearchSpace.parse({"optim.lr": "interval(0.1, 1)"}, ["income"], GROUPS)
+
+    def first_point(sampler: optuna.samplers.BaseSampler) -> float:
+        study = optuna.create_study(sampler=sampler)
+        return study.ask().suggest_float("optim.lr", 0.1, 1)
+
+    offset = build_sampler({"name": "random", "seed": 3}, space, 1, seed_offset=2)
+    assert first_point(offset) == first_point(optuna.samplers.RandomSampler(seed=5))
+    assert first_point(build_sampler({"name": "tpe"}, space, 1)) == first_point(
+        optuna.samplers.TPESampler(seed=0)
+    )
 
 
 def test_objectives_expand_per_task_and_take_directions_from_metrics() -> None:
