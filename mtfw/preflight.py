@@ -36,19 +36,31 @@ def _choices(override) -> list[str]:
     return [str(v) for v in value] if isinstance(value, list) else [str(value)]
 
 
+def missing_key(cfg: DictConfig, key: str) -> tuple[str, str] | None:
+    """None when ``key`` is in ``cfg``; else (the first part of its path that is not, "Keys under
+    'parent': a, b. Did you mean 'c'?"). The one check of a key for `mtfw train` overrides and for
+    the parameters a sweep searches."""
+    parts = key.split(".")
+    for depth, part in enumerate(parts):
+        parent_key, missing = ".".join(parts[:depth]), ".".join(parts[: depth + 1])
+        parent = OmegaConf.select(cfg, parent_key) if parent_key else cfg
+        if not isinstance(parent, DictConfig):  # the path goes on below a plain value
+            return missing, f"'{parent_key}' holds a value, not keys."
+        if part not in parent:
+            keys = [str(k) for k in parent]
+            return missing, (
+                f"Keys under '{parent_key or '(top)'}': {', '.join(keys)}.{closest(part, keys)}"
+            )
+    return None
+
+
 def _check_key(cfg: DictConfig, key: str, text: str) -> None:
-    parent_key, _, leaf = key.rpartition(".")
-    parent = OmegaConf.select(cfg, parent_key) if parent_key else cfg
-    if isinstance(parent, DictConfig) and leaf in parent:
-        return
-    if not isinstance(parent, DictConfig):
-        _check_key(cfg, parent_key, text)  # report the first part of the path that is wrong
-        return
-    keys = [str(k) for k in parent]
-    raise ConfigError(
-        f"'{text}': there is no config key '{key}'. Keys under '{parent_key or '(top)'}': "
-        f"{', '.join(keys)}.{closest(leaf, keys)} (to add a new key, write +{text})"
-    )
+    missing = missing_key(cfg, key)
+    if missing is not None:
+        first, hint = missing
+        raise ConfigError(
+            f"'{text}': there is no config key '{first}'. {hint} (to add a new key, write +{text})"
+        )
 
 
 def preflight(argv: list[str]) -> None:

@@ -14,8 +14,7 @@ from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from mtfw.errors import ConfigError
-from mtfw.preflight import CONF_DIR
-from mtfw.registry import closest
+from mtfw.preflight import CONF_DIR, missing_key
 
 
 @contextmanager
@@ -52,21 +51,5 @@ def compose_config(overrides: Sequence[str]) -> Composed:
 
 
 def has_key(cfg: DictConfig, path: str) -> bool:
-    parent_path, _, leaf = path.rpartition(".")
-    parent = OmegaConf.select(cfg, parent_path) if parent_path else cfg
-    return isinstance(parent, DictConfig) and leaf in parent
-
-
-def nearest_keys(cfg: DictConfig, path: str) -> str:
-    """'Keys under X: a, b. Did you mean 'c'?' for the deepest existing parent of ``path``."""
-    parts = path.split(".")
-    for depth in range(len(parts) - 1, -1, -1):
-        parent_path = ".".join(parts[:depth])
-        parent = OmegaConf.select(cfg, parent_path) if parent_path else cfg
-        if isinstance(parent, DictConfig):
-            keys = [str(k) for k in parent]
-            return (
-                f"Keys under '{parent_path or '(top)'}': {', '.join(keys)}."
-                f"{closest(parts[depth], keys)}"
-            )
-    return ""
+    """Whether a composed config has the key (the check `mtfw train` makes of an override)."""
+    return missing_key(cfg, path) is None

@@ -15,7 +15,7 @@ from omegaconf import OmegaConf
 from optuna.distributions import CategoricalDistribution
 
 from mtfw.errors import ConfigError
-from mtfw.registry import closest
+from mtfw.settings import closest
 from mtfw.sweep.compose import Composed, compose_config, has_key
 from mtfw.sweep.space import Param, parse_param
 from mtfw.sweep.values import format_value, same_value

@@ -30,7 +30,7 @@ from optuna.distributions import (
 )
 
 from mtfw.errors import ConfigError
-from mtfw.registry import closest
+from mtfw.settings import closest
 from mtfw.sweep.values import encode_choice, format_value, parse_override
 
 GRAMMAR = (

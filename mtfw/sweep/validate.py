@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from mtfw.errors import ConfigError
-from mtfw.registry import closest
-from mtfw.sweep.compose import Composed, compose_config, has_key, nearest_keys
+from mtfw.preflight import missing_key
+from mtfw.settings import closest
+from mtfw.sweep.compose import Composed, compose_config, has_key
 from mtfw.sweep.search import SearchSpace
 from mtfw.sweep.values import format_value, same_value
 
@@ -63,10 +64,8 @@ def check_space(space: SearchSpace, overrides: Sequence[str], groups: Mapping[st
         where = f"sweep.params.{param.path}"
         if not having:
             scope = f" in any {root} ({', '.join(options)})" if group else ""
-            raise ConfigError(
-                f"{where}: there is no config key '{param.path}'{scope}. "
-                f"{nearest_keys(variant(group, options[0]).cfg, param.path)}"
-            )
+            _, hint = missing_key(variant(group, options[0]).cfg, param.path) or ("", "")
+            raise ConfigError(f"{where}: there is no config key '{param.path}'{scope}. {hint}")
         if param.when is None and len(having) < len(options):
             missing = [o for o in options if o not in having]
             raise ConfigError(
