@@ -136,3 +136,31 @@ def test_metrics_are_registered_with_their_direction() -> None:
         fn = registry.get("metric", name)
         assert fn.higher_is_better is higher, name
     assert registry.get("metric", "auc") is auc
+
+
+def test_one_direction_per_metric_shared_by_selection_report_and_sweep() -> None:
+    """Every registered metric and every key a task reports (ranking cut-offs included) has a
+    direction in the metrics module, and `mtfw report` and `mtfw sweep` take theirs from it."""
+    from mtfw.metrics import directions, higher_is_better
+    from mtfw.report.direction import higher_is_better as report_direction
+    from mtfw.sweep.objectives import parse_objectives
+
+    assert set(registry.names("metric")) <= set(directions())
+    tasks = {}
+    for name in registry.names("task"):
+        label = {"label": "y"} if "label" in registry.parameters("task", name) else {}
+        tasks[name] = registry.build("task", {"name": name, **label}, name=name)
+    assert "ndcg@10" in tasks["ranking"].eval_keys()
+    keys = sorted({f"{s}/{t}/{m}" for s in ("val", "test") for t, task in tasks.items()
+                   for m in task.eval_keys()})  # fmt: skip
+    for objective in parse_objectives([*keys, "val/mean/loss", "n_parameters"], tasks, True):
+        higher = higher_is_better(objective.key.rsplit("/", 1)[-1])
+        assert objective.direction == ("maximize" if higher else "minimize"), objective.key
+        assert report_direction(objective.key) is higher, objective.key
+    expected = {"loss": False, "auc": True, "logloss": False, "rmse": False, "mae": False,
+                "ndcg@10": True, "hit_rate@5": True, "coverage@20": True, "recall@1": True,
+                "auc_Sci-Fi": True, "n_parameters": False}  # fmt: skip
+    for name, higher in expected.items():
+        assert higher_is_better(name) is higher, name
+        assert report_direction(f"test/a/{name}") is higher, name
+    assert report_direction("test/a/score") is None  # nobody registered it: the report says so

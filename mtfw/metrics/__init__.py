@@ -1,6 +1,15 @@
 """Metrics, keyed ``<split>/<task>/<metric>`` in the run record."""
 
-from mtfw.metrics import classification, regression
-from mtfw.metrics.base import higher_is_better, is_per_category, metric
+from mtfw.metrics import classification, ranking, regression
+from mtfw.metrics.base import direction, directions, higher_is_better, is_per_category, metric
 
-__all__ = ["classification", "higher_is_better", "is_per_category", "metric", "regression"]
+__all__ = [
+    "classification",
+    "direction",
+    "directions",
+    "higher_is_better",
+    "is_per_category",
+    "metric",
+    "ranking",
+    "regression",
+]

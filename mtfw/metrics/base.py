@@ -1,21 +1,44 @@
-"""Metric registration: a metric is a function ``(pred, target) -> float`` with a direction."""
+"""Metric registration: a metric is a function ``(pred, target) -> float`` with a direction.
+
+Which way is better for a metric is known here only: one table, filled by :func:`metric` for the
+registered functions and by :func:`direction` for what the framework computes itself (the loss,
+the ranking metrics). Model selection, the sweep's objectives and ``mtfw report`` all ask
+:func:`higher_is_better`.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from mtfw.registry import get, names, register
+from mtfw.errors import ConfigError
+from mtfw.registry import get, load_components, names, register
 
-# Direction of metrics computed by the framework itself rather than registered functions.
-LOSS_KEYS = {"loss": False}
+_HIGHER_IS_BETTER: dict[str, bool] = {}  # metric name (no cut-off, no category) -> direction
+
+
+def direction(name: str, higher_is_better: bool) -> None:
+    """Record which way is better for a metric name (``loss``: lower; ``ndcg``: higher)."""
+    known = _HIGHER_IS_BETTER.get(name)
+    if known is not None and known != higher_is_better:
+        raise ConfigError(f"metric '{name}' is registered with both directions")
+    _HIGHER_IS_BETTER[name] = higher_is_better
 
 
 def metric(name: str, higher_is_better: bool) -> Callable:
+    """Register a metric function under ``name`` with its direction."""
+
     def decorate(fn: Callable) -> Callable:
+        direction(name, higher_is_better)
         fn.higher_is_better = higher_is_better
         return register("metric", name)(fn)
 
     return decorate
+
+
+def directions() -> dict[str, bool]:
+    """Every metric name with a known direction (the built-in and plug-in components loaded)."""
+    load_components()
+    return dict(_HIGHER_IS_BETTER)
 
 
 def is_per_category(name: str) -> bool:
@@ -27,14 +50,21 @@ def is_per_category(name: str) -> bool:
 
 def higher_is_better(name: str) -> bool:
     """Whether larger values of the named metric are better (for model selection). Ranking
-    metrics carry a cut-off (``ndcg@10``); per-category values a suffix (``auc_Action``)."""
-    from mtfw.metrics.ranking import RANKING_METRICS
-
+    metrics carry a cut-off (``ndcg@10``); per-category values a suffix (``auc_Action``).
+    Raises a ConfigError for a name whose direction nobody registered."""
     base = name.split("@", 1)[0]
-    if base in LOSS_KEYS:
-        return LOSS_KEYS[base]
-    if base in RANKING_METRICS:
-        return RANKING_METRICS[base]
+    known = directions()
+    if base in known:
+        return known[base]
     if is_per_category(base):
         base = base.split("_", 1)[0]
-    return get("metric", base).higher_is_better
+    if base in known:
+        return known[base]
+    return get("metric", base).higher_is_better  # a plug-in registered without metric(...)
+
+
+direction("loss", False)  # every task's training loss, and their mean
+# Numbers a run records beside its metrics, which a sweep may optimise (objectives: n_parameters).
+direction("n_parameters", False)
+direction("train_seconds", False)
+direction("samples_per_second", True)

@@ -15,9 +15,12 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-# Directions of the ranking metrics (keys carry the cut-off: precision@10).
-RANKING_METRICS = {"precision": True, "recall": True, "ndcg": True, "hit_rate": True,
-                   "coverage": True}  # fmt: skip
+from mtfw.metrics.base import direction
+
+# The ranking metrics, all higher-is-better (keys carry the cut-off: precision@10).
+RANKING_METRICS = ("precision", "recall", "ndcg", "hit_rate", "coverage")
+for _name in RANKING_METRICS:
+    direction(_name, higher_is_better=True)
 
 
 def top_k(scores: Tensor, exclude: Tensor, k: int) -> Tensor:

@@ -1,15 +1,13 @@
 """Which way is better for a metric key such as ``test/income/auc`` or ``test/ranking/ndcg@10``.
 
-The registry knows the metrics it computes; a report also meets names from other versions or
-plug-ins, so known names are listed here as a fallback, and a name neither knows is reported as
-an assumption rather than guessed silently.
+The metrics module is the one place that knows (``mtfw.metrics.higher_is_better``); a report also
+meets names nobody registered (other versions, plug-ins not installed), and reports those as an
+assumption rather than guessing silently.
 """
 
 from __future__ import annotations
 
-HIGHER = {"auc", "gauc", "accuracy", "f1", "precision", "recall", "ndcg", "hit_rate", "hr",
-          "mrr", "map", "coverage", "r2", "diversity", "novelty"}  # fmt: skip
-LOWER = {"loss", "logloss", "rmse", "mse", "mae", "error", "mape"}
+from mtfw.errors import ConfigError
 
 
 def metric_name(key: str) -> str:
@@ -23,20 +21,13 @@ def base_name(key: str) -> str:
 
 
 def higher_is_better(key: str) -> bool | None:
-    """True or False for a known metric, None when neither the registry nor the lists know it."""
-    name = metric_name(key)
-    try:
-        from mtfw.metrics import higher_is_better as registered
+    """True or False for a metric whose direction is registered, None when nobody knows it."""
+    from mtfw.metrics import higher_is_better as registered
 
-        return bool(registered(name))
-    except Exception:  # not registered (or an older registry without cut-offs): try the lists
-        pass
-    base = base_name(key).lower()
-    if base in HIGHER:
-        return True
-    if base in LOWER or base.endswith(("loss", "error")):
-        return False
-    return None
+    try:
+        return registered(metric_name(key))
+    except ConfigError:
+        return None
 
 
 def better(key: str) -> bool:

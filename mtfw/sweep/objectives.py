@@ -14,18 +14,19 @@ from typing import Any
 
 from mtfw.errors import ConfigError
 from mtfw.metrics import higher_is_better
-from mtfw.registry import closest
+from mtfw.settings import closest
 from mtfw.tasks import Task
 
-# Summary keys that are not split metrics, with their natural direction (None: say it).
-SCALARS = {
-    "n_parameters": "minimize",
-    "train_seconds": "minimize",
-    "samples_per_second": "maximize",
-    "monitor_value": None,
-    "best_epoch": None,
-    "epochs_trained": None,
-}
+# Summary keys that are not split metrics; the metrics module knows the direction of the first
+# three, the others need one given (objectives: [{best_epoch: min}]).
+SCALARS = (
+    "n_parameters",
+    "train_seconds",
+    "samples_per_second",
+    "monitor_value",
+    "best_epoch",
+    "epochs_trained",
+)
 DIRECTIONS = {"maximize": "maximize", "max": "maximize", "minimize": "minimize", "min": "minimize"}
 
 
@@ -72,11 +73,11 @@ def _direction(key: str, direction: str) -> str:
                 f"auto.{closest(direction, [*DIRECTIONS, 'auto'])}"
             )
         return DIRECTIONS[direction]
-    if key in SCALARS:
-        if SCALARS[key] is None:
-            raise ConfigError(f"sweep.objectives: say whether to maximize or minimize {key}")
-        return SCALARS[key]
-    return "maximize" if higher_is_better(key.rsplit("/", 1)[1]) else "minimize"
+    try:
+        higher = higher_is_better(key.rsplit("/", 1)[-1])
+    except ConfigError:  # no direction registered for it
+        raise ConfigError(f"sweep.objectives: say whether to maximize or minimize {key}") from None
+    return "maximize" if higher else "minimize"
 
 
 def parse_objectives(raw: Any, tasks: Mapping[str, Task], allow_test: bool) -> list[Objective]:
