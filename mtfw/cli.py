@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from mtfw import registry
 from mtfw.errors import MtfwError
+from mtfw.settings import closest
 
 USAGE = """usage: mtfw <command> [args]
 
@@ -17,6 +21,16 @@ commands:
   recommend <run_dir>  top-k items per user from a finished run ([users=..] [k=10] [out=F])
   list [kind]          registered components with their parameters
 """
+# The module whose main(argv) runs each command; each raises an MtfwError for a user's error.
+COMMANDS = {
+    "train": "mtfw.train",
+    "sweep": "mtfw.sweep",
+    "reproduce": "mtfw.reproduce",
+    "report": "mtfw.report.command",
+    "recommend": "mtfw.recommend",
+}
+# `mtfw report` parses its options with argparse, so its errors name it as argparse does.
+PROGRAMS = {"report": "mtfw report"}
 
 
 def list_components(kinds: list[str]) -> None:
@@ -25,9 +39,32 @@ def list_components(kinds: list[str]) -> None:
         print(f"{kind}:")
         for name in registry.names(kind):
             doc, params = registry.describe(kind, name)
-            print(f"  {name:<16}{doc}")
+            print(f"  {name + ' ':<16}{doc}")  # a long name keeps a space before its doc
             if params:
                 print(f"  {'':<16}  {params}")
+
+
+@contextmanager
+def exit_on_error(program: str = "mtfw", context: str = "") -> Iterator[None]:
+    """Turn an MtfwError into ``<program>: error: <context><message>`` on stderr and exit status 2:
+    the one place a mtfw process reports a user's error (a traceback would bury the message)."""
+    try:
+        yield
+    except MtfwError as err:
+        print(f"{program}: error: {context}{err}", file=sys.stderr)
+        sys.exit(2)
+
+
+def run_command(command: str, rest: list[str]) -> None:
+    """Run one subcommand, importing only the module it needs."""
+    if command == "list":
+        list_components(rest)
+        return
+    if command not in COMMANDS:
+        print(f"mtfw: unknown command '{command}'.{closest(command, [*COMMANDS, 'list'])}"
+              f"\n{USAGE}", file=sys.stderr)  # fmt: skip
+        sys.exit(2)
+    importlib.import_module(COMMANDS[command]).main(rest)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -36,42 +73,8 @@ def main(argv: list[str] | None = None) -> None:
         print(USAGE)
         return
     command, rest = argv[0], argv[1:]
-    if command == "train":
-        from mtfw.train import main as train_main
-
-        train_main(rest)
-        return
-    if command == "reproduce":
-        from mtfw.reproduce import main as reproduce_main
-
-        reproduce_main(rest)
-        return
-    if command == "report":
-        from mtfw.report.command import main as report_main
-
-        report_main(rest)
-        return
-    if command == "recommend":
-        from mtfw.recsys.recommend import main as recommend_main
-
-        recommend_main(rest)
-        return
-    if command == "sweep":
-        from mtfw.sweep import main as sweep_main
-
-        sweep_main(rest)
-        return
-    try:
-        if command == "list":
-            list_components(rest)
-            return
-    except MtfwError as err:
-        print(f"mtfw: error: {err}", file=sys.stderr)
-        sys.exit(2)
-    commands = ["train", "sweep", "reproduce", "report", "recommend", "list"]
-    print(f"mtfw: unknown command '{command}'.{registry.closest(command, commands)}\n{USAGE}",
-          file=sys.stderr)  # fmt: skip
-    sys.exit(2)
+    with exit_on_error(PROGRAMS.get(command, "mtfw")):
+        run_command(command, rest)
 
 
 if __name__ == "__main__":

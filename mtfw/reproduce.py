@@ -18,7 +18,7 @@ from pathlib import Path
 
 from omegaconf import OmegaConf
 
-from mtfw.errors import CheckpointError, ConfigError, MtfwError
+from mtfw.errors import CheckpointError, ConfigError
 from mtfw.tracking.provenance import warn, warn_if_data_changed
 
 COMPARED = ("val/", "test/", "gate/")
@@ -77,12 +77,9 @@ def reproduce(run_dir: Path, out: Path | None = None) -> int:
 
 
 def main(argv: list[str]) -> None:
+    """``mtfw reproduce``: exit status 0 or 1 (see above); bad input raises (the CLI exits 2)."""
     paths = [a for a in argv if not a.startswith("out=")]
     outs = [Path(a.split("=", 1)[1]) for a in argv if a.startswith("out=")]
-    try:
-        if len(paths) != 1:
-            raise ConfigError("usage: mtfw reproduce <run_dir> [out=DIR]")
-        sys.exit(reproduce(Path(paths[0]), outs[0] if outs else None))
-    except MtfwError as err:
-        print(f"mtfw: error: {err}", file=sys.stderr)
-        sys.exit(2)
+    if len(paths) != 1:
+        raise ConfigError("usage: mtfw reproduce <run_dir> [out=DIR]")
+    sys.exit(reproduce(Path(paths[0]), outs[0] if outs else None))

@@ -11,7 +11,7 @@ import yaml
 from optuna.storages import JournalStorage
 from optuna.storages.journal import JournalFileBackend
 
-from mtfw.sweep import main as sweep_main
+from mtfw.cli import main as cli_main
 
 # Tiny but real trials: the synthetic data of the MMoE paper, 1000 samples, two epochs.
 SYNTHETIC = ["experiment=synthetic", "data.n_samples=1000", "trainer.max_epochs=2"]
@@ -22,7 +22,7 @@ LR_ONLY = ["sweep=task_weights", "task.y1.weight=1.0", "task.y2.weight=1.0"]
 def sweep(*args: str) -> None:
     """`mtfw sweep ARGS` in this process (one worker); fails the test on a non-zero exit."""
     try:
-        sweep_main(list(args))
+        cli_main(["sweep", *args])
     except SystemExit as err:
         raise AssertionError(f"mtfw sweep {' '.join(args)} exited with {err.code}") from None
 
@@ -31,7 +31,7 @@ def sweep_fails(args: list[str], capsys: pytest.CaptureFixture) -> str:
     """`mtfw sweep ARGS` must exit with status 2; returns what it printed on stderr."""
     capsys.readouterr()
     with pytest.raises(SystemExit) as exit_info:
-        sweep_main(args)
+        cli_main(["sweep", *args])
     assert exit_info.value.code == 2
     return capsys.readouterr().err
 

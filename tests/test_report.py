@@ -16,9 +16,10 @@ import pytest
 import yaml
 from conftest import TINY, cli, summary
 
+from mtfw.cli import main as cli_main
 from mtfw.report.build import build_report, select_metrics
 from mtfw.report.collect import ReportError, collect_runs
-from mtfw.report.command import main, report
+from mtfw.report.command import report
 from mtfw.report.group import default_by
 from mtfw.report.plots import pareto_front
 
@@ -188,8 +189,9 @@ def test_a_fixed_baseline_row_and_its_errors(runs: Path, capsys) -> None:
 )
 def test_bad_arguments_exit_2_with_a_message(runs: Path, args, message, capsys) -> None:
     with pytest.raises(SystemExit) as exit_info:
-        main([str(runs), *args])
-    assert exit_info.value.code == 2 and message in capsys.readouterr().err
+        cli_main(["report", str(runs), *args])
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2 and message in err and err.startswith("mtfw report: error: ")
 
 
 def test_directories_without_runs(tmp_path: Path) -> None:

@@ -10,7 +10,6 @@ import argparse
 import sys
 from pathlib import Path
 
-from mtfw.errors import MtfwError
 from mtfw.report.build import build_report, select_metrics
 from mtfw.report.collect import ReportError, collect_runs
 from mtfw.report.group import default_by, resolve_by
@@ -89,8 +88,5 @@ def report(argv: list[str]) -> str:
 
 
 def main(argv: list[str]) -> None:
-    try:
-        report(argv)
-    except MtfwError as err:
-        print(f"mtfw report: error: {err}", file=sys.stderr)
-        sys.exit(2)
+    """``mtfw report``: bad input raises a ReportError (the CLI prints it and exits 2)."""
+    report(argv)

@@ -14,8 +14,8 @@ import sys
 
 
 def main(argv: list[str]) -> None:
-    """``mtfw sweep ...``: exit status 2 on a user error, 130 when interrupted."""
-    from mtfw.errors import MtfwError
+    """``mtfw sweep ...``: exit status 130 when interrupted; a user's error raises (the CLI
+    prints it and exits 2)."""
     from mtfw.sweep.command import USAGE, parse_request
     from mtfw.sweep.driver import run_sweep
     from mtfw.sweep.worker import setup_logging
@@ -26,9 +26,6 @@ def main(argv: list[str]) -> None:
     handler = setup_logging()
     try:
         run_sweep(parse_request(argv))
-    except MtfwError as err:
-        print(f"mtfw: error: {err}", file=sys.stderr)
-        sys.exit(2)
     except KeyboardInterrupt:
         print("mtfw: sweep interrupted", file=sys.stderr)
         sys.exit(130)
