@@ -8,11 +8,11 @@ instead (``'optim.lr=tag(log, interval(1e-3, 1e-1))'``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from mtfw.errors import ConfigError
 from mtfw.preflight import config_groups, preflight
-from mtfw.registry import closest
+from mtfw.settings import closest
 from mtfw.sweep.compose import compose_config
 from mtfw.sweep.spec import SweepSpec
 from mtfw.sweep.values import parse_override
@@ -30,8 +30,10 @@ searched key fixes it (encoder=mmoe) or replaces its search ('optim.lr=interval(
 """
 
 
-@dataclass
+@dataclass(frozen=True)
 class SweepRequest:
+    """What the command line asks for, split before Hydra is initialised."""
+
     name: str
     argv: list[str]
     sweep_args: list[str]  # sweep=<name> and sweep.* overrides
@@ -61,24 +63,24 @@ def parse_request(argv: list[str]) -> SweepRequest:
             f"unknown sweep '{name}'. Available in conf/sweep/: {', '.join(options)}."
             f"{closest(name, options)}"
         )
-    request = SweepRequest(name, list(argv), [f"sweep={name}"], [], {})
+    sweep_args, overrides, searched = [f"sweep={name}"], [], {}
     for arg in argv:
         override = parse_override(arg, "command line")
         key = override.key_or_group
         if key == "sweep":
             continue
         if key.startswith("sweep."):
-            request.sweep_args.append(arg)
+            sweep_args.append(arg)
         elif key.startswith("hydra."):
             raise ConfigError(
                 f"{arg}: each trial runs in <sweep dir>/trials/<number>/; set sweep.dir=PATH"
             )
         elif override.is_sweep_override():
-            request.searched[key] = arg.split("=", 1)[1]
+            searched[key] = arg.split("=", 1)[1]
         else:
-            request.overrides.append(arg)
+            overrides.append(arg)
     preflight(argv)  # unknown config choices and keys, with the closest match
-    return request
+    return SweepRequest(name, list(argv), sweep_args, overrides, searched)
 
 
 def load_spec(request: SweepRequest) -> SweepSpec:
@@ -86,6 +88,5 @@ def load_spec(request: SweepRequest) -> SweepSpec:
     composed = compose_config([*request.sweep_args, *request.overrides])
     spec = SweepSpec.from_node(request.name, composed.cfg.sweep)
     fixed = request.fixed_keys
-    spec.params = {k: v for k, v in spec.params.items() if k not in fixed}
-    spec.params.update(request.searched)
-    return spec
+    params = {k: v for k, v in spec.params.items() if k not in fixed}
+    return replace(spec, params={**params, **request.searched})

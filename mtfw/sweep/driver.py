@@ -10,7 +10,6 @@ import signal
 import sys
 import threading
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 from optuna.storages import BaseStorage
@@ -21,13 +20,12 @@ from mtfw.preflight import config_groups
 from mtfw.sweep.command import SweepRequest, load_spec
 from mtfw.sweep.compose import compose_config, hydra_context
 from mtfw.sweep.location import resolve_dir, write_record
-from mtfw.sweep.objectives import Objective, parse_objectives
+from mtfw.sweep.objectives import parse_objectives
 from mtfw.sweep.outputs import write_outputs
-from mtfw.sweep.plan import SweepPlan, counts
+from mtfw.sweep.plan import Sweep, SweepPlan, counts
 from mtfw.sweep.processes import raise_interrupt
 from mtfw.sweep.samplers import build_pruner, build_sampler
 from mtfw.sweep.search import SearchSpace
-from mtfw.sweep.spec import SweepSpec
 from mtfw.sweep.storage import create_or_join, open_storage, recover_interrupted, redact
 from mtfw.sweep.validate import check_enqueue, check_space
 from mtfw.sweep.worker import work, worker_process
@@ -40,11 +38,12 @@ class WorkerFailed(MtfwError):
 
 
 def run_workers(plan: SweepPlan) -> None:
-    if plan.n_jobs == 1:
+    n_jobs = plan.sweep.spec.n_jobs
+    if n_jobs == 1:
         log.info("worker stops: %s", work(plan, 0))
         return
     context = multiprocessing.get_context("spawn")  # no forked torch or Hydra state
-    procs = [context.Process(target=worker_process, args=(plan, i)) for i in range(plan.n_jobs)]
+    procs = [context.Process(target=worker_process, args=(plan, i)) for i in range(n_jobs)]
     for proc in procs:
         proc.start()
     try:
@@ -64,16 +63,7 @@ def run_workers(plan: SweepPlan) -> None:
         raise WorkerFailed(f"sweep worker(s) {', '.join(failed)} failed; see the messages above")
 
 
-@dataclass
-class CheckedSweep:
-    spec: SweepSpec
-    tasks: list[str]
-    objectives: list[Objective]
-    enqueue: list[dict]  # as Optuna stores the parameters
-    identity: dict  # what the study searches: a resumed or joined study must search the same
-
-
-def check_sweep(request: SweepRequest) -> CheckedSweep:
+def check_sweep(request: SweepRequest) -> Sweep:
     """Every check that needs no study: config, search space, objectives, sampler, pruner."""
     spec = load_spec(request)
     groups = config_groups()
@@ -81,32 +71,26 @@ def check_sweep(request: SweepRequest) -> CheckedSweep:
     space = SearchSpace.parse(spec.params, list(tasks), groups, request.fixed_keys)
     check_space(space, request.overrides, groups)
     objectives = parse_objectives(spec.objectives, tasks, spec.allow_test_objective)
+    sweep = Sweep(request, spec, list(tasks), objectives, check_enqueue(space, spec.enqueue))
     build_sampler(spec.sampler, space, len(objectives))
-    build_pruner(spec.pruner, len(objectives) == 1 and objectives[0].per_epoch)
-    identity = {
-        "name": spec.name,
-        "params": spec.params,
-        "objectives": [[o.key, o.direction] for o in objectives],
-        "overrides": request.overrides,
-    }
-    return CheckedSweep(spec, list(tasks), objectives, check_enqueue(space, spec.enqueue), identity)
+    build_pruner(spec.pruner, sweep.prunable)
+    return sweep
 
 
 def prepare(request: SweepRequest) -> SweepPlan:
     """Check the sweep, find or make its directory, create or join its study once."""
-    checked = check_sweep(request)
-    spec = checked.spec
-    sweep_dir, resumed = resolve_dir(spec, checked.identity)
+    sweep = check_sweep(request)
+    spec = sweep.spec
+    sweep_dir, resumed = resolve_dir(sweep)
     # a database is reached before anything is created; a journal lives in the sweep directory
     storage = open_storage(spec.storage, sweep_dir) if spec.storage or resumed else None
     write_record(sweep_dir, {"name": spec.name, "command": "mtfw sweep " + " ".join(request.argv),
                              "storage": redact(spec.storage), "study_name": spec.study,
-                             "identity": checked.identity})  # fmt: skip
+                             "identity": sweep.identity})  # fmt: skip
     storage = storage or open_storage(spec.storage, sweep_dir)
-    directions = [o.direction for o in checked.objectives]
-    study, created = create_or_join(storage, spec.study, directions, checked.identity,
+    study, created = create_or_join(storage, spec.study, sweep.directions, sweep.identity,
                                     str(sweep_dir))  # fmt: skip
-    for params in checked.enqueue if created else []:
+    for params in sweep.enqueue if created else []:
         study.enqueue_trial(params)
     recovered = recover_interrupted(study, storage)
     trials = study.get_trials(deepcopy=False)
@@ -114,14 +98,8 @@ def prepare(request: SweepRequest) -> SweepPlan:
              "new" if created else "continuing", spec.study, redact(spec.storage), sweep_dir,
              sum(map(counts, trials)), spec.n_trials,
              f"; {len(recovered)} interrupted, queued again" if recovered else "")  # fmt: skip
-    return SweepPlan(
-        name=spec.name, sweep_dir=sweep_dir, storage_url=spec.storage, study_name=spec.study,
-        params=spec.params, tasks=checked.tasks, objectives=checked.objectives,
-        overrides=request.overrides, fixed_keys=sorted(request.fixed_keys),
-        n_trials=spec.n_trials, n_jobs=spec.n_jobs, sampler=spec.sampler, pruner=spec.pruner,
-        fail_fast=spec.fail_fast, seed_offset=1009 * len(trials),
-        deadline=None if spec.timeout is None else time.time() + spec.timeout,
-    )  # fmt: skip
+    deadline = None if spec.timeout is None else time.time() + spec.timeout
+    return SweepPlan(sweep, sweep_dir, deadline, seed_offset=1009 * len(trials))
 
 
 def run_sweep(request: SweepRequest) -> Path:
@@ -154,4 +132,4 @@ def run_sweep(request: SweepRequest) -> Path:
 
 
 def storage_of(plan: SweepPlan) -> BaseStorage:
-    return open_storage(plan.storage_url, plan.sweep_dir)
+    return open_storage(plan.sweep.spec.storage, plan.sweep_dir)

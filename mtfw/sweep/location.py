@@ -13,7 +13,7 @@ from pathlib import Path
 import yaml
 
 from mtfw.errors import ConfigError
-from mtfw.sweep.spec import SweepSpec
+from mtfw.sweep.plan import Sweep
 
 SWEEPS_ROOT = Path("outputs/sweeps")
 RECORD = "sweep.yaml"
@@ -26,8 +26,9 @@ def _record(path: Path) -> dict:
         return {}
 
 
-def resolve_dir(spec: SweepSpec, identity: dict) -> tuple[Path, bool]:
+def resolve_dir(sweep: Sweep) -> tuple[Path, bool]:
     """(directory, whether it continues an earlier sweep)."""
+    spec = sweep.spec
     if spec.dir:
         path = Path(spec.dir)
         if (path / RECORD).is_file():
@@ -43,7 +44,7 @@ def resolve_dir(spec: SweepSpec, identity: dict) -> tuple[Path, bool]:
     if spec.resume:
         records = sorted(SWEEPS_ROOT.glob(f"*/*/{RECORD}"), key=lambda p: p.stat().st_mtime)
         for path in reversed(records):
-            if _record(path).get("identity") == identity:
+            if _record(path).get("identity") == sweep.identity:
                 return path.parent, True
         raise ConfigError(
             f"sweep.resume=true: no earlier '{spec.name}' sweep with this search space and these "

@@ -46,7 +46,7 @@ def worker(trial: FrozenTrial) -> str:
 
 def write_trials_csv(path: Path, trials: list[FrozenTrial], plan: SweepPlan) -> None:
     params = sorted({name for t in trials for name in t.params})
-    keys = [o.key for o in plan.objectives]
+    keys = [o.key for o in plan.sweep.objectives]
     with open(path, "w", newline="") as f:
         out = csv.writer(f)
         out.writerow(["number", "state", *keys, *(f"params.{p}" for p in params),
@@ -63,7 +63,7 @@ def describe_trial(trial: FrozenTrial, plan: SweepPlan) -> dict:
     overrides = trial.user_attrs.get("overrides", [])
     return {
         "trial": trial.number,
-        "values": dict(zip((o.key for o in plan.objectives), trial.values, strict=True)),
+        "values": dict(zip((o.key for o in plan.sweep.objectives), trial.values, strict=True)),
         "params": trial.params,
         "run_dir": trial.user_attrs.get("run_dir"),
         "overrides": overrides,
@@ -72,10 +72,10 @@ def describe_trial(trial: FrozenTrial, plan: SweepPlan) -> dict:
 
 
 def write_best(plan: SweepPlan, study: optuna.Study, complete: list) -> list[FrozenTrial]:
-    objectives = [{"key": o.key, "direction": o.direction} for o in plan.objectives]
+    objectives = [{"key": o.key, "direction": o.direction} for o in plan.sweep.objectives]
     if not complete:
         return []
-    if len(plan.objectives) == 1:
+    if len(plan.sweep.objectives) == 1:
         best = [study.best_trial]
         record = {"objective": objectives[0], **describe_trial(best[0], plan)}
         (plan.sweep_dir / "best.json").write_text(json.dumps(record, indent=2))
@@ -89,7 +89,7 @@ def write_best(plan: SweepPlan, study: optuna.Study, complete: list) -> list[Fro
 
 def write_outputs(plan: SweepPlan, storage: BaseStorage, timing: dict, started: float) -> str:
     """Write every output file; return the report to print. Raises SweepFailed if no trial ran."""
-    study = optuna.load_study(study_name=plan.study_name, storage=storage)
+    study = optuna.load_study(study_name=plan.sweep.spec.study, storage=storage)
     trials = study.get_trials(deepcopy=False)
     complete = [t for t in trials if t.state == TrialState.COMPLETE]
     write_trials_csv(plan.sweep_dir / "trials.csv", trials, plan)
@@ -97,17 +97,18 @@ def write_outputs(plan: SweepPlan, storage: BaseStorage, timing: dict, started: 
     plots = write_plots(plan, study, trials, complete)
     states = Counter(t.state.name.lower() for t in trials)
     run_seconds = sum(t.user_attrs.get("run_seconds", 0.0) for t in trials)
-    summary = {"name": plan.name, "study_name": plan.study_name,
-               "storage": redact(plan.storage_url), "n_trials": len(trials), "states": states,
-               "requested": plan.n_trials, "n_jobs": plan.n_jobs, "run_seconds": run_seconds,
+    spec = plan.sweep.spec
+    summary = {"name": spec.name, "study_name": spec.study, "storage": redact(spec.storage),
+               "n_trials": len(trials), "states": states, "requested": spec.n_trials,
+               "n_jobs": spec.n_jobs, "run_seconds": run_seconds,
                **timing, "wall_seconds": time.perf_counter() - started}  # fmt: skip
     (plan.sweep_dir / "sweep.json").write_text(json.dumps(summary, indent=2))
     counts = ", ".join(f"{n} {s}" for s, n in sorted(states.items()))
     wall = summary["wall_seconds"]
-    lines = [f"sweep '{plan.name}': {len(trials)} trials ({counts}) in {wall:.1f}s"]
+    lines = [f"sweep '{spec.name}': {len(trials)} trials ({counts}) in {wall:.1f}s"]
     for t in best:
         values = "  ".join(
-            f"{o.key}={v:.5g}" for o, v in zip(plan.objectives, t.values, strict=True)
+            f"{o.key}={v:.5g}" for o, v in zip(plan.sweep.objectives, t.values, strict=True)
         )
         params = " ".join(f"{k}={v}" for k, v in t.params.items())
         lines.append(f"{'best' if len(best) == 1 else 'pareto'} trial {t.number}: {values}")

@@ -1,38 +1,42 @@
-"""What every worker of a sweep needs to know (picklable, so spawned processes get it whole)."""
+"""The one description of a sweep (frozen, picklable: spawned workers get it whole) and the plan
+of one invocation of it: where it runs, and until when."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
+from mtfw.sweep.command import SweepRequest
 from mtfw.sweep.objectives import Objective
+from mtfw.sweep.spec import SweepSpec
 
 CLAIM_LOCK = ".claim.lock"
 TRIALS_DIR = "trials"
 
 
-@dataclass
-class SweepPlan:
-    name: str
-    sweep_dir: Path
-    storage_url: str | None
-    study_name: str
-    params: dict[str, Any]  # the raw search space; each process parses it again
+@dataclass(frozen=True)
+class Sweep:
+    """A checked sweep: what was asked (``request``), its settings (``spec``) and what checking
+    them found. Every later step reads from here; nothing copies its fields."""
+
+    request: SweepRequest
+    spec: SweepSpec  # the search space in spec.params is raw: each process parses it again
     tasks: list[str]  # the selected tasks ({task} placeholders)
     objectives: list[Objective]
-    overrides: list[str]  # fixed trial overrides from the command line
-    fixed_keys: list[str]  # their keys: left out of the search space
-    n_trials: int
-    n_jobs: int
-    sampler: dict
-    pruner: dict
-    fail_fast: int
-    deadline: float | None  # time.time() after which no trial starts
-    seed_offset: int = 0  # differs per resume, so a resumed study samples new points
+    enqueue: list[dict]  # as Optuna stores the parameters
+
+    @property
+    def identity(self) -> dict:
+        """What the study searches: a resumed or joined study must search the same."""
+        return {
+            "name": self.spec.name,
+            "params": self.spec.params,
+            "objectives": [[o.key, o.direction] for o in self.objectives],
+            "overrides": self.request.overrides,
+        }
 
     @property
     def directions(self) -> list[str]:
@@ -41,6 +45,16 @@ class SweepPlan:
     @property
     def prunable(self) -> bool:
         return len(self.objectives) == 1 and self.objectives[0].per_epoch
+
+
+@dataclass(frozen=True)
+class SweepPlan:
+    """One invocation of a sweep: its directory, and when its workers stop starting trials."""
+
+    sweep: Sweep
+    sweep_dir: Path
+    deadline: float | None  # time.time() after which no trial starts
+    seed_offset: int = 0  # differs per resume, so a resumed study samples new points
 
     def run_dir(self, number: int) -> Path:
         return self.sweep_dir / TRIALS_DIR / f"{number:04d}"
@@ -57,14 +71,14 @@ def counts(trial: FrozenTrial) -> bool:
 def stop_reason(study: optuna.Study, plan: SweepPlan, now: float) -> str | None:
     """Why no further trial should start, or None."""
     trials = study.get_trials(deepcopy=False)
-    if sum(map(counts, trials)) >= plan.n_trials:
+    if sum(map(counts, trials)) >= plan.sweep.spec.n_trials:
         return "done"
     sampler = study.sampler
     if isinstance(sampler, optuna.samplers.GridSampler) and sampler.is_exhausted(study):
         return "grid exhausted"
     succeeded = any(t.state in (TrialState.COMPLETE, TrialState.PRUNED) for t in trials)
     failed = sum(t.state == TrialState.FAIL and "error" in t.user_attrs for t in trials)
-    if not succeeded and failed >= plan.fail_fast:
+    if not succeeded and failed >= plan.sweep.spec.fail_fast:
         return "every trial failed"
     if plan.deadline is not None and now > plan.deadline:
         return "timeout"

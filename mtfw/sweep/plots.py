@@ -19,16 +19,17 @@ log = logging.getLogger("mtfw.sweep")
 
 
 def _history(plan: SweepPlan, trials: list[FrozenTrial], complete: list[FrozenTrial]) -> Figure:
-    fig = Figure(figsize=(7, 3.2 * len(plan.objectives)), layout="constrained")
-    axes = fig.subplots(len(plan.objectives), 1, squeeze=False)[:, 0]
-    for i, (ax, objective) in enumerate(zip(axes, plan.objectives, strict=True)):
+    objectives = plan.sweep.objectives
+    fig = Figure(figsize=(7, 3.2 * len(objectives)), layout="constrained")
+    axes = fig.subplots(len(objectives), 1, squeeze=False)[:, 0]
+    for i, (ax, objective) in enumerate(zip(axes, objectives, strict=True)):
         numbers = [t.number for t in complete]
         values = [t.values[i] for t in complete]
         ax.scatter(numbers, values, s=18, label="complete")
         better = max if objective.direction == "maximize" else min
         best = [better(values[: k + 1]) for k in range(len(values))]
         ax.step(numbers, best, where="post", color="C3", label="best so far")
-        if len(plan.objectives) == 1:
+        if len(objectives) == 1:
             pruned = [t for t in trials if t.state == TrialState.PRUNED and t.intermediate_values]
             ax.scatter([t.number for t in pruned],
                        [t.intermediate_values[t.last_step] for t in pruned],
@@ -36,25 +37,26 @@ def _history(plan: SweepPlan, trials: list[FrozenTrial], complete: list[FrozenTr
         ax.set(xlabel="trial", ylabel=f"{objective.key} ({objective.direction})")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.legend(fontsize="small")
-    fig.suptitle(f"sweep '{plan.name}': optimisation history")
+    fig.suptitle(f"sweep '{plan.sweep.spec.name}': optimisation history")
     return fig
 
 
 def _importances(plan: SweepPlan, study: optuna.Study) -> Figure:
     evaluator = optuna.importance.PedAnovaImportanceEvaluator()
-    fig = Figure(figsize=(7, 0.8 + 2.6 * len(plan.objectives)), layout="constrained")
-    axes = fig.subplots(len(plan.objectives), 1, squeeze=False)[:, 0]
-    for i, (ax, objective) in enumerate(zip(axes, plan.objectives, strict=True)):
+    objectives = plan.sweep.objectives
+    fig = Figure(figsize=(7, 0.8 + 2.6 * len(objectives)), layout="constrained")
+    axes = fig.subplots(len(objectives), 1, squeeze=False)[:, 0]
+    for i, (ax, objective) in enumerate(zip(axes, objectives, strict=True)):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            target = None if len(plan.objectives) == 1 else (lambda t, i=i: t.values[i])
+            target = None if len(objectives) == 1 else (lambda t, i=i: t.values[i])
             scores = optuna.importance.get_param_importances(
                 study, evaluator=evaluator, target=target, normalize=True
             )
         names = list(scores)[::-1]
         ax.barh(names, [scores[n] for n in names])
         ax.set(xlabel=f"importance for {objective.key} (PED-ANOVA)")
-    fig.suptitle(f"sweep '{plan.name}': parameter importances")
+    fig.suptitle(f"sweep '{plan.sweep.spec.name}': parameter importances")
     return fig
 
 
@@ -68,10 +70,10 @@ def _pareto(plan: SweepPlan, study: optuna.Study, complete: list[FrozenTrial]) -
             label="Pareto front")  # fmt: skip
     for t in front:
         ax.annotate(str(t.number), (t.values[0], t.values[1]), fontsize="x-small")
-    x, y = plan.objectives
+    x, y = plan.sweep.objectives
     ax.set(xlabel=f"{x.key} ({x.direction})", ylabel=f"{y.key} ({y.direction})")
     ax.legend(fontsize="small")
-    fig.suptitle(f"sweep '{plan.name}': Pareto front")
+    fig.suptitle(f"sweep '{plan.sweep.spec.name}': Pareto front")
     return fig
 
 
@@ -81,7 +83,7 @@ def write_plots(plan: SweepPlan, study: optuna.Study, trials: list, complete: li
     todo = {"history.png": lambda: _history(plan, trials, finite)}
     if len(finite) >= 2:
         todo["importances.png"] = lambda: _importances(plan, study)
-    if len(plan.objectives) == 2 and finite:
+    if len(plan.sweep.objectives) == 2 and finite:
         todo["pareto.png"] = lambda: _pareto(plan, study, finite)
     written = []
     for name, draw in todo.items():

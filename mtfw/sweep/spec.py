@@ -1,22 +1,24 @@
 """The ``sweep`` node of a composed config: ``conf/sweep/<name>.yaml`` plus ``sweep.*``
-overrides."""
+overrides, read once into a frozen :class:`SweepSpec` that every later step reads from."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 
 from mtfw.errors import ConfigError
-from mtfw.registry import closest
+from mtfw.settings import settings_from
+
+DEFAULT_COMPONENT = {"sampler": "tpe", "pruner": "none"}
 
 
-@dataclass
+@dataclass(frozen=True)
 class SweepSpec:
     name: str  # the conf/sweep/ file
-    params: dict[str, Any]  # the search space (see mtfw.sweep.space)
-    objectives: Any  # list of KEY or {KEY: direction} (see mtfw.sweep.objectives)
+    params: dict[str, Any] = field(default_factory=dict)  # the search space (mtfw.sweep.space)
+    objectives: Any = None  # list of KEY or {KEY: direction} (see mtfw.sweep.objectives)
     n_trials: int = 20  # finished trials the study should hold (failed ones count, killed ones not)
     n_jobs: int = 1  # local worker processes on the study
     sampler: dict = field(default_factory=lambda: {"name": "tpe"})
@@ -32,22 +34,11 @@ class SweepSpec:
 
     @classmethod
     def from_node(cls, name: str, node: DictConfig | dict) -> SweepSpec:
-        values = (
-            OmegaConf.to_container(node, resolve=True) if isinstance(node, DictConfig) else node
-        )
-        allowed = [f.name for f in fields(cls) if f.name != "name"]
-        for key in values:
-            if key not in allowed:
-                raise ConfigError(
-                    f"sweep has no setting '{key}'; settings: {', '.join(allowed)}."
-                    f"{closest(str(key), allowed)}"
-                )
+        """The settings of a ``sweep`` node, every key and value checked."""
+        spec = settings_from(cls, node, "sweep", "setting", name=name)
         for key in ("params", "objectives"):
-            if not values.get(key):
+            if not getattr(spec, key):
                 raise ConfigError(f"conf/sweep/{name}.yaml: '{key}' is missing or empty")
-        spec = cls(name=name, **values)
-        spec.sampler = _component(spec.sampler, "sampler")
-        spec.pruner = _component(spec.pruner, "pruner")
         for key in ("n_trials", "n_jobs", "fail_fast"):
             value = getattr(spec, key)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
@@ -58,7 +49,11 @@ class SweepSpec:
             raise ConfigError("sweep.enqueue: expected a list of {param: value} mappings")
         if spec.timeout is not None and spec.timeout <= 0:
             raise ConfigError(f"sweep.timeout must be positive seconds, got {spec.timeout}")
-        return spec
+        return replace(
+            spec,
+            sampler=_component(spec.sampler, "sampler"),
+            pruner=_component(spec.pruner, "pruner"),
+        )
 
     @property
     def study(self) -> str:
@@ -68,7 +63,7 @@ class SweepSpec:
 def _component(node: Any, kind: str) -> dict:
     """``tpe`` or ``{name: tpe, seed: 0}`` -> a dict with a name."""
     if node is None:
-        return {"name": "none"} if kind == "pruner" else {"name": "tpe"}
+        return {"name": DEFAULT_COMPONENT[kind]}
     if isinstance(node, str):
         return {"name": node}
     if not isinstance(node, dict) or "name" not in node:

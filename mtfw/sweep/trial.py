@@ -79,9 +79,9 @@ class TrialRunner:
         return objective
 
     def _reporter(self, trial: optuna.Trial):
-        if not self.plan.prunable:
+        if not self.plan.sweep.prunable:
             return None
-        key = self.plan.objectives[0].key
+        key = self.plan.sweep.objectives[0].key
 
         def on_eval(epoch: int, row: dict) -> None:
             value = row.get(key)
@@ -104,7 +104,7 @@ class TrialRunner:
         values: dict = {}
         start = time.perf_counter()
         try:
-            composed, values = self.space.sample(trial, self.plan.overrides)
+            composed, values = self.space.sample(trial, self.plan.sweep.request.overrides)
             trial.set_user_attr("overrides", composed.overrides)
             write_hydra_dir(run_dir, composed)
             trial_log.info("trial %d: %s", trial.number, " ".join(composed.overrides))
@@ -116,13 +116,13 @@ class TrialRunner:
                 trial.set_user_attr("run_seconds", time.perf_counter() - run_start)
                 trial_log.info("%s", printed.getvalue().rstrip())
             result = []
-            for objective in self.plan.objectives:
+            for objective in self.plan.sweep.objectives:
                 value = summary.get(objective.key)
                 if not isinstance(value, (int, float)) or not math.isfinite(value):
                     raise ObjectiveMissing(f"objective {objective.key} is {value!r}")
                 result.append(float(value))
             shown = " ".join(
-                f"{o.key}={v:.5g}" for o, v in zip(self.plan.objectives, result, strict=True)
+                f"{o.key}={v:.5g}" for o, v in zip(self.plan.sweep.objectives, result, strict=True)
             )
             log.info("trial %d done in %.1fs: %s | %s", trial.number,
                      time.perf_counter() - start, shown, describe(values))  # fmt: skip

@@ -15,7 +15,7 @@ import time
 import optuna
 import torch
 
-from mtfw.errors import MtfwError
+from mtfw.cli import exit_on_error
 from mtfw.preflight import config_groups
 from mtfw.sweep.compose import hydra_context
 from mtfw.sweep.plan import CLAIM_LOCK, SweepPlan, stop_reason
@@ -53,14 +53,15 @@ def setup_logging(prefix: str = "") -> logging.Handler:
 
 def work(plan: SweepPlan, index: int) -> str:
     """Run trials until the study is done; returns why this worker stopped."""
-    storage = open_storage(plan.storage_url, plan.sweep_dir)
-    space = SearchSpace.parse(plan.params, plan.tasks, config_groups(), plan.fixed_keys)
-    sampler = build_sampler(plan.sampler, space, len(plan.objectives), plan.seed_offset + index)
+    sweep, spec = plan.sweep, plan.sweep.spec
+    storage = open_storage(spec.storage, plan.sweep_dir)
+    space = SearchSpace.parse(spec.params, sweep.tasks, config_groups(), sweep.request.fixed_keys)
+    sampler = build_sampler(spec.sampler, space, len(sweep.objectives), plan.seed_offset + index)
     study = optuna.load_study(
-        study_name=plan.study_name,
+        study_name=spec.study,
         storage=storage,
         sampler=sampler,
-        pruner=build_pruner(plan.pruner, plan.prunable),
+        pruner=build_pruner(spec.pruner, sweep.prunable),
     )
     runner = TrialRunner(plan, space)
     lock = ClaimLock(plan.sweep_dir / CLAIM_LOCK)
@@ -80,14 +81,12 @@ def worker_process(plan: SweepPlan, index: int) -> None:
     """Entry point of a spawned worker process."""
     setup_logging(f" w{index}")
     signal.signal(signal.SIGTERM, raise_interrupt)
-    if torch.get_num_threads() > 1 and plan.n_jobs > 1:  # share the cores among the workers
-        torch.set_num_threads(max(1, (os.cpu_count() or 1) // plan.n_jobs))
-    try:
-        with hydra_context():
+    n_jobs = plan.sweep.spec.n_jobs
+    if torch.get_num_threads() > 1 and n_jobs > 1:  # share the cores among the workers
+        torch.set_num_threads(max(1, (os.cpu_count() or 1) // n_jobs))
+    try:  # an MtfwError (the database went away): say what, not a traceback
+        with exit_on_error(context=f"sweep worker {index}: "), hydra_context():
             reason = work(plan, index)
     except KeyboardInterrupt:
         sys.exit(130)
-    except MtfwError as err:  # e.g. the database went away: say what, not a traceback
-        print(f"mtfw: error: sweep worker {index}: {err}", file=sys.stderr)
-        sys.exit(2)
     log.info("worker %d stops: %s", index, reason)
