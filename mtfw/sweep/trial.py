@@ -18,7 +18,7 @@ from pathlib import Path
 import optuna
 from omegaconf import OmegaConf
 
-from mtfw.errors import MtfwError
+from mtfw.errors import MtfwError, RunStopped
 from mtfw.record import RunRecord
 from mtfw.sweep.compose import Composed
 from mtfw.sweep.plan import SweepPlan
@@ -32,8 +32,10 @@ log = logging.getLogger("mtfw.sweep")
 trial_log = logging.getLogger("mtfw.trial")  # the trial's own train.log only, not the console
 
 
-class SweepPruned(optuna.TrialPruned):
-    run_status = "pruned"  # what run() writes into summary.json
+class SweepPruned(RunStopped, optuna.TrialPruned):
+    """The pruner stopped the trial: Optuna records it pruned, run() writes status "pruned"."""
+
+    status = "pruned"
 
 
 class ObjectiveMissing(MtfwError):
