@@ -39,11 +39,11 @@ def per_user_loop(exp) -> float:
     with eval_mode(model):
         vectors = model.items.all()
         for row in range(len(data)):
-            rows = slice(row, row + 1)
-            rep = model.represent_batch(data.users.take(rows))["ranking"]
-            scores = head.score_all(rep, vectors)
-            top = top_k(scores, data.known.dense(rows, scores.shape[1]), 10)
-            values.append(user_metrics(top, data.relevant.dense(rows, scores.shape[1]), [10]))
+            batch = data.take(slice(row, row + 1))
+            rep = model.represent(batch.inputs)["ranking"]
+            scores = head.tower(rep) @ vectors.T + head.bias.weight.T + head.offset
+            top = top_k(scores, batch.inputs.known, 10)
+            values.append(user_metrics(top, batch.labels["next_items"], [10]))
     return float(torch.cat([v["ndcg@10"] for v in values]).mean())
 
 

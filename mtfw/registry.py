@@ -30,7 +30,7 @@ KINDS: dict[str, tuple[str, ...]] = {
     "optim": ("params",),
     "metric": ("pred", "target"),
     "history": ("dim", "length"),
-    "baseline": ("seed",),
+    "baseline": ("seed", "task_names"),
     "sampler": ("space", "n_objectives", "seed_offset"),
     "pruner": (),
 }
@@ -45,7 +45,7 @@ _BUILTIN_MODULES = (
     "mtfw.tasks",
     "mtfw.weighting",
     "mtfw.optim",
-    "mtfw.recsys",
+    "mtfw.baselines",
     "mtfw.sweep.samplers",
 )
 _loaded = False

@@ -11,7 +11,10 @@ import pandas as pd
 import pytest
 
 from mtfw.errors import DataNotFoundError
-from mtfw.recsys.frames import InteractionFrames
+from mtfw.data import DataNeeds, Negatives, PreparedData
+from mtfw.data.interactions.frames import InteractionFrames
+from mtfw.data.interactions.prepare import prepare_interactions
+from mtfw.data.split import SplitSpec
 
 CACHE = Path("/tmp/mtfw-test-data")
 
@@ -58,3 +61,24 @@ def tiny_frames() -> InteractionFrames:
         inter, users, items, ["gender"], ["age"], [], ["year"], ["A", "B", "C"], genres,
         ["rating"], "tiny", "tests",
     )  # fmt: skip
+
+
+def prepare_tiny(
+    frames: InteractionFrames | None = None,
+    split: SplitSpec | None = None,
+    negatives: int = 2,
+    sampler: str = "uniform",
+    alpha: float = 0.75,
+    window: int | None = 2,
+    labels: tuple[str, ...] = ("rating",),
+    history_length: int = 3,
+) -> PreparedData:
+    """The tiny dataset prepared as a ranking (+ interest, + rating) run would ask."""
+    needs = DataNeeds(
+        labels=dict.fromkeys(labels, False),
+        negatives=Negatives(negatives, sampler, alpha) if negatives else None,
+        category_window=window,
+    )
+    return prepare_interactions(
+        frames or tiny_frames(), split or SplitSpec(by="time"), needs, history_length, True
+    )

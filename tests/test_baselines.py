@@ -7,33 +7,35 @@ import math
 
 import pytest
 import torch
-from recsys_support import tiny_frames
+from recsys_support import prepare_tiny
 
 from mtfw import registry
 from mtfw.metrics.ranking import top_k
-from mtfw.recsys.prepare import prepare_interactions
-from mtfw.recsys.split import InteractionSplit
 
 # Training interactions: u1 {1,2,3,4}, u2 {1}, u3 {2,4}, u4 {2,4}.
-SETTINGS = dict(history_length=3, user_id_feature=True, negatives=2, sampler="uniform",
-                popularity_alpha=0.75, interest_window=1, labels=[])  # fmt: skip
 
 
 @pytest.fixture(scope="module")
 def data():
-    return prepare_interactions(tiny_frames(), InteractionSplit(), **SETTINGS)
+    return prepare_tiny(window=None, labels=())
 
 
 def fitted(name: str, data, **params):
-    baseline = registry.build("baseline", {"name": name, **params}, seed=0)
+    baseline = registry.build("baseline", {"name": name, **params}, seed=0, task_names=["ranking"])
     baseline.fit(data)
     return baseline
 
 
+def scores_of(baseline, data, rows: slice):
+    """The baseline's evaluation output for the validation users ``rows`` (u1, u2, u4)."""
+    return baseline.eval_outputs(data.splits["val"].take(rows))["ranking"]
+
+
 def ranking(baseline, data, row: int) -> list[int]:
-    val = data.splits["val"]  # rows: u1, u2, u4
-    scores = baseline.score(val, slice(0, len(val)))
-    return top_k(scores, val.known.dense(slice(0, len(val)), scores.shape[1]), 6)[row].tolist()
+    val = data.splits["val"]
+    batch = val.take(slice(0, len(val)))
+    scores = baseline.eval_outputs(batch)["ranking"]
+    return top_k(scores, batch.inputs.known, 6)[row].tolist()
 
 
 def test_popularity_ranks_by_training_count_ties_by_index(data) -> None:
@@ -43,26 +45,26 @@ def test_popularity_ranks_by_training_count_ties_by_index(data) -> None:
 
 def test_itemcf_scores_are_summed_cosine_similarities(data) -> None:
     # u2 knows i1 = users (u1, u2): cos(i1, i2) = cos(i1, i4) = 1/sqrt(6), cos(i1, i3) = 1/sqrt(2).
-    scores = fitted("itemcf", data).score(data.splits["val"], slice(1, 2))[0]
+    scores = scores_of(fitted("itemcf", data), data, slice(1, 2))[0]
     expected = [0.0, 0.0, 1 / math.sqrt(6), 1 / math.sqrt(2), 1 / math.sqrt(6), 0.0, 0.0]
     assert scores.tolist() == pytest.approx(expected, abs=1e-6)
     # With one neighbour per item, i1 keeps only i3 (its most similar item).
-    scores = fitted("itemcf", data, neighbours=1).score(data.splits["val"], slice(1, 2))[0]
+    scores = scores_of(fitted("itemcf", data, neighbours=1), data, slice(1, 2))[0]
     assert scores.tolist() == pytest.approx([0, 0, 0, 1 / math.sqrt(2), 0, 0, 0], abs=1e-6)
 
 
 def test_usercf_sums_the_similarity_of_neighbours_who_have_the_item(data) -> None:
     # u4 knows {i2, i4}: cos with u1 = 2 / (sqrt(2) * 2), with u3 = 1, with u2 = 0.
-    scores = fitted("usercf", data).score(data.splits["val"], slice(2, 3))[0]
+    scores = scores_of(fitted("usercf", data), data, slice(2, 3))[0]
     c1 = 2 / (math.sqrt(2) * 2)
     assert scores.tolist() == pytest.approx([0, c1, c1 + 1, c1, c1 + 1, 0, 0], abs=1e-6)
-    nearest = fitted("usercf", data, neighbours=1).score(data.splits["val"], slice(2, 3))[0]
+    nearest = scores_of(fitted("usercf", data, neighbours=1), data, slice(2, 3))[0]
     assert nearest.tolist() == pytest.approx([0, 0, 1, 0, 1, 0, 0], abs=1e-6)
 
 
 def test_content_profile_prefers_items_like_the_users_items(data) -> None:
     baseline = fitted("content", data)
-    scores = baseline.score(data.splits["val"], slice(1, 2))[0]  # u2 knows i1 (genre A)
+    scores = scores_of(baseline, data, slice(1, 2))[0]  # u2 knows i1 (genre A)
     features = baseline.features
     profile = features[1]
     expected = torch.nn.functional.cosine_similarity(profile[None], features, dim=1)
@@ -85,10 +87,10 @@ def test_a_failing_baseline_leaves_a_failed_summary(tmp_path, monkeypatch) -> No
     from recsys_support import ml100k
 
     from mtfw.preflight import CONF_DIR
-    from mtfw.recsys.baselines.popularity import Popularity
+    from mtfw.baselines.popularity import Popularity
     from mtfw.train import run
 
-    def broken(self, data, log=None):
+    def broken(self, data, validate=None):
         raise RuntimeError("out of memory")
 
     monkeypatch.setattr(Popularity, "fit", broken)

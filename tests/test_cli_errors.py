@@ -10,13 +10,13 @@ import pytest
 import torch
 from conftest import TINY, cli
 
-from mtfw.train import main as train_main
+from mtfw.cli import main as cli_main
 
 
 def fails(argv: list[str], capsys: pytest.CaptureFixture) -> str:
     """Run `mtfw train ARGV` in-process; it must exit with status 2. Returns stderr."""
     with pytest.raises(SystemExit) as exit_info:
-        train_main(argv)
+        cli_main(["train", *argv])
     assert exit_info.value.code == 2
     return capsys.readouterr().err
 

@@ -58,7 +58,7 @@ RANKED = ["trainer.monitor=val/ranking/ndcg@10"]
 
 def is_interaction_data(data_option: str) -> bool:
     name = composed([f"data={data_option}"]).data.name
-    return bool(getattr(registry.get("data", name), "interactions", False))
+    return "interactions" in registry.get("data", name).provides
 
 
 def data_files(data_option: str) -> list[str]:
@@ -116,11 +116,10 @@ def overrides_for(group: str, option: str) -> list[str]:
     experiment = option if group == "experiment" else experiment_using(group, option)
     if group == "history":  # a user-history encoder needs interaction data
         experiment = "ml100k_mtl"
-    interaction_task = group == "task" and composed([f"task=[{option}]"]).task[option].name in (
-        "ranking",
-        "interest",
-        "rating",
-        "like",
+    interaction_task = (
+        group == "task"
+        and "interactions"
+        in registry.get("task", composed([f"task=[{option}]"]).task[option].name).requires
     )
     if experiment:
         base = [f"experiment={experiment}", *([f"{group}={option}"] if group == "history" else [])]

@@ -17,12 +17,18 @@ import torch
 from mtfw.data import census as census_module
 from mtfw.data.census import Census
 from mtfw.data.locate import locate
-from mtfw.data.prepare import Prepared, prepare
+from mtfw.data import DataNeeds, PreparedData, TableDataset
 from mtfw.data.preprocess import Preprocessor
 from mtfw.data.split import SplitSpec, fingerprint
 from mtfw.data.synthetic import SyntheticMMoE
-from mtfw.data.table import Dataset, Table
+from mtfw.data.table import Table
 from mtfw.errors import ConfigError, DataNotFoundError
+
+
+def prepare(dataset: TableDataset, labels: dict[str, bool]) -> PreparedData:
+    """Prepare a flat dataset for tasks reading ``labels`` (column -> missing values allowed)."""
+    return dataset.prepare(DataNeeds(labels=labels))
+
 
 SHARED_CENSUS = (
     Path(__file__).resolve().parents[2]
@@ -200,7 +206,7 @@ def test_split_bad_fractions_raise(node: dict) -> None:
 # prepare() on a tiny in-memory dataset
 
 
-class TinyDataset(Dataset):
+class TinyDataset(TableDataset):
     """A Dataset built in the test from a DataFrame."""
 
     def __init__(
@@ -365,7 +371,7 @@ def census_table(census_pandas: CachingPandas) -> Table:
 
 
 @pytest.fixture(scope="module")
-def census_prepared(census_pandas: CachingPandas) -> Prepared:
+def census_prepared(census_pandas: CachingPandas) -> PreparedData:
     dataset = Census(path=str(CENSUS_FILE), download=False)
     return prepare(dataset, {"income": False, "marital": False, "education": False})
 
@@ -396,7 +402,7 @@ def test_census_label_rates_match_readme(census_table: Table) -> None:
         assert set(frame[label].unique()) <= {0.0, 1.0}
 
 
-def test_census_prepared_splits(census_prepared: Prepared) -> None:
+def test_census_prepared_splits(census_prepared: PreparedData) -> None:
     splits = census_prepared.splits
     n_val = n_test = round(CENSUS_ROWS * 0.1)
     sizes = {name: len(cols) for name, cols in splits.items()}

@@ -11,9 +11,11 @@ import torch
 from test_conf import overrides_for
 
 from mtfw import registry
-from mtfw.models import FeatureEmbedding, PerTaskEmbedding
+from mtfw.data import Inputs, InputSpec
+from mtfw.models import InputEmbedding, PerTaskInputs
+from mtfw.models.history import NoHistory
 from mtfw.models.cross_stitch import identity_like
-from mtfw.train import main as train_main
+from mtfw.cli import main as cli_main
 
 ENCODERS, EXPERTS = registry.names("encoder"), registry.names("expert")
 VOCAB, N_NUM = [5, 7, 3], 2
@@ -22,12 +24,13 @@ VOCAB, N_NUM = [5, 7, 3], 2
 def embedded(encoder: str, n_tasks: int, batch: int = 12):
     torch.manual_seed(0)
     cls = registry.get("encoder", encoder)
+    spec = InputSpec(VOCAB, N_NUM)
     if cls.independent_inputs:
-        emb = PerTaskEmbedding(n_tasks, VOCAB, N_NUM, dim=4)
+        emb = PerTaskInputs([InputEmbedding(spec, 4, NoHistory(4, 0)) for _ in range(n_tasks)])
     else:
-        emb = FeatureEmbedding(VOCAB, N_NUM, dim=4)
+        emb = InputEmbedding(spec, 4, NoHistory(4, 0))
     cat = torch.stack([torch.randint(0, v, (batch,)) for v in VOCAB], 1)
-    return emb, emb(cat, torch.randn(batch, N_NUM))
+    return emb, emb(Inputs(cat, torch.randn(batch, N_NUM)))
 
 
 def build(encoder: str, tasks: list[str], expert: str = "mlp", emb=None, **kwargs):
@@ -114,9 +117,8 @@ def test_single_task_shares_nothing() -> None:
     enc = build("single_task", ["a", "b"], emb=emb)
     assert list(enc.shared_parameters()) == [] and list(emb.shared_parameters()) == []
     enc(x)["a"].sum().backward()
-    assert (
-        emb.tables[1].table.weight.grad is None or emb.tables[1].table.weight.grad.abs().sum() == 0
-    )
+    other = emb.tables[1].fields.table.weight.grad  # task b's embedding
+    assert other is None or other.abs().sum() == 0
     assert enc.networks.weights[0].grad[1].abs().sum() == 0  # task b's network: untouched
     assert enc.networks.weights[0].grad[0].abs().sum() > 0
 
@@ -141,7 +143,7 @@ def test_every_encoder_and_expert_trains(encoder: str, expert: str, tmp_path: Pa
         "trainer.max_steps_per_epoch=3",
         "trainer.batch_size=128",
     ]
-    train_main([*overrides, f"hydra.run.dir={tmp_path / 'run'}"])  # the CLI, in-process
+    cli_main(["train", *overrides, f"hydra.run.dir={tmp_path / 'run'}"])  # the CLI, in-process
     summary = json.loads((tmp_path / "run" / "summary.json").read_text())
     metrics = [v for k, v in summary.items() if k.startswith("test/")]
     assert metrics and all(v == v and abs(v) < float("inf") for v in metrics)

@@ -11,7 +11,7 @@ from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
 from mtfw import registry
-from mtfw.data import prepare
+from mtfw.data import DataNeeds
 from mtfw.experiment import build_experiment
 from mtfw.models.aitm import calibrator_loss
 from mtfw.models.esmm import logit_of_product
@@ -49,16 +49,16 @@ def test_esmm_ctcvr_below_ctr_and_cvr_tower_learns_only_through_ctcvr() -> None:
     cfg = composed("experiment=hillstrom_esmm", f"data.path={HILLSTROM}")
     exp = build_experiment(cfg)
     batch = exp.data.splits["train"].take(slice(0, 256))
-    out = exp.model(batch.cat, batch.num)
+    out = exp.model.outputs(batch)
     assert bool((out["conversion"].sigmoid() <= out["visit"].sigmoid() + 1e-6).all())
     torch.testing.assert_close(  # pCTCVR = pCTR * pCVR
         out["conversion"].sigmoid(), out["visit"].sigmoid() * out["conversion_visitors"].sigmoid()
     )
     cvr_tower = list(exp.model.heads["conversion"].parameters())
     assert "conversion_visitors" not in exp.model.heads  # pCVR is the CVR tower, not a new head
-    exp.tasks["visit"].loss(out["visit"], batch.labels["visit"]).backward(retain_graph=True)
+    exp.tasks["visit"].loss(out["visit"], batch).backward(retain_graph=True)
     assert all(p.grad is None or p.grad.abs().sum() == 0 for p in cvr_tower)  # CTR loss: no grad
-    exp.tasks["conversion"].loss(out["conversion"], batch.labels["conversion"]).backward()
+    exp.tasks["conversion"].loss(out["conversion"], batch).backward()
     assert any(p.grad.abs().sum() > 0 for p in cvr_tower)  # the CTCVR loss trains it
     assert [n for n, t in exp.tasks.items() if t.train] == ["visit", "conversion"]
 
@@ -79,7 +79,9 @@ def test_tabular_hillstrom_labels_and_masks() -> None:
     if not HILLSTROM.exists():
         pytest.skip("no shared Hillstrom file")
     node = OmegaConf.to_container(composed("data=hillstrom", f"data.path={HILLSTROM}").data)
-    data = prepare(registry.build("data", node), {"visit": False, "conversion_visitors": True})
+    data = registry.build("data", node).prepare(
+        DataNeeds(labels={"visit": False, "conversion_visitors": True})
+    )
     train = data.splits["train"]
     mask = train.masks["conversion_visitors"]
     torch.testing.assert_close(mask.float(), train.labels["visit"])  # labelled exactly on visits
@@ -99,7 +101,7 @@ def test_tabular_hillstrom_labels_and_masks() -> None:
 def test_shipped_schemas_load_the_real_samples(data: str, files: dict, labels: list[str]) -> None:
     overrides = [f"data={data}", *(f"data.files.{s}={SAMPLES / p}" for s, p in files.items())]
     node = OmegaConf.to_container(composed(*overrides).data, resolve=True)
-    prepared = prepare(registry.build("data", node), dict.fromkeys(labels, False))
+    prepared = registry.build("data", node).prepare(DataNeeds(dict.fromkeys(labels, False)))
     train = prepared.splits["train"]
     assert train.cat.shape[1] > 10 and train.num.shape[1] > 5
     assert set(train.labels) == set(labels)
@@ -126,7 +128,7 @@ def test_output_of_reports_another_tasks_output_on_its_own_label() -> None:
     assert "conversion_on_visits" not in exp.model.heads
     assert not exp.tasks["conversion_on_visits"].train
     batch = exp.data.splits["val"].take(slice(0, 128))
-    out = exp.model(batch.cat, batch.num)
+    out = exp.model.outputs(batch)
     torch.testing.assert_close(out["conversion_on_visits"], out["conversion"])
     with pytest.raises(registry.ConfigError, match="output_of='nope'"):
         build_experiment(composed("experiment=hillstrom_mmoe", f"data.path={HILLSTROM}",
@@ -147,9 +149,9 @@ ALI_CCP = [
 @needs_samples
 def test_funnel_models_on_the_ali_ccp_schema(encoder: list[str], workdir: Path) -> None:
     """A schema smoke test on the real Ali-CCP sample files (too small to mean anything else)."""
-    from mtfw.train import main as train_main
+    from mtfw.cli import main as cli_main
 
-    train_main(["data=ali_ccp", "task=[click,purchase]", *encoder, *ALI_CCP,
+    cli_main(["train", "data=ali_ccp", "task=[click,purchase]", *encoder, *ALI_CCP,
                 "trainer.max_epochs=1", "trainer.batch_size=32", "hydra.run.dir=run"])  # fmt: skip
     s = summary(workdir / "run")
     assert s["status"] == "completed" and s["data/n_train"] == 100 and s["data/n_test"] == 50

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from mtfw.recsys.history import MeanHistory, SASRec
+from mtfw.models.history import MeanHistory, SASRec
 
 
 def hidden_states(model: SASRec, items: torch.Tensor, vectors: torch.Tensor) -> torch.Tensor:

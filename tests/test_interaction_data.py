@@ -4,19 +4,18 @@ work out by hand, and the leakage guard on the real MovieLens-100K."""
 from __future__ import annotations
 
 import torch
-from recsys_support import ml100k, tiny_frames
+from recsys_support import ml100k, prepare_tiny, tiny_frames
 
-from mtfw.recsys.prepare import prepare_interactions
-from mtfw.recsys.split import InteractionSplit
+from mtfw.data import DataNeeds, Negatives
+from mtfw.data.interactions.prepare import prepare_interactions
+from mtfw.data.interactions.split import assign
+from mtfw.data.split import SplitSpec
 
-SETTINGS = dict(history_length=3, user_id_feature=True, negatives=2, sampler="uniform",
-                popularity_alpha=0.75, interest_window=2, labels=["rating"])  # fmt: skip
+TIME = SplitSpec(by="time")
 
 
-def tiny(split: InteractionSplit | None = None, **changes):
-    return prepare_interactions(
-        tiny_frames(), split or InteractionSplit(), **{**SETTINGS, **changes}
-    )
+def tiny(split: SplitSpec | None = None, **changes):
+    return prepare_tiny(split=split, **changes)
 
 
 def rows_of(sparse, row: int) -> list[int]:
@@ -24,7 +23,7 @@ def rows_of(sparse, row: int) -> list[int]:
 
 
 def test_time_split_holds_out_each_users_last_interactions() -> None:
-    part = InteractionSplit().assign(tiny_frames().interactions)
+    part = assign(TIME, tiny_frames().interactions)
     frame = tiny_frames().interactions.assign(part=part)
     got = {(u, i): p for u, i, p in zip(frame["user"], frame["item"], frame["part"], strict=True)}
     assert got[("u1", "i6")] == "test" and got[("u1", "i5")] == "val"
@@ -39,7 +38,7 @@ def test_training_rows_see_only_earlier_items_of_the_same_user() -> None:
     assert train.item.tolist()[:5] == [1, 2, 3, 4, 1]
     assert train.history[:5].tolist() == [[0, 0, 0], [0, 0, 1], [0, 1, 2], [1, 2, 3], [0, 0, 0]]
     # Interest of u1's first row: genres of items 1 and 2 (window 2) = A, B.
-    assert train.labels["interest"][0].tolist() == [1.0, 1.0, 0.0]
+    assert train.labels["next_categories"][0].tolist() == [1.0, 1.0, 0.0]
 
 
 def test_evaluation_sets_know_the_past_and_ask_for_the_held_out_items() -> None:
@@ -51,12 +50,12 @@ def test_evaluation_sets_know_the_past_and_ask_for_the_held_out_items() -> None:
     assert val.users.history[0].tolist() == [2, 3, 4]
     assert test.users.history[0].tolist() == [3, 4, 5]  # the val item, never the test item
     assert test.users.history[2].tolist() == [2, 4, 6]  # u4: train i2, i4, then val i6
-    assert test.interest[2].tolist() == [1.0, 0.0, 0.0]  # u4's test item i1 is genre A
+    assert test.categories[2].tolist() == [1.0, 0.0, 0.0]  # u4's test item i1 is genre A
     assert test.pair_labels["rating"].tolist() == [4.0, 4.0, 2.0]
 
 
 def test_cold_start_users_are_held_out_entirely() -> None:
-    split = InteractionSplit(by="cold_start", val=0.25, test=0.25, seed=1)
+    split = SplitSpec(by="cold_start", val=0.25, test=0.25, seed=1)
     data = tiny(split)
     train_users = set(data.splits["train"].uid.tolist())
     for name in ("val", "test"):
@@ -65,25 +64,25 @@ def test_cold_start_users_are_held_out_entirely() -> None:
         assert held.known.items.numel() == 0 and (held.users.history == 0).all()
         assert (held.users.cat[:, 0] == 0).all()  # their user id is unknown to the model
     assert tiny(split).info["data/split_hash_test"] == data.info["data/split_hash_test"]
-    other = tiny(InteractionSplit(by="cold_start", val=0.25, test=0.25, seed=2))
+    other = tiny(SplitSpec(by="cold_start", val=0.25, test=0.25, seed=2))
     assert other.splits["test"].users.uid.tolist() != data.splits["test"].users.uid.tolist()
 
 
 def test_negatives_are_never_the_users_training_items() -> None:
     train = tiny(negatives=8).splits["train"]
     batch = train.take(slice(0, 4), torch.Generator().manual_seed(0))  # u1: items 1..4 seen
-    assert batch.items[:, 0].tolist() == [1, 2, 3, 4]
-    assert set(batch.items[:, 1:].flatten().tolist()) <= {5, 6}
-    assert batch.labels["ranking"][:, 0].eq(1).all() and batch.labels["ranking"][:, 1:].eq(0).all()
+    items = batch.inputs.candidates
+    assert items[:, 0].tolist() == [1, 2, 3, 4]
+    assert set(items[:, 1:].flatten().tolist()) <= {5, 6}
 
 
 def test_no_held_out_interaction_leaks_into_training_or_histories() -> None:
-    from mtfw.recsys.movielens import MovieLens100K
+    from mtfw.data.movielens import MovieLens100K
 
     overrides = dict(o.removeprefix("data.").split("=", 1) for o in ml100k())
     dataset = MovieLens100K(path=overrides.get("path"), root=overrides.get("root"), download=False)
-    data = prepare_interactions(dataset.load_frames(), InteractionSplit(), **{**SETTINGS,
-                                "history_length": 50})  # fmt: skip
+    needs = DataNeeds({"rating": False}, Negatives(2), 2)
+    data = prepare_interactions(dataset.load_frames(), TIME, needs, 50, True)
     train = data.splits["train"]
     seen = set(zip(train.uid.tolist(), train.item.tolist(), strict=True))
     for name in ("val", "test"):
@@ -105,19 +104,19 @@ def test_missing_label_values_are_a_clear_error() -> None:
     frames = tiny_frames()
     frames.interactions.loc[3, "rating"] = float("nan")
     with pytest.raises(ConfigError, match="label 'rating' has 1 missing or non-numeric values"):
-        prepare_interactions(frames, InteractionSplit(), **SETTINGS)
+        prepare_tiny(frames)
     frames = tiny_frames()
     frames.interactions.loc[0, "item"] = "i99"
     with pytest.raises(
         ConfigError, match="1 interactions have an item id that is not in the item table"
     ):
-        prepare_interactions(frames, InteractionSplit(), **SETTINGS)
+        prepare_tiny(frames)
 
 
 def test_popularity_sampler_draws_in_proportion_to_training_counts() -> None:
-    train = tiny(negatives=4000, sampler="popularity", popularity_alpha=1.0).splits["train"]
+    train = tiny(negatives=4000, sampler="popularity", alpha=1.0).splits["train"]
     batch = train.take(slice(4, 5), torch.Generator().manual_seed(0))  # u2, who trained on i1
-    drawn = torch.bincount(batch.items[0, 1:], minlength=7).tolist()
+    drawn = torch.bincount(batch.inputs.candidates[0, 1:], minlength=7).tolist()
     # counts i2 3, i3 1, i4 3 (i1 is u2's own; i5, i6 never trained on): 3 : 1 : 3
     assert drawn[0] == drawn[1] == drawn[5] == drawn[6] == 0
     assert abs(drawn[2] / 4000 - 3 / 7) < 0.03 and abs(drawn[3] / 4000 - 1 / 7) < 0.03

@@ -24,7 +24,7 @@ def mtl_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def seen_items() -> dict[str, set[str]]:
-    from mtfw.recsys.movielens import MovieLens100K
+    from mtfw.data.movielens import MovieLens100K
 
     options = dict(o.removeprefix("data.").split("=", 1) for o in ml100k())
     frames = MovieLens100K(path=options.get("path"), root=options.get("root"),
@@ -104,11 +104,12 @@ def test_recommend_refuses_a_corrupt_checkpoint(mtl_run: Path, workdir: Path) ->
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["task=[ranking]"], "need interaction data"),
-        (["data=movielens100k", "task=[income]"], "reads a column of a flat table"),
+        (["task=[ranking]"], "task 'ranking' (ranking) needs interaction data"),
+        (["data=movielens100k", "task=[income]"], "task 'income' (binary) needs a flat table"),
+        (["data=movielens100k", "task=[ranking]", "encoder=esmm"], "encoder=esmm needs a flat"),
         (["experiment=ml100k_popularity", "task=[ranking,interest]"], "produces rankings only"),
         (["experiment=ml100k_mtl", "trainer.monitor=val/ranking/ndcg@11"], "ndcg@10"),
-        (["history=sasrec"], "needs interaction data"),
+        (["history=sasrec"], "history=sasrec needs interaction data"),
     ],
 )
 def test_misconfigured_recommendation_runs_fail_clearly(workdir, args, message) -> None:

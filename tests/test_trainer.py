@@ -37,7 +37,7 @@ def test_best_epoch_is_the_best_validation_value_and_test_uses_its_weights(tmp_p
     # the reported test metrics are those of the saved best weights, evaluated once
     exp = build_experiment(cfg)
     exp.model.load_state_dict(torch.load(tmp_path / "run" / "best.pt", weights_only=True)["model"])
-    test = evaluate(exp.model, exp.tasks, exp.data.splits["test"], "test", 4096)
+    test = evaluate(exp.model, exp.tasks, exp.data.splits["test"], "test", 4096, exp.data.context)
     assert test["test/y1/mse"] == pytest.approx(summary["test/y1/mse"], rel=1e-6)
 
 

@@ -44,7 +44,7 @@ def load(path: Path, fingerprint: str | None = None) -> dict[str, Any]:
 
 def check_format(path: Path, state: object) -> None:
     """Refuse a file that is not a checkpoint of this version, naming the version that wrote it."""
-    found = state.get("format", "mtfw-checkpoint-v1") if isinstance(state, dict) else None
+    found = state.get("format") if isinstance(state, dict) else None
     if found in EARLIER:
         raise CheckpointError(
             f"{path} was written by {EARLIER[found]} ({found}), whose model layout this version "

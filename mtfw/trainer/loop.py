@@ -85,7 +85,9 @@ def select(exp: Experiment, state: dict, row: dict, best_path: Path) -> bool:
     return improved
 
 
-def fit(exp: Experiment, record: RunRecord, resume: bool, on_eval: OnEval | None) -> dict:
+def fit(
+    exp: Experiment, record: RunRecord, resume: bool = False, on_eval: OnEval | None = None
+) -> dict:
     """Train until ``max_epochs`` or early stopping; return the final training state.
 
     ``on_eval(epoch, row)`` is called after each validation (e.g. a sweep reporting to its pruner;
