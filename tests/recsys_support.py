@@ -10,11 +10,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from mtfw.errors import DataNotFoundError
 from mtfw.data import DataNeeds, Negatives, PreparedData
 from mtfw.data.interactions.frames import InteractionFrames
 from mtfw.data.interactions.prepare import prepare_interactions
 from mtfw.data.split import SplitSpec
+from mtfw.errors import DataNotFoundError
 
 CACHE = Path("/tmp/mtfw-test-data")
 

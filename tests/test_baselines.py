@@ -86,8 +86,8 @@ def test_a_failing_baseline_leaves_a_failed_summary(tmp_path, monkeypatch) -> No
     from hydra import compose, initialize_config_dir
     from recsys_support import ml100k
 
-    from mtfw.preflight import CONF_DIR
     from mtfw.baselines.popularity import Popularity
+    from mtfw.preflight import CONF_DIR
     from mtfw.train import run
 
     def broken(self, data, validate=None):

@@ -14,10 +14,10 @@ import pandas as pd
 import pytest
 import torch
 
+from mtfw.data import DataNeeds, PreparedData, TableDataset
 from mtfw.data import census as census_module
 from mtfw.data.census import Census
 from mtfw.data.locate import locate
-from mtfw.data import DataNeeds, PreparedData, TableDataset
 from mtfw.data.preprocess import Preprocessor
 from mtfw.data.split import SplitSpec, fingerprint
 from mtfw.data.synthetic import SyntheticMMoE

@@ -11,11 +11,11 @@ import torch
 from test_conf import overrides_for
 
 from mtfw import registry
+from mtfw.cli import main as cli_main
 from mtfw.data import Inputs, InputSpec
 from mtfw.models import InputEmbedding, PerTaskInputs
-from mtfw.models.history import NoHistory
 from mtfw.models.cross_stitch import identity_like
-from mtfw.cli import main as cli_main
+from mtfw.models.history import NoHistory
 
 ENCODERS, EXPERTS = registry.names("encoder"), registry.names("expert")
 VOCAB, N_NUM = [5, 7, 3], 2
