@@ -9,7 +9,6 @@ entry-point group (each entry point is a module that registers its classes when 
 
 from __future__ import annotations
 
-import difflib
 import importlib
 import inspect
 from collections.abc import Callable, Mapping
@@ -19,6 +18,7 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 
 from mtfw.errors import ConfigError
+from mtfw.settings import closest
 
 # Each kind lists the runtime arguments the framework passes itself (never set from config).
 KINDS: dict[str, tuple[str, ...]] = {
@@ -49,12 +49,6 @@ _BUILTIN_MODULES = (
     "mtfw.sweep.samplers",
 )
 _loaded = False
-
-
-def closest(word: str, choices: list[str]) -> str:
-    """' Did you mean X?' for the closest choice, or '' when nothing is close."""
-    match = difflib.get_close_matches(word, choices, n=1, cutoff=0.5)
-    return f" Did you mean '{match[0]}'?" if match else ""
 
 
 def register(kind: str, name: str) -> Callable:

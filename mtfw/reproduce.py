@@ -1,6 +1,9 @@
-"""``mtfw reproduce <run_dir> [out=DIR]``: re-run a finished run from its saved config and compare.
+"""``mtfw reproduce <run_dir> [out=DIR] [key=value ...]``: re-run a finished run from its saved
+config and compare.
 
-The new run goes to its own directory (never the original's). Every metric of the original
+The new run goes to its own directory (never the original's). ``key=value`` may change run-control
+keys only (``mtfw.run_control``: where the data lives, threads, device, the tracker), e.g. to
+reproduce on another machine; a key that changes what the run computes is refused. Every metric of the original
 ``summary.json`` is compared with the new one: identical on the same machine and CPU; otherwise the
 differences are printed with the environment differences that may explain them (package versions,
 source revision, a dirty tree, the data checksum). Exit status 0 when every metric matches, 1 when
@@ -11,14 +14,15 @@ from __future__ import annotations
 
 import json
 import math
-import shutil
 import sys
 from datetime import datetime
 from pathlib import Path
 
-from omegaconf import OmegaConf
+import yaml
+from omegaconf import DictConfig, OmegaConf
 
 from mtfw.errors import CheckpointError, ConfigError
+from mtfw.run_control import CONTROL_KEYS, CONTROL_PREFIXES, is_control
 from mtfw.tracking.provenance import warn, warn_if_data_changed
 
 COMPARED = ("val/", "test/", "gate/")
@@ -46,7 +50,22 @@ def compare(original: dict, new: dict) -> tuple[list[str], list[str]]:
     return metrics, env
 
 
-def reproduce(run_dir: Path, out: Path | None = None) -> int:
+def with_control(cfg: DictConfig, overrides: list[str]) -> DictConfig:
+    """The saved config with run-control changes only (``data.root=...``,
+    ``trainer.num_threads=1``): where and how the run is made, never what it computes."""
+    for text in overrides:
+        key, _, value = text.partition("=")
+        if not is_control(key) or key in ("seed", "resume"):
+            raise ConfigError(
+                f"mtfw reproduce: '{text}' would change what the run computes; only run-control "
+                f"keys may change ({', '.join(sorted(CONTROL_KEYS - {'seed', 'resume'}))}, "
+                f"{', '.join(p + '*' for p in CONTROL_PREFIXES)})"
+            )
+        OmegaConf.update(cfg, key, yaml.safe_load(value), force_add=True)
+    return cfg
+
+
+def reproduce(run_dir: Path, out: Path | None = None, overrides: list[str] = ()) -> int:
     from mtfw.train import run  # heavy imports only when a run is made
 
     summary_file, config_file = run_dir / "summary.json", run_dir / ".hydra" / "config.yaml"
@@ -60,11 +79,12 @@ def reproduce(run_dir: Path, out: Path | None = None) -> int:
     out = out or Path("outputs") / "reproductions" / f"{run_dir.resolve().name}-{stamp}"
     if out.exists() and any(out.iterdir()):
         raise ConfigError(f"out={out} already exists and is not empty")
+    cfg = with_control(OmegaConf.load(config_file), list(overrides))
     (out / ".hydra").mkdir(parents=True, exist_ok=True)
-    shutil.copy(config_file, out / ".hydra" / "config.yaml")
+    OmegaConf.save(cfg, out / ".hydra" / "config.yaml")
     if original.get("git_dirty"):
         warn(f"{run_dir} was trained from a source tree with uncommitted changes (git_dirty)")
-    new = run(OmegaConf.load(config_file), out)
+    new = run(cfg, out)
     metrics, env = compare(original, new)
     warn_if_data_changed(original, new)  # the new run itself warns when today's tree is dirty
     if not metrics:
@@ -78,8 +98,9 @@ def reproduce(run_dir: Path, out: Path | None = None) -> int:
 
 def main(argv: list[str]) -> None:
     """``mtfw reproduce``: exit status 0 or 1 (see above); bad input raises (the CLI exits 2)."""
-    paths = [a for a in argv if not a.startswith("out=")]
+    paths = [a for a in argv if "=" not in a]
     outs = [Path(a.split("=", 1)[1]) for a in argv if a.startswith("out=")]
+    overrides = [a for a in argv if "=" in a and not a.startswith("out=")]
     if len(paths) != 1:
-        raise ConfigError("usage: mtfw reproduce <run_dir> [out=DIR]")
-    sys.exit(reproduce(Path(paths[0]), outs[0] if outs else None))
+        raise ConfigError("usage: mtfw reproduce <run_dir> [out=DIR] [run-control key=value ...]")
+    sys.exit(reproduce(Path(paths[0]), outs[0] if outs else None, overrides))

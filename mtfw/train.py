@@ -25,7 +25,8 @@ import torch
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
-from mtfw.errors import CheckpointError, ConfigError, MtfwError, RunStopped, TrainingDiverged
+from mtfw.cli import exit_on_error
+from mtfw.errors import CheckpointError, ConfigError, RunStopped, TrainingDiverged
 from mtfw.experiment import build_experiment, check_config
 from mtfw.preflight import CONF_DIR, preflight
 from mtfw.record import RunRecord, environment
@@ -145,11 +146,8 @@ def resume_run(run_dir: Path, extra: list[str]) -> dict:
 
 @hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="train")
 def hydra_main(cfg: DictConfig) -> None:
-    try:
+    with exit_on_error():  # inside Hydra, which would print a traceback instead of the message
         run(cfg, Path(HydraConfig.get().runtime.output_dir))
-    except MtfwError as err:  # Hydra would print a traceback; the message is what matters
-        print(f"mtfw: error: {err}", file=sys.stderr)
-        raise SystemExit(2) from None
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -51,3 +51,18 @@ def test_reproduce_warns_on_a_dirty_record_and_changed_data(finished: Path, work
     assert "warning:" in proc.stderr and "uncommitted changes" in proc.stderr
     assert f"data/checksum {'0' * 64} -> {summary(finished)['data/checksum']}" in proc.stderr
     assert proc.returncode == 0 and "reproduced: all" in proc.stdout  # warnings, not errors
+
+
+def test_reproduce_may_change_run_control_keys_only(finished: Path, workdir: Path) -> None:
+    data = summary(finished)["data/source"]  # the same file, named where the data lives
+    proc = cli("reproduce", str(finished), "out=elsewhere", f"data.path={data}",
+               "trainer.progress=never", "logger.mode=disabled", cwd=workdir)  # fmt: skip
+    assert "reproduced: all" in proc.stdout
+    saved = (workdir / "elsewhere" / ".hydra" / "config.yaml").read_text()
+    assert "progress: never" in saved  # the new run records how it was made
+    proc = cli("reproduce", str(finished), "out=changed", "optim.lr=0.5", cwd=workdir,
+               check=False)  # fmt: skip
+    assert proc.returncode == 2 and "'optim.lr=0.5' would change what the run computes" in (
+        proc.stderr
+    )
+    assert "trainer.num_threads" in proc.stderr and not (workdir / "changed").exists()

@@ -13,17 +13,10 @@ import pandas as pd
 
 from mtfw.report.collect import ReportError
 from mtfw.report.direction import better
+from mtfw.run_control import is_control
 
 SEED = "seed"
-CONTROL_KEYS = {"seed", "resume", "trainer.progress", "trainer.num_threads", "trainer.device",
-                "trainer.eval_batch_size", "trainer.deterministic", "data.root", "data.path",
-                "data.download", "data.files"}  # fmt: skip
-CONTROL_PREFIXES = ("logger.", "hydra.", "data.files.")
 MISSING = "-"  # a key a run's config does not have (e.g. encoder.n_experts of single_task)
-
-
-def is_control(key: str) -> bool:
-    return key in CONTROL_KEYS or key.startswith(CONTROL_PREFIXES)
 
 
 def experiment_keys(table: pd.DataFrame) -> list[str]:

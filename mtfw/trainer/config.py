@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 
 from mtfw.errors import ConfigError
-from mtfw.registry import closest
+from mtfw.settings import settings_from
 
 
 @dataclass(frozen=True)
@@ -28,17 +28,7 @@ class TrainerConfig:
 
     @classmethod
     def from_config(cls, node: DictConfig | dict) -> TrainerConfig:
-        values = (
-            OmegaConf.to_container(node, resolve=True) if isinstance(node, DictConfig) else node
-        )
-        allowed = [f.name for f in fields(cls)]
-        for key in values:
-            if key not in allowed:
-                raise ConfigError(
-                    f"trainer has no setting '{key}'; settings: {', '.join(allowed)}."
-                    f"{closest(key, allowed)}"
-                )
-        cfg = cls(**values)
+        cfg = settings_from(cls, node, "trainer", what="setting")
         if cfg.max_epochs < 1 or cfg.batch_size < 1:
             raise ConfigError("trainer.max_epochs and trainer.batch_size must be at least 1")
         if cfg.mode not in ("auto", "min", "max"):
