@@ -3,11 +3,11 @@ config and compare.
 
 The new run goes to its own directory (never the original's). ``key=value`` may change run-control
 keys only (``mtfw.run_control``: where the data lives, threads, device, the tracker), e.g. to
-reproduce on another machine; a key that changes what the run computes is refused. Every metric of the original
-``summary.json`` is compared with the new one: identical on the same machine and CPU; otherwise the
-differences are printed with the environment differences that may explain them (package versions,
-source revision, a dirty tree, the data checksum). Exit status 0 when every metric matches, 1 when
-some differ, 2 on bad input.
+reproduce on another machine; a key that changes what the run computes is refused. Every metric of
+the original ``summary.json`` is compared with the new one: identical on the same machine and CPU;
+otherwise the differences are printed with the environment differences that may explain them
+(package versions, source revision, a dirty tree, the data checksum). Exit status 0 when every
+metric matches, 1 when some differ, 2 on bad input.
 """
 
 from __future__ import annotations
