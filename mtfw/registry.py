@@ -10,6 +10,8 @@ entry-point group (each entry point is a module that registers its classes when 
 from __future__ import annotations
 
 import importlib
+import importlib.util
+import pkgutil
 import inspect
 from collections.abc import Callable, Mapping
 from importlib.metadata import entry_points
@@ -68,13 +70,18 @@ def register(kind: str, name: str) -> Callable:
 
 
 def load_components() -> None:
-    """Import the built-in component modules and every ``mtfw.components`` entry point."""
+    """Import every module of the built-in component packages (a new file that registers a
+    component is found without being listed anywhere) and every ``mtfw.components`` entry
+    point."""
     global _loaded
     if _loaded:
         return
     _loaded = True
-    for module in _BUILTIN_MODULES:
-        importlib.import_module(module)
+    for name in _BUILTIN_MODULES:
+        importlib.import_module(name)
+        folders = importlib.util.find_spec(name).submodule_search_locations or []  # a package's
+        for found in pkgutil.walk_packages(folders, f"{name}."):
+            importlib.import_module(found.name)
     for entry in entry_points(group="mtfw.components"):
         entry.load()
 
