@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
-import pkgutil
 import inspect
+import pkgutil
 from collections.abc import Callable, Mapping
 from importlib.metadata import entry_points
 from typing import Any
