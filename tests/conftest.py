@@ -12,6 +12,7 @@ import pytest
 import torch
 
 ROOT = Path(__file__).resolve().parent.parent
+SHARED_DATA = ROOT.parent / "shared" / "data"  # data beside the checkout (see its README)
 MTFW = [sys.executable, "-m", "mtfw"]
 # A tiny but real budget: census, two epochs of a few batches each.
 TINY = ["trainer.max_epochs=2", "trainer.max_steps_per_epoch=5", "trainer.batch_size=256"]
@@ -37,6 +38,34 @@ def summary(run_dir: Path) -> dict:
 def metric_values(s: dict) -> dict:
     """The metric entries of a summary (split/task/metric keys)."""
     return {k: v for k, v in s.items() if k.startswith(("val/", "test/"))}
+
+
+def shared_path(relative: str) -> Path:
+    """A file or folder of ``../shared/data``, whether or not this machine has it."""
+    return SHARED_DATA / relative
+
+
+def needs_shared(relative: str) -> pytest.MarkDecorator:
+    """Skip a test where this machine lacks a file of ``../shared/data``, naming the file."""
+    path = shared_path(relative)
+    return pytest.mark.skipif(not path.exists(), reason=f"{path} is not on this machine")
+
+
+def shared(relative: str) -> Path:
+    """A file of ``../shared/data``; the calling test is skipped, naming it, where it is absent."""
+    path = shared_path(relative)
+    if not path.exists():
+        pytest.skip(f"{path} is not on this machine")
+    return path
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One finished tiny census run through the CLI, shared by the tests that read a finished
+    run: copy it before changing anything in it."""
+    base = tmp_path_factory.mktemp("tiny")
+    cli("train", *TINY, "hydra.run.dir=run", cwd=base)
+    return base / "run"
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from conftest import SHARED_DATA
 from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 from recsys_support import ml100k
@@ -37,7 +38,7 @@ def composed(overrides: list[str]):
         return compose("train", overrides=overrides)
 
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+SHARED = SHARED_DATA
 # Where this machine keeps the files of datasets that mtfw does not ship (tests use the samples).
 DATA_FILES = {
     "hillstrom": [f"data.path={SHARED}/hillstrom/hillstrom.csv.gz"],

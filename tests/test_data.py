@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from conftest import shared_path
 
 from mtfw.data import DataNeeds, PreparedData, TableDataset
 from mtfw.data import census as census_module
@@ -30,13 +31,7 @@ def prepare(dataset: TableDataset, labels: dict[str, bool]) -> PreparedData:
     return dataset.prepare(DataNeeds(labels=labels))
 
 
-SHARED_CENSUS = (
-    Path(__file__).resolve().parents[2]
-    / "shared"
-    / "data"
-    / "census-income"
-    / census_module.FILENAME
-)
+SHARED_CENSUS = shared_path(f"census-income/{census_module.FILENAME}")
 CENSUS_FILE = SHARED_CENSUS if SHARED_CENSUS.is_file() else census_module.PACKAGED
 # From the data README: 99,762 rows x 42 columns, 7 numeric; 6.2% income, 43.2% never married.
 CENSUS_ROWS = 99_762

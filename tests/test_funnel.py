@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import ROOT, cli, summary
+from conftest import cli, needs_shared, shared, shared_path, summary
 from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
@@ -17,11 +17,10 @@ from mtfw.models.aitm import calibrator_loss
 from mtfw.models.esmm import logit_of_product
 from mtfw.preflight import CONF_DIR
 
-SHARED = ROOT.parent / "shared" / "data"
-HILLSTROM = SHARED / "hillstrom" / "hillstrom.csv.gz"
-SAMPLES = SHARED / "samples"
-needs_hillstrom = pytest.mark.skipif(not HILLSTROM.exists(), reason="no shared Hillstrom file")
-needs_samples = pytest.mark.skipif(not SAMPLES.exists(), reason="no shared schema samples")
+HILLSTROM = shared_path("hillstrom/hillstrom.csv.gz")
+SAMPLES = shared_path("samples")
+needs_hillstrom = needs_shared("hillstrom/hillstrom.csv.gz")
+needs_samples = needs_shared("samples")
 
 
 def composed(*overrides: str):
@@ -76,8 +75,7 @@ def test_funnel_experiments_train_through_the_cli(model: str, workdir: Path) -> 
 
 
 def test_tabular_hillstrom_labels_and_masks() -> None:
-    if not HILLSTROM.exists():
-        pytest.skip("no shared Hillstrom file")
+    shared("hillstrom/hillstrom.csv.gz")
     node = OmegaConf.to_container(composed("data=hillstrom", f"data.path={HILLSTROM}").data)
     data = registry.build("data", node).prepare(
         DataNeeds(labels={"visit": False, "conversion_visitors": True})
@@ -112,8 +110,7 @@ def test_shipped_schemas_load_the_real_samples(data: str, files: dict, labels: l
 def test_tabular_errors_name_the_column() -> None:
     node = {"name": "tabular", "path": str(HILLSTROM), "categorical": ["zipcode"],
             "labels": {"visit": "visit"}}  # fmt: skip
-    if not HILLSTROM.exists():
-        pytest.skip("no shared Hillstrom file")
+    shared("hillstrom/hillstrom.csv.gz")
     with pytest.raises(registry.ConfigError, match="Did you mean 'zip_code'"):
         registry.build("data", node).load()
     node = {**node, "categorical": [], "labels": {"visit": {"column": "visits"}}}

@@ -7,14 +7,12 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import TINY, cli, metric_values, summary
+from conftest import cli, metric_values, summary
 
 
-@pytest.fixture(scope="module")
-def finished(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    base = tmp_path_factory.mktemp("orig")
-    cli("train", *TINY, "hydra.run.dir=run", cwd=base)
-    return base / "run"
+@pytest.fixture
+def finished(tiny_run: Path) -> Path:
+    return tiny_run
 
 
 def test_reproduce_gives_identical_metrics(finished: Path, workdir: Path) -> None:

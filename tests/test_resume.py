@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import MTFW, TINY, cli, metric_values, summary
+from conftest import MTFW, cli, metric_values, summary
 
 # Full census epochs (~1 s each) so the run can be killed between two checkpoints.
 BUDGET = [
@@ -44,13 +44,6 @@ def test_killed_run_resumes_to_identical_metrics(workdir: Path) -> None:
     assert metric_values(resumed) == metric_values(full)
     rows = [r for r in metrics.read_text().splitlines() if '"kind": "step"' not in r]
     assert len(rows) == 3  # one evaluation row per epoch, none duplicated by the resume
-
-
-@pytest.fixture(scope="module")
-def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    base = tmp_path_factory.mktemp("tiny")
-    cli("train", *TINY, "hydra.run.dir=run", cwd=base)
-    return base / "run"
 
 
 def interrupted_copy(run: Path, dest: Path) -> Path:

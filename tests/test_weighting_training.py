@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import cli, summary
+from conftest import cli, needs_shared, shared_path, summary
 from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
@@ -27,8 +27,7 @@ from mtfw.trainer.loop import fit
 from mtfw.weighting import GradientWeighting
 
 FEW = ["trainer.max_epochs=1", "trainer.max_steps_per_epoch=2", "trainer.batch_size=64"]
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
-HILLSTROM = SHARED_DATA / "hillstrom" / "hillstrom.csv.gz"
+HILLSTROM = shared_path("hillstrom/hillstrom.csv.gz")
 
 
 def modes(name: str) -> list[str | None]:
@@ -123,7 +122,7 @@ def test_cli_run_logs_the_weights_of_every_step(workdir: Path) -> None:
     assert s["weight/income"] == pytest.approx(sum(r["weight/income"] for r in steps) / 8)
 
 
-@pytest.mark.skipif(not HILLSTROM.exists(), reason="no shared Hillstrom file")
+@needs_shared("hillstrom/hillstrom.csv.gz")
 def test_masked_labels_train_with_a_gradient_method(tmp_path: Path) -> None:
     # Conversion among visitors: unlabelled for the ~85% of customers who did not visit; batches of
     # 8 often hold no visitor at all, so the task sits out of those steps (every method: see
