@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import importlib
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 from mtfw import registry
-from mtfw.errors import MtfwError
+from mtfw.errors import exit_on_error
 from mtfw.settings import closest
 
 USAGE = """usage: mtfw <command> [args]
@@ -42,17 +40,6 @@ def list_components(kinds: list[str]) -> None:
             print(f"  {name + ' ':<16}{doc}")  # a long name keeps a space before its doc
             if params:
                 print(f"  {'':<16}  {params}")
-
-
-@contextmanager
-def exit_on_error(program: str = "mtfw", context: str = "") -> Iterator[None]:
-    """Turn an MtfwError into ``<program>: error: <context><message>`` on stderr and exit status 2:
-    the one place a mtfw process reports a user's error (a traceback would bury the message)."""
-    try:
-        yield
-    except MtfwError as err:
-        print(f"{program}: error: {context}{err}", file=sys.stderr)
-        sys.exit(2)
 
 
 def run_command(command: str, rest: list[str]) -> None:

@@ -1,5 +1,11 @@
 """Errors a user can cause and fix: the CLI prints their message, not a traceback."""
 
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 
 class MtfwError(Exception):
     """Base of every error caused by the user's config, data or files."""
@@ -31,3 +37,14 @@ class RunStopped(MtfwError):
         super().__init__(message)
         if status is not None:
             self.status = status
+
+
+@contextmanager
+def exit_on_error(program: str = "mtfw", context: str = "") -> Iterator[None]:
+    """Turn an MtfwError into ``<program>: error: <context><message>`` on stderr and exit status 2:
+    the one place a mtfw process reports a user's error (a traceback would bury the message)."""
+    try:
+        yield
+    except MtfwError as err:
+        print(f"{program}: error: {context}{err}", file=sys.stderr)
+        sys.exit(2)

@@ -25,8 +25,7 @@ import torch
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
-from mtfw.cli import exit_on_error
-from mtfw.errors import CheckpointError, ConfigError, RunStopped, TrainingDiverged
+from mtfw.errors import CheckpointError, ConfigError, RunStopped, TrainingDiverged, exit_on_error
 from mtfw.experiment import build_experiment, check_config
 from mtfw.preflight import CONF_DIR, preflight
 from mtfw.record import RunRecord, environment

@@ -15,7 +15,7 @@ import time
 import optuna
 import torch
 
-from mtfw.cli import exit_on_error
+from mtfw.errors import exit_on_error
 from mtfw.preflight import config_groups
 from mtfw.sweep.compose import hydra_context
 from mtfw.sweep.plan import CLAIM_LOCK, SweepPlan, stop_reason
