@@ -10,6 +10,8 @@ import pytest
 from conftest import cli, summary
 from recsys_support import ml100k
 
+from mtfw.errors import RunStopped
+
 QUICK = ["trainer.max_epochs=1", "trainer.max_steps_per_epoch=5", "trainer.num_threads=1"]
 RANKING = [f"test/ranking/{m}@{k}" for m in ("precision", "recall", "ndcg", "hit_rate",
                                              "coverage") for k in (5, 10, 20)]  # fmt: skip
@@ -101,6 +103,21 @@ def test_recommend_refuses_a_corrupt_checkpoint(mtl_run: Path, workdir: Path) ->
     assert proc.returncode == 2 and "best.pt is missing" in proc.stderr
 
 
+def test_recommend_on_a_run_of_an_earlier_version_names_that_version(mtl_run, workdir) -> None:
+    """mtfw 0.1.x saved best.pt as {'model': ...} with its own model layout."""
+    import shutil
+
+    import torch
+
+    old = workdir / "old"
+    shutil.copytree(mtl_run, old)
+    state = torch.load(old / "best.pt", weights_only=True)["model"]
+    torch.save({"model": state}, old / "best.pt")
+    proc = cli("recommend", str(old), "users=1", cwd=workdir, check=False)
+    assert proc.returncode == 2 and "written by mtfw 0.1.x" in proc.stderr, proc.stderr
+    assert "mtfw reproduce" in proc.stderr  # and what to do about it
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
@@ -136,8 +153,8 @@ def test_cold_start_split_recommends_from_features_alone(workdir: Path) -> None:
     assert s["test/ranking/hit_rate@20"] > 0
 
 
-class Interrupt(Exception):
-    run_status = "interrupted"
+class Interrupt(RunStopped):
+    status = "interrupted"
 
 
 @pytest.mark.slow
@@ -164,6 +181,7 @@ def test_interrupted_run_resumes_to_identical_metrics_and_reproduces(workdir: Pa
     (broken / ".hydra" / "config.yaml").write_text(OmegaConf.to_yaml(cfg))
     with pytest.raises(Interrupt):
         run(cfg, broken, on_eval=stop_after_first_epoch)
+    assert summary(broken)["status"] == "interrupted" and summary(broken)["epochs_trained"] == 1
     resumed = resume_run(broken, [])
     metrics = {k: v for k, v in whole.items() if k.startswith(("val/", "test/"))}
     assert metrics == {k: resumed[k] for k in metrics}

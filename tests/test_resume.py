@@ -72,6 +72,14 @@ def test_resume_refuses_a_foreign_checkpoint(tiny_run: Path, workdir: Path) -> N
     assert proc.returncode == 2 and "not an mtfw checkpoint" in proc.stderr
 
 
+def test_resume_of_a_checkpoint_of_an_earlier_version_names_it(tiny_run, workdir) -> None:
+    run = interrupted_copy(tiny_run, workdir / "earlier")
+    saved = torch.load(run / "checkpoint.pt", weights_only=True)
+    torch.save({**saved, "format": "mtfw-checkpoint-v1"}, run / "checkpoint.pt")
+    proc = cli("train", f"resume={run}", cwd=workdir, check=False)
+    assert proc.returncode == 2 and "written by mtfw 0.1.x (mtfw-checkpoint-v1)" in proc.stderr
+
+
 def test_resume_refuses_a_checkpoint_of_another_config(tiny_run: Path, workdir: Path) -> None:
     run = interrupted_copy(tiny_run, workdir / "other")
     config = run / ".hydra" / "config.yaml"
