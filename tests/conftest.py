@@ -10,6 +10,10 @@ from pathlib import Path
 
 import pytest
 import torch
+from hydra import compose, initialize_config_dir
+from omegaconf import DictConfig
+
+from mtfw.preflight import CONF_DIR
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = ROOT.parent / "shared" / "data"  # data beside the checkout (see its README)
@@ -29,6 +33,12 @@ def cli(
     if check and proc.returncode != 0:
         raise AssertionError(f"mtfw {' '.join(args)} failed:\n{proc.stdout}\n{proc.stderr}")
     return proc
+
+
+def composed(*overrides: str) -> DictConfig:
+    """``conf/train.yaml`` with overrides, composed by Hydra as ``mtfw train`` would."""
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        return compose("train", overrides=list(overrides))
 
 
 def summary(run_dir: Path) -> dict:

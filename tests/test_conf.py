@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 from conftest import SHARED_DATA
-from hydra import compose, initialize_config_dir
+from conftest import composed as compose_train
 from omegaconf import OmegaConf
 from recsys_support import ml100k
 
@@ -34,8 +34,7 @@ FEW_STEPS = ["trainer.max_epochs=1", "trainer.max_steps_per_epoch=2", "trainer.b
 
 
 def composed(overrides: list[str]):
-    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-        return compose("train", overrides=overrides)
+    return compose_train(*overrides)
 
 
 SHARED = SHARED_DATA

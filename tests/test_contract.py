@@ -8,8 +8,7 @@ import copy
 
 import pytest
 import torch
-from conftest import shared
-from hydra import compose, initialize_config_dir
+from conftest import composed, shared
 from recsys_support import prepare_tiny, tiny_frames
 
 from mtfw import registry
@@ -18,12 +17,6 @@ from mtfw.data.interactions.split import assign
 from mtfw.data.split import SplitError, SplitSpec
 from mtfw.errors import ConfigError
 from mtfw.experiment import build_experiment, check_config
-from mtfw.preflight import CONF_DIR
-
-
-def composed(*overrides: str):
-    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-        return compose("train", overrides=list(overrides))
 
 
 def test_needs_merge_labels_strictly_and_refuse_two_samplers() -> None:

@@ -6,8 +6,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import cli, needs_shared, shared, shared_path, summary
-from hydra import compose, initialize_config_dir
+from conftest import cli, composed, needs_shared, shared, shared_path, summary
 from omegaconf import OmegaConf
 
 from mtfw import registry
@@ -15,17 +14,11 @@ from mtfw.data import DataNeeds
 from mtfw.experiment import build_experiment
 from mtfw.models.aitm import calibrator_loss
 from mtfw.models.esmm import logit_of_product
-from mtfw.preflight import CONF_DIR
 
 HILLSTROM = shared_path("hillstrom/hillstrom.csv.gz")
 SAMPLES = shared_path("samples")
 needs_hillstrom = needs_shared("hillstrom/hillstrom.csv.gz")
 needs_samples = needs_shared("samples")
-
-
-def composed(*overrides: str):
-    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-        return compose("train", overrides=list(overrides))
 
 
 def test_logit_of_product_is_stable_and_exact() -> None:

@@ -7,19 +7,17 @@ from pathlib import Path
 
 import pytest
 import torch
-from hydra import compose, initialize_config_dir
+from conftest import composed
 
 from mtfw.experiment import build_experiment
-from mtfw.preflight import CONF_DIR
 from mtfw.train import run
 from mtfw.trainer.evaluate import evaluate
 
 SMALL = ["experiment=synthetic", "data.n_samples=2000", "trainer.batch_size=128"]
 
 
-def composed(*overrides: str):
-    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-        return compose("train", overrides=[*SMALL, *overrides])
+def small(*overrides: str):
+    return composed(*SMALL, *overrides)
 
 
 def rows(run_dir: Path) -> list[dict]:
@@ -28,7 +26,7 @@ def rows(run_dir: Path) -> list[dict]:
 
 
 def test_best_epoch_is_the_best_validation_value_and_test_uses_its_weights(tmp_path: Path) -> None:
-    cfg = composed("trainer.max_epochs=6", "trainer.patience=null", "optim.lr=0.02")
+    cfg = small("trainer.max_epochs=6", "trainer.patience=null", "optim.lr=0.02")
     summary = run(cfg, tmp_path / "run")
     history = rows(tmp_path / "run")
     values = [r["val/mean/loss"] for r in history]
@@ -43,12 +41,12 @@ def test_best_epoch_is_the_best_validation_value_and_test_uses_its_weights(tmp_p
 
 def test_early_stopping_after_patience_epochs_without_improvement(tmp_path: Path) -> None:
     # lr=0 never improves after the first epoch: stop after exactly 1 + patience epochs.
-    summary = run(composed("trainer.max_epochs=10", "trainer.patience=2", "optim.lr=0"), tmp_path)
+    summary = run(small("trainer.max_epochs=10", "trainer.patience=2", "optim.lr=0"), tmp_path)
     assert summary["epochs_trained"] == 3 and summary["best_epoch"] == 1
 
 
 def test_monitor_mode_follows_the_metric(tmp_path: Path) -> None:
-    cfg = composed("trainer.max_epochs=4", "trainer.patience=null", "trainer.monitor=val/y1/mse",
+    cfg = small("trainer.max_epochs=4", "trainer.patience=null", "trainer.monitor=val/y1/mse",
                    "trainer.mode=max")  # fmt: skip
     summary = run(cfg, tmp_path / "run")
     values = [r["val/y1/mse"] for r in rows(tmp_path / "run")]
@@ -58,9 +56,9 @@ def test_monitor_mode_follows_the_metric(tmp_path: Path) -> None:
 def test_progress_bar_only_when_asked_or_on_a_terminal(
     tmp_path: Path, capsys: pytest.CaptureFixture
 ) -> None:
-    run(composed("trainer.max_epochs=1"), tmp_path / "quiet")
+    run(small("trainer.max_epochs=1"), tmp_path / "quiet")
     assert "sample" not in capsys.readouterr().out.split("best epoch")[0]  # not a terminal
-    cfg = composed("trainer.max_epochs=1", "trainer.progress=always", "trainer.batch_size=32")
+    cfg = small("trainer.max_epochs=1", "trainer.progress=always", "trainer.batch_size=32")
     run(cfg, tmp_path / "bar")
     out = capsys.readouterr().out
     assert "epoch 1" in out and "sample/s" in out and "loss=" in out
@@ -70,4 +68,4 @@ def test_cuda_requested_without_cuda_is_a_clear_error(tmp_path: Path) -> None:
     if torch.cuda.is_available():
         pytest.skip("this machine has CUDA")
     with pytest.raises(Exception, match="CUDA is not available"):
-        run(composed("trainer.device=cuda"), tmp_path)
+        run(small("trainer.device=cuda"), tmp_path)

@@ -13,8 +13,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import cli, needs_shared, shared_path, summary
-from hydra import compose, initialize_config_dir
+from conftest import cli, composed, needs_shared, shared_path, summary
 from omegaconf import OmegaConf
 
 from mtfw import registry
@@ -48,11 +47,6 @@ def one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
-
-
-def composed(*overrides: str):
-    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-        return compose("train", overrides=list(overrides))
 
 
 def with_weighting(exp: Experiment, name: str, mode: str | None) -> Experiment:
