@@ -17,6 +17,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from mtfw.data.batch import Batch
+from mtfw.data.interactions.negatives import SAMPLERS
 from mtfw.data.needs import DataNeeds, Negatives
 from mtfw.data.prepared import DataContext
 from mtfw.errors import ConfigError
@@ -56,6 +57,10 @@ class RankingTask(Task):
         super().__init__(name, "ranking", weight, tower, activation, dropout, [], train=train)
         if loss not in ("bce", "bpr", "softmax"):
             raise ConfigError(f"task.{name}.loss must be bce, bpr or softmax, not '{loss}'")
+        if sampler not in SAMPLERS:  # checked here, before any data is loaded
+            raise ConfigError(
+                f"task.{name}.sampler must be {' or '.join(SAMPLERS)}, not '{sampler}'"
+            )
         if negatives < 1 or not k or min(k) < 1:
             raise ConfigError(f"task.{name}: negatives and every k must be at least 1")
         self.negatives = Negatives(negatives, sampler, alpha)

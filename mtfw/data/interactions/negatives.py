@@ -10,6 +10,8 @@ from torch import Tensor
 from mtfw.data.needs import Negatives
 from mtfw.errors import ConfigError
 
+SAMPLERS = ("uniform", "popularity")
+
 
 @dataclass
 class NegativeSampler:
@@ -24,10 +26,10 @@ class NegativeSampler:
 
     @classmethod
     def fit(cls, uid: Tensor, item: Tensor, n_items: int, spec: Negatives) -> NegativeSampler:
-        """From the training interactions (``uid``, ``item``) and what the ranking task asks."""
-        if spec.sampler not in ("uniform", "popularity"):
+        """From the training interactions (``uid``, ``item``) and what the task asked for."""
+        if spec.sampler not in SAMPLERS:
             raise ConfigError(
-                f"task.ranking.sampler must be uniform or popularity, not '{spec.sampler}'"
+                f"negative sampler must be uniform or popularity, not '{spec.sampler}'"
             )
         probabilities = None
         if spec.sampler == "popularity":
