@@ -48,3 +48,7 @@ def exit_on_error(program: str = "mtfw", context: str = "") -> Iterator[None]:
     except MtfwError as err:
         print(f"{program}: error: {context}{err}", file=sys.stderr)
         sys.exit(2)
+
+
+class DataFileError(MtfwError):
+    """A data file exists but cannot be read: empty, truncated, or not in its format."""

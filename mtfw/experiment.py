@@ -26,6 +26,7 @@ from mtfw.tasks import Task
 from mtfw.trainer.config import TrainerConfig
 from mtfw.trainer.experiment import Experiment
 from mtfw.trainer.loop import GradientFitter
+from mtfw.value_types import check_range, check_types
 
 __all__ = ["Experiment", "build_experiment", "build_model", "build_tasks", "check_config"]
 
@@ -96,7 +97,27 @@ def check_fit(cfg: DictConfig, tasks: dict[str, Task]) -> None:
             )
 
 
+REQUIRED = ("data", "encoder", "task", "weighting", "optim", "trainer", "embedding", "seed")
+
+
+def check_run_settings(cfg: DictConfig) -> None:
+    """The nodes every run needs, the seed and the embedding size; the optimizer's settings, by
+    building it on a stand-in parameter (cheap, and before any data is loaded)."""
+    missing = [key for key in REQUIRED if cfg.get(key) is None]
+    if missing:
+        raise ConfigError(
+            f"the config has no {', '.join(missing)} (removed with '~{missing[0]}'?): every run "
+            f"needs {', '.join(REQUIRED)}"
+        )
+    if not isinstance(cfg.seed, int) or isinstance(cfg.seed, bool):
+        raise ConfigError(f"seed={cfg.seed!r}: expected a whole number")
+    check_types(dict(cfg.embedding), {"dim": int}, "embedding")
+    check_range("embedding.dim", cfg.embedding.dim, low=1)
+    registry.build("optim", cfg.optim, where="optim", params=[torch.zeros(1, requires_grad=True)])
+
+
 def check_config(cfg: DictConfig) -> tuple[TrainerConfig, dict[str, Task], bool]:
+    check_run_settings(cfg)
     for kind in ("data", "encoder", "weighting", "optim"):
         registry.check(kind, cfg[kind], where=kind)
     for kind in ("history", "baseline"):

@@ -14,7 +14,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
-from omegaconf import DictConfig, OmegaConf
 
 from mtfw.data.batch import Batch
 from mtfw.data.interactions.preprocessing import RecPreprocessing
@@ -22,9 +21,10 @@ from mtfw.data.interactions.sparse import Sparse
 from mtfw.errors import CheckpointError, ConfigError
 from mtfw.metrics.ranking import top_k
 from mtfw.recommend_users import candidates, known_users, load_run, new_users
+from mtfw.run_files import read_config, read_summary
 from mtfw.trainer.evaluate import eval_mode
 
-OPTIONS = ("users", "users_file", "items", "k", "out")
+OPTIONS = ("users", "users_file", "items", "k", "out", "allow_unfinished")
 
 
 def parse(argv: list[str]) -> tuple[Path, dict]:
@@ -42,14 +42,26 @@ def parse(argv: list[str]) -> tuple[Path, dict]:
                 f"{', '.join(o + '=...' for o in OPTIONS)}"
             )
         options[key] = value
+    if not options.get("k", "10").isdigit() or int(options.get("k", "10")) < 1:
+        raise ConfigError(f"mtfw recommend: k={options['k']}: give a whole number >= 1")
+    if options.get("allow_unfinished", "false") not in ("true", "false"):
+        raise ConfigError("mtfw recommend: allow_unfinished takes true or false")
     return Path(argv[0]), options
 
 
+def check_finished(run_dir: Path, allow_unfinished: bool) -> None:
+    """A run that never completed (interrupted, failed, diverged) recommends only when asked to."""
+    status = (read_summary(run_dir) or {}).get("status")
+    if status != "completed" and not allow_unfinished:
+        raise CheckpointError(
+            f"{run_dir} did not complete (status {status or 'none: no summary.json'}); its "
+            "selected model may be a poor one. Pass allow_unfinished=true to recommend from it"
+        )
+
+
 def recommend(run_dir: Path, options: dict) -> pd.DataFrame:
-    config_file = run_dir / ".hydra" / "config.yaml"
-    if not config_file.is_file():
-        raise CheckpointError(f"{run_dir} is not a run directory (no .hydra/config.yaml)")
-    cfg: DictConfig = OmegaConf.load(config_file)
+    cfg = read_config(run_dir)
+    check_finished(run_dir, options.get("allow_unfinished") == "true")
     k = int(options.get("k", 10))
     exp, ranking = load_run(cfg, run_dir)
     context = exp.data.context

@@ -16,7 +16,7 @@ from mtfw.data.interactions.preprocessing import RecPreprocessing
 from mtfw.data.interactions.sequences import eval_history
 from mtfw.data.interactions.sparse import Sparse
 from mtfw.data.prepared import DataContext
-from mtfw.data.tabular import read_table
+from mtfw.data.reading import read_table
 from mtfw.errors import CheckpointError, ConfigError
 from mtfw.experiment import Experiment, build_experiment
 

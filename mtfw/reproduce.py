@@ -12,7 +12,6 @@ metric matches, 1 when some differ, 2 on bad input.
 
 from __future__ import annotations
 
-import json
 import math
 import sys
 from datetime import datetime
@@ -23,6 +22,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from mtfw.errors import CheckpointError, ConfigError
 from mtfw.run_control import CONTROL_KEYS, CONTROL_PREFIXES, is_control
+from mtfw.run_files import read_config, read_summary
 from mtfw.tracking.provenance import warn, warn_if_data_changed
 
 COMPARED = ("val/", "test/", "gate/")
@@ -68,18 +68,20 @@ def with_control(cfg: DictConfig, overrides: list[str]) -> DictConfig:
 def reproduce(run_dir: Path, out: Path | None = None, overrides: list[str] = ()) -> int:
     from mtfw.train import run  # heavy imports only when a run is made
 
-    summary_file, config_file = run_dir / "summary.json", run_dir / ".hydra" / "config.yaml"
-    if not config_file.is_file() or not summary_file.is_file():
+    if not (run_dir / ".hydra" / "config.yaml").is_file() or read_summary(run_dir) is None:
         raise CheckpointError(f"{run_dir} is not a finished run (needs .hydra/config.yaml and "
                               "summary.json)")  # fmt: skip
-    original = json.loads(summary_file.read_text())
+    original, saved = read_summary(run_dir), read_config(run_dir)
     if original.get("status") != "completed":
         raise CheckpointError(f"{run_dir} did not complete (status {original.get('status')!r})")
     stamp = datetime.now().strftime("%Y-%m-%d_%H-%M-%S.%f")
     out = out or Path("outputs") / "reproductions" / f"{run_dir.resolve().name}-{stamp}"
     if out.exists() and any(out.iterdir()):
         raise ConfigError(f"out={out} already exists and is not empty")
-    cfg = with_control(OmegaConf.load(config_file), list(overrides))
+    if saved.trainer.get("num_threads") is None and original.get("num_threads"):
+        # the thread count the run used (it changes float sums), unless the user sets another
+        overrides = [f"trainer.num_threads={original['num_threads']}", *overrides]
+    cfg = with_control(saved, list(overrides))
     (out / ".hydra").mkdir(parents=True, exist_ok=True)
     OmegaConf.save(cfg, out / ".hydra" / "config.yaml")
     if original.get("git_dirty"):

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 from omegaconf import DictConfig, OmegaConf
 
 from mtfw.errors import ConfigError
+from mtfw.value_types import check_types, declared_types
 
 T = TypeVar("T")
 
@@ -53,4 +54,5 @@ def settings_from(
     values = plain(node)
     allowed = [f.name for f in fields(cls) if f.name not in fixed]  # type: ignore[arg-type]
     check_keys(values, allowed, where, what)
+    check_types(values, declared_types(cls), where)
     return cls(**values, **fixed)

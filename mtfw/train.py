@@ -11,30 +11,38 @@ status and error written in one place (:func:`recorded`).
 
 from __future__ import annotations
 
-import json
 import logging
-import random
+import shutil
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import hydra
-import numpy as np
-import torch
 from hydra.core.hydra_config import HydraConfig
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 
-from mtfw.errors import CheckpointError, ConfigError, RunStopped, TrainingDiverged, exit_on_error
+from mtfw.errors import (
+    CheckpointError,
+    ConfigError,
+    MtfwError,
+    RunStopped,
+    TrainingDiverged,
+    exit_on_error,
+)
 from mtfw.experiment import build_experiment, check_config
 from mtfw.preflight import CONF_DIR, preflight
 from mtfw.record import RunRecord, environment
+from mtfw.run_files import read_config, read_summary
+from mtfw.torch_settings import torch_settings
 from mtfw.tracking import tracked_record, warn_if_dirty
 from mtfw.trainer.config import TrainerConfig
 from mtfw.trainer.evaluate import eval_mode
 from mtfw.trainer.table import format_results
 
 log = logging.getLogger("mtfw")
+# What a run that started writes besides Hydra's .hydra/: a directory holding any of them is a run.
+RUN_OUTPUTS = ("metrics.jsonl", "summary.json", "checkpoint.pt", "best.pt", "preprocess.json")
 
 
 def stopped_status(err: BaseException) -> str:
@@ -62,18 +70,6 @@ def recorded(record: RunRecord, summary: dict) -> Iterator[None]:
         raise
 
 
-def configure_torch(trainer: TrainerConfig, seed: int) -> None:
-    """Process-wide settings every run sets for itself: its numerics depend on its config only."""
-    torch.set_flush_denormal(True)  # denormal floats can slow CPU training 10x
-    if trainer.num_threads:
-        torch.set_num_threads(trainer.num_threads)
-    if trainer.deterministic:
-        torch.use_deterministic_algorithms(True, warn_only=True)
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)
-
-
 def run(
     cfg: DictConfig,
     run_dir: Path,
@@ -87,13 +83,22 @@ def run(
     record = tracked_record(cfg, run_dir)  # the local record; mirrored to wandb if logger=wandb
     if not resume and (record.metrics_path.exists() or record.summary_path.exists()):
         raise ConfigError(f"{run_dir} already holds a run; nothing was overwritten")
-    configure_torch(trainer, cfg.seed)
+    with torch_settings(trainer, cfg.seed) as threads:
+        return fit_and_record(cfg, trainer, record, run_dir, resume, on_eval, threads)
+
+
+def fit_and_record(
+    cfg: DictConfig, trainer: TrainerConfig, record: RunRecord, run_dir: Path, resume: bool,
+    on_eval: Callable[[int, dict], None] | None, threads: int,
+) -> dict:  # fmt: skip
+    """The lifecycle after the checks: build, fit, select, test once, write the summary."""
     exp = build_experiment(cfg)
     exp.data.preprocessor.save(run_dir / "preprocess.json")
     n_params = sum(p.numel() for p in exp.model.parameters())
     log.info("run dir %s, %d parameters, device %s", run_dir, n_params, exp.device)
     summary = {"status": "running", "seed": cfg.seed, "n_parameters": n_params,
-               "monitor": trainer.monitor, **exp.data.info, **environment()}  # fmt: skip
+               "monitor": trainer.monitor, "num_threads": threads, **exp.data.info,
+               **environment()}  # fmt: skip
     if cfg.get("baseline") is not None:
         summary["baseline"] = cfg.baseline.name
     warn_if_dirty(summary)  # a warning, not an error: git_sha alone no longer describes the code
@@ -125,28 +130,38 @@ def run(
 def resume_run(run_dir: Path, extra: list[str]) -> dict:
     if extra:
         raise ConfigError(f"resume=<run_dir> continues the saved config; drop {' '.join(extra)}")
-    config_file = run_dir / ".hydra" / "config.yaml"
-    if not config_file.is_file():
-        raise CheckpointError(f"{run_dir} is not a run directory (no .hydra/config.yaml)")
-    summary = run_dir / "summary.json"
-    if summary.exists():
-        try:
-            status = json.loads(summary.read_text()).get("status")
-        except (json.JSONDecodeError, AttributeError):
-            status = None  # a torn or foreign summary: the checkpoint decides
-        if status == "completed":
-            raise CheckpointError(f"{run_dir} finished already; there is nothing to resume")
+    cfg = read_config(run_dir)
+    if (read_summary(run_dir) or {}).get("status") == "completed":
+        raise CheckpointError(f"{run_dir} finished already; there is nothing to resume")
     handlers = [logging.StreamHandler(), logging.FileHandler(run_dir / "train.log")]
     logging.basicConfig(
         level=logging.INFO, format="[%(asctime)s][%(name)s] %(message)s", handlers=handlers
     )
-    return run(OmegaConf.load(config_file), run_dir, resume=True)
+    return run(cfg, run_dir, resume=True)
+
+
+def discard_unused(run_dir: Path) -> None:
+    """Remove what Hydra wrote into a new run directory for a run refused before it started
+    (``.hydra/``, an empty log): a refused command leaves nothing behind."""
+    if any((run_dir / name).exists() for name in RUN_OUTPUTS):
+        return
+    shutil.rmtree(run_dir / ".hydra", ignore_errors=True)
+    log_file = run_dir / "train.log"
+    if log_file.is_file() and log_file.stat().st_size == 0:
+        log_file.unlink()
+    if run_dir.is_dir() and not any(run_dir.iterdir()):
+        run_dir.rmdir()
 
 
 @hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="train")
 def hydra_main(cfg: DictConfig) -> None:
+    run_dir = Path(HydraConfig.get().runtime.output_dir)
     with exit_on_error():  # inside Hydra, which would print a traceback instead of the message
-        run(cfg, Path(HydraConfig.get().runtime.output_dir))
+        try:
+            run(cfg, run_dir)
+        except MtfwError:  # refused before it started (config, data files): leave nothing
+            discard_unused(run_dir)
+            raise
 
 
 def main(argv: list[str] | None = None) -> None:

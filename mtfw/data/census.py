@@ -16,6 +16,7 @@ import pandas as pd
 
 from mtfw.data.flat import TableDataset
 from mtfw.data.locate import locate, sha256sum
+from mtfw.data.reading import reading
 from mtfw.data.table import Table
 from mtfw.registry import ConfigError, closest, register
 
@@ -86,11 +87,12 @@ def _read(file: str, mtime_ns: int, size: int) -> pd.DataFrame:
     """Parse the file and derive the labels; cached per process (sweeps compose many runs).
 
     Callers must not modify the frame: splitting and preprocessing only read it."""
-    frame = pd.read_csv(
-        file, header=None, names=COLUMNS, skipinitialspace=True,
-        dtype={c: "float64" if c in NUMERIC else "str" for c in COLUMNS},
-        keep_default_na=False, na_values=["?"],
-    )  # fmt: skip
+    with reading(file):
+        frame = pd.read_csv(
+            file, header=None, names=COLUMNS, skipinitialspace=True,
+            dtype={c: "float64" if c in NUMERIC else "str" for c in COLUMNS},
+            keep_default_na=False, na_values=["?"],
+        )  # fmt: skip
     frame["income"] = (frame["income_50k"].str.strip() == "50000+.").astype(np.float32)
     frame["marital"] = (frame["marital_stat"] == "Never married").astype(np.float32)
     frame["education"] = frame["education"].str.startswith(COLLEGE).astype(np.float32)

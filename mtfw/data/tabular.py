@@ -17,14 +17,9 @@ import pandas as pd
 
 from mtfw.data.flat import TableDataset
 from mtfw.data.locate import locate, sha256sum
+from mtfw.data.reading import read_table
 from mtfw.data.table import Table
 from mtfw.registry import ConfigError, closest, register
-
-
-def read_table(path: Path) -> pd.DataFrame:
-    if path.suffix == ".parquet":
-        return pd.read_parquet(path)
-    return pd.read_csv(path, low_memory=False)
 
 
 def match_columns(patterns: list[str], columns: list[str], what: str) -> list[str]:

@@ -16,6 +16,7 @@ from torch import Tensor, nn
 from mtfw.models.layout import InputLayout
 from mtfw.models.mlp import activation as make_activation
 from mtfw.registry import ConfigError, register
+from mtfw.value_types import check_range
 
 
 @register("expert", "mlp")
@@ -33,6 +34,9 @@ class MLPExperts(nn.Module):
     ):
         super().__init__()
         hidden = list(hidden)
+        check_range("encoder.expert.dropout", dropout, low=0, high=1, high_open=True)
+        for width in hidden:
+            check_range("encoder.expert.hidden", width, low=1)
         if n < 1 or not hidden:
             raise ConfigError(f"mlp experts need n >= 1 and a hidden size, got n={n}, {hidden}")
         self.n, self.out_dim = n, hidden[-1]

@@ -97,6 +97,9 @@ def collect_runs(inputs: list[Path]) -> tuple[pd.DataFrame, list[str]]:
         except (OSError, ValueError) as err:
             notes.append(f"skipped {run_dir}: unreadable record ({err})")
             continue
+        if not isinstance(summary, dict):
+            notes.append(f"skipped {run_dir}: summary.json is not a run summary (not an object)")
+            continue
         status = summary.get("status")
         if status != "completed":
             statuses[status] = statuses.get(status, 0) + 1
@@ -110,7 +113,7 @@ def collect_runs(inputs: list[Path]) -> tuple[pd.DataFrame, list[str]]:
     if not rows:
         raise ReportError(
             f"none of the {len(run_dirs)} runs below {', '.join(str(p) for p in inputs)} "
-            "completed; nothing to report"
+            f"completed; nothing to report ({'; '.join(notes)})"
         )
     table = pd.DataFrame(rows)
     table.attrs["config_keys"] = list(config_keys)

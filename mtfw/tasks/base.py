@@ -23,6 +23,7 @@ from mtfw.errors import ConfigError
 from mtfw.models.heads import Head, HeadContext, TowerHead
 from mtfw.registry import get, names
 from mtfw.settings import closest
+from mtfw.value_types import check_range
 
 
 class Task:
@@ -65,8 +66,10 @@ class Task:
                     f"task.{name}.metrics: unknown metric '{m}'; metrics: {', '.join(known)}."
                     f"{closest(m, known)}"
                 )
-        if self.weight < 0:
-            raise ConfigError(f"task.{name}.weight must be >= 0, got {weight}")
+        check_range(f"task.{name}.weight", self.weight, low=0)
+        check_range(f"task.{name}.dropout", dropout, low=0, high=1, high_open=True)
+        for width in self.tower:
+            check_range(f"task.{name}.tower", width, low=1)
 
     def needs(self) -> DataNeeds:
         return DataNeeds(labels={self.label: self.mask_missing})

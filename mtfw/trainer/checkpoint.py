@@ -31,7 +31,9 @@ def load(path: Path, fingerprint: str | None = None) -> dict[str, Any]:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # corrupt, truncated, or pickled objects weights_only refuses
         raise CheckpointError(
-            f"cannot read checkpoint {path}: {type(err).__name__}: {err}"
+            f"cannot read checkpoint {path}: it is truncated, corrupt or not an mtfw checkpoint "
+            f"(torch.load: {type(err).__name__}: {err}). Resume from a run directory whose "
+            "checkpoint.pt is intact, or start the run again"
         ) from err
     check_format(path, state)
     if fingerprint is not None and state.get("fingerprint") != fingerprint:

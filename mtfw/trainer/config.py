@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from omegaconf import DictConfig
 
 from mtfw.errors import ConfigError
 from mtfw.settings import settings_from
+from mtfw.value_types import check_range
+
+DEVICE = re.compile(r"auto|cpu|cuda(:\d+)?")
 
 
 @dataclass(frozen=True)
@@ -29,8 +33,18 @@ class TrainerConfig:
     @classmethod
     def from_config(cls, node: DictConfig | dict) -> TrainerConfig:
         cfg = settings_from(cls, node, "trainer", what="setting")
-        if cfg.max_epochs < 1 or cfg.batch_size < 1:
-            raise ConfigError("trainer.max_epochs and trainer.batch_size must be at least 1")
+        for key in ("max_epochs", "batch_size", "eval_batch_size"):
+            check_range(f"trainer.{key}", getattr(cfg, key), low=1)
+        for key, low in (("max_steps_per_epoch", 1), ("patience", 0), ("num_threads", 1)):
+            if getattr(cfg, key) is not None:  # null: no cap, never stop early, torch's default
+                check_range(f"trainer.{key}", getattr(cfg, key), low=low)
+        check_range("trainer.min_delta", cfg.min_delta, low=0)
+        if cfg.grad_clip is not None:
+            check_range("trainer.grad_clip", cfg.grad_clip, low=0, low_open=True)
+        if not DEVICE.fullmatch(cfg.device):
+            raise ConfigError(
+                f"trainer.device='{cfg.device}' is not a device: use auto, cpu, cuda or cuda:N"
+            )
         if cfg.mode not in ("auto", "min", "max"):
             raise ConfigError(f"trainer.mode must be auto, min or max, not '{cfg.mode}'")
         if cfg.progress not in ("auto", "always", "never"):

@@ -18,7 +18,8 @@ import pandas as pd
 from mtfw.data.interactions.dataset import InteractionDataset
 from mtfw.data.interactions.frames import InteractionFrames
 from mtfw.data.locate import default_root, sha256sum
-from mtfw.data.tabular import match_columns, read_table
+from mtfw.data.reading import read_table
+from mtfw.data.tabular import match_columns
 from mtfw.errors import ConfigError, DataNotFoundError
 from mtfw.registry import closest, register
 

@@ -1,0 +1,127 @@
+"""Bad input ends in one clear paragraph and exit status 2, and leaves nothing behind (issue 13's
+battery): values of the wrong type or out of range, broken data files, damaged run directories."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import TINY, cli, shared
+
+from mtfw.cli import main as cli_main
+
+
+def refused(argv: list[str], capsys: pytest.CaptureFixture) -> str:
+    """Run ``mtfw ARGV`` in-process; it must exit with status 2. Returns stderr."""
+    with pytest.raises(SystemExit) as exit_info:
+        cli_main(argv)
+    assert exit_info.value.code == 2
+    return capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("override", "expected"),
+    [
+        ("optim.lr=-0.1", "optim.lr=-0.1 is out of range: allowed (0, inf)"),
+        ("optim.lr=fast", "optim.lr='fast': expected a number"),
+        ("optim.betas=[2,3]", "optim.betas=2 is out of range: allowed [0, 1)"),
+        ("encoder.expert.dropout=2", "encoder.expert.dropout=2 is out of range"),
+        ("encoder.n_experts=2.5", "encoder.n_experts=2.5: expected a whole number"),
+        ("trainer.max_epochs=three", "trainer.max_epochs='three': expected a whole number"),
+        ("trainer.eval_batch_size=0", "trainer.eval_batch_size=0 is out of range"),
+        ("trainer.max_steps_per_epoch=0", "trainer.max_steps_per_epoch=0 is out of range"),
+        ("trainer.patience=-1", "trainer.patience=-1 is out of range: allowed [0, inf)"),
+        ("trainer.device=tpu", "trainer.device='tpu' is not a device"),
+        ("seed=abc", "seed='abc': expected a whole number"),
+        ("embedding.dim=0", "embedding.dim=0 is out of range: allowed [1, inf)"),
+        ("task.income.tower=[-5]", "task.income.tower=-5 is out of range: allowed [1, inf)"),
+        ("task.income.weight=high", "task.income.weight='high': expected a number"),
+    ],
+)
+def test_bad_values_are_refused_before_anything_is_written(
+    override: str, expected: str, workdir: Path, capsys: pytest.CaptureFixture
+) -> None:
+    err = refused(["train", *TINY, override, "hydra.run.dir=run"], capsys)
+    assert expected in err, err
+    assert not (workdir / "run").exists()  # not even Hydra's .hydra/
+
+
+def test_a_deleted_group_is_named(workdir: Path, capsys: pytest.CaptureFixture) -> None:
+    err = refused(["train", "~trainer", "hydra.run.dir=run"], capsys)
+    assert "the config has no trainer (removed with '~trainer'?)" in err
+    assert not (workdir / "run").exists()
+
+
+def broken_files(folder: Path) -> dict[str, Path]:
+    good = shared("hillstrom/hillstrom.csv.gz").read_bytes()
+    files = {"empty.csv": b"", "random.csv": bytes(range(256)) * 40,
+             "truncated.csv.gz": good[: len(good) // 3], "fake.parquet": b"a,b\n1,2\n"}  # fmt: skip
+    for name, content in files.items():
+        (folder / name).write_bytes(content)
+    return {name: folder / name for name in files}
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("empty.csv", "is empty"),
+        ("random.csv", "cannot read data file"),
+        ("truncated.csv.gz", "as gzip-compressed CSV"),
+        ("fake.parquet", "as parquet"),
+    ],
+)
+def test_broken_data_files_are_named_and_explained(
+    name: str, expected: str, workdir: Path, capsys: pytest.CaptureFixture
+) -> None:
+    path = broken_files(workdir)[name]
+    err = refused(["train", "data=hillstrom", f"data.path={path}", "task=[visit]", *TINY,
+                   "hydra.run.dir=run"], capsys)  # fmt: skip
+    assert expected in err and str(path) in err, err
+    assert not (workdir / "run").exists()
+
+
+def test_damaged_run_directories_are_refused_clearly(tiny_run: Path, workdir: Path) -> None:
+    garbage = workdir / "garbage"
+    shutil.copytree(tiny_run, garbage)
+    (garbage / "summary.json").write_text("{not json")
+    proc = cli("reproduce", str(garbage), cwd=workdir, check=False)
+    assert proc.returncode == 2 and "is not a readable run summary" in proc.stderr
+    (garbage / "summary.json").unlink()
+    (garbage / ".hydra" / "config.yaml").write_bytes(gzip.compress(b"x" * 100))
+    proc = cli("train", f"resume={garbage}", cwd=workdir, check=False)
+    assert proc.returncode == 2 and "is not a readable config" in proc.stderr, proc.stderr
+    proc = cli("recommend", str(workdir), cwd=workdir, check=False)
+    assert proc.returncode == 2 and "is not a run directory" in proc.stderr
+
+
+def test_report_names_a_summary_that_is_not_one(tiny_run: Path, workdir: Path) -> None:
+    listed = workdir / "listed"
+    shutil.copytree(tiny_run, listed)
+    (listed / "summary.json").write_text(json.dumps([1, 2]))
+    proc = cli("report", str(workdir), cwd=workdir, check=False)
+    assert "summary.json is not a run summary" in proc.stdout + proc.stderr
+
+
+@pytest.mark.parametrize(
+    ("option", "expected"),
+    [("k=ten", "k=ten: give a whole number"), ("k=0", "k=0: give a whole number")],
+)
+def test_recommend_k_must_be_a_positive_whole_number(option, expected, tiny_run, workdir) -> None:
+    proc = cli("recommend", str(tiny_run), option, cwd=workdir, check=False)
+    assert proc.returncode == 2 and expected in proc.stderr
+
+
+def test_recommend_refuses_an_unfinished_run_unless_told(tiny_run: Path, workdir: Path) -> None:
+    unfinished = workdir / "unfinished"
+    shutil.copytree(tiny_run, unfinished)
+    summary = json.loads((unfinished / "summary.json").read_text())
+    (unfinished / "summary.json").write_text(json.dumps({**summary, "status": "interrupted"}))
+    proc = cli("recommend", str(unfinished), "k=3", cwd=workdir, check=False)
+    assert proc.returncode == 2 and "did not complete (status interrupted)" in proc.stderr
+    assert "allow_unfinished=true" in proc.stderr
+    proc = cli("recommend", str(unfinished), "k=3", "allow_unfinished=true", cwd=workdir,
+               check=False)  # fmt: skip
+    assert "did not complete" not in proc.stderr and "a flat table" in proc.stderr  # census
