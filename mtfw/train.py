@@ -38,7 +38,7 @@ from mtfw.torch_settings import torch_settings
 from mtfw.tracking import tracked_record, warn_if_dirty
 from mtfw.trainer.config import TrainerConfig
 from mtfw.trainer.evaluate import eval_mode
-from mtfw.trainer.table import format_results
+from mtfw.trainer.table import UNDEFINED, format_results, undefined_metrics
 
 log = logging.getLogger("mtfw")
 # What a run that started writes besides Hydra's .hydra/: a directory holding any of them is a run.
@@ -123,6 +123,9 @@ def fit_and_record(
         weights = zip(exp.weighting.task_names, state.get("weight_sum", []), strict=False)
         summary.update({f"weight/{task}": total / steps for task, total in weights})
     record.write_summary(summary)
+    if undefined_metrics(summary):  # a constant label, an empty mask: say so, not a silent null
+        log.warning("%d metrics are %s: %s", len(undefined_metrics(summary)), UNDEFINED,
+                    ", ".join(undefined_metrics(summary)))  # fmt: skip
     print(format_results(summary, list(exp.tasks), run_dir))
     return summary
 

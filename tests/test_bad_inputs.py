@@ -125,3 +125,38 @@ def test_recommend_refuses_an_unfinished_run_unless_told(tiny_run: Path, workdir
     proc = cli("recommend", str(unfinished), "k=3", "allow_unfinished=true", cwd=workdir,
                check=False)  # fmt: skip
     assert "did not complete" not in proc.stderr and "a flat table" in proc.stderr  # census
+
+
+FIXTURE = Path(__file__).parent / "fixtures" / "click_log.csv"
+
+
+def test_a_string_in_a_numeric_column_is_named(workdir: Path, capsys) -> None:
+    lines = FIXTURE.read_text().splitlines()
+    header = lines[0].split(",")
+    row = lines[5].split(",")
+    row[header.index("price")] = "cheap"
+    (workdir / "log.csv").write_text("\n".join([*lines[:5], ",".join(row), *lines[6:]]) + "\n")
+    err = refused(["train", "data=tabular_example", f"data.path={workdir / 'log.csv'}",
+                   "task=[click]", *TINY, "hydra.run.dir=run"], capsys)  # fmt: skip
+    assert "numeric column 'price' holds 1 values that are not numbers, e.g. 'cheap'" in err
+
+
+def test_exploding_losses_stop_the_run_as_diverged(workdir: Path, capsys) -> None:
+    err = refused(["train", *TINY, "optim.lr=1e6", "hydra.run.dir=run"], capsys)
+    assert "first losses" in err and "Lower optim.lr" in err
+    assert json.loads((workdir / "run" / "summary.json").read_text())["status"] == "diverged"
+
+
+def test_a_constant_label_gives_undefined_metrics_that_are_explained(workdir: Path) -> None:
+    lines = FIXTURE.read_text().splitlines()
+    click = lines[0].split(",").index("click")
+    rows = [line.split(",") for line in lines[1:]]
+    for row in rows:
+        row[click] = "0"  # nobody ever clicks: AUC has nothing to measure
+    text = "\n".join([lines[0], *(",".join(r) for r in rows)]) + "\n"
+    (workdir / "log.csv").write_text(text)
+    proc = cli("train", "data=tabular_example", f"data.path={workdir / 'log.csv'}",
+               "task=[click]", *TINY, "hydra.run.dir=run", cwd=workdir)  # fmt: skip
+    assert "-: undefined on that split" in proc.stdout and "test/click/auc" in proc.stdout
+    assert "metrics are undefined on that split" in proc.stdout + proc.stderr  # the log
+    assert json.loads((workdir / "run" / "summary.json").read_text())["test/click/auc"] is None

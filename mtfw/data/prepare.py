@@ -45,6 +45,23 @@ def _labels(frame: pd.DataFrame, split: str, needed: dict[str, bool]) -> tuple[d
     return labels, masks
 
 
+def check_numeric(table: Table) -> None:
+    """A value of a ``numeric`` column that is present but not a number is a mistake in the data
+    or the config (a categorical column listed as numeric), never silently a missing value."""
+    for col in table.numeric:
+        raw = table.frame[col]
+        if pd.api.types.is_numeric_dtype(raw):
+            continue
+        text = raw.astype("string").str.strip()
+        bad = pd.to_numeric(raw, errors="coerce").isna() & raw.notna() & (text != "")
+        if bad.any():
+            row = int(np.flatnonzero(bad.to_numpy())[0])
+            raise ConfigError(
+                f"numeric column '{col}' holds {int(bad.sum())} values that are not numbers, "
+                f"e.g. {raw.iloc[row]!r} in row {row}: list it as categorical, or clean the data"
+            )
+
+
 def prepare_table(table: Table, split: SplitSpec, needs: DataNeeds) -> PreparedData:
     """Split (seeded), fit preprocessing on train only, and tensorise every split, with the label
     columns the tasks need (``needs.labels``: column -> whether missing values are allowed)."""
@@ -56,6 +73,7 @@ def prepare_table(table: Table, split: SplitSpec, needs: DataNeeds) -> PreparedD
                 f"{', '.join(table.labels)}.{closest(label, table.labels)}"
             )
     check_leakage(table)
+    check_numeric(table)
     times = None
     if table.timestamp is not None:
         times = pd.to_numeric(table.frame[table.timestamp], errors="coerce").to_numpy()

@@ -25,6 +25,7 @@ from mtfw.trainer.evaluate import batch_losses, gradient_conflict
 from mtfw.trainer.experiment import Experiment, OnEval
 
 log = logging.getLogger("mtfw")
+EXPLODED = 1e6  # a loss this many times its first value (at least 0.01) has diverged
 
 
 def train_epoch(exp: Experiment, epoch: int, state: dict, bar: tqdm) -> dict:
@@ -40,13 +41,19 @@ def train_epoch(exp: Experiment, epoch: int, state: dict, bar: tqdm) -> dict:
         if len(losses_seen) == total:
             break
         losses = batch_losses(model, tasks, batch)
-        if not torch.isfinite(losses).all():
-            bad = [n for n, v in zip(tasks, losses.tolist(), strict=True) if not math.isfinite(v)]
+        # A loss that is NaN/inf, or a million times its first value, has diverged.
+        state.setdefault("first_losses", losses.detach().clamp(min=1e-2).tolist())
+        limit = torch.tensor(state["first_losses"], device=losses.device) * EXPLODED
+        if not (torch.isfinite(losses) & (losses <= limit)).all():
+            values = losses.tolist()
+            bad = [n for n, v, top in zip(tasks, values, limit.tolist(), strict=True)
+                   if not math.isfinite(v) or v > top]  # fmt: skip
             kept = f"checkpoint.pt of epoch {state['epoch']}" if state["epoch"] else "none yet"
             raise TrainingDiverged(
-                f"loss of task(s) {', '.join(bad)} is {losses.tolist()} in epoch {epoch + 1}, "
-                f"step {state['step']}. Kept: the last good checkpoint ({kept}) and the "
-                "metrics so far. Lower optim.lr or set trainer.grad_clip"
+                f"loss of task(s) {', '.join(bad)} is {values} in epoch {epoch + 1}, step "
+                f"{state['step']} (first losses {state['first_losses']}). Kept: the last good "
+                f"checkpoint ({kept}) and the metrics so far. Lower optim.lr or set "
+                "trainer.grad_clip"
             )
         opt.zero_grad(set_to_none=True)
         # Fills .grad of every parameter; returns the [T] weights it used.

@@ -21,6 +21,21 @@ def task_metrics(summary: dict, task: str) -> list[str]:
     return found
 
 
+UNDEFINED = (
+    "undefined on that split, null in summary.json: the split gives the metric nothing to "
+    "measure, e.g. AUC when every label of a task has one value"
+)
+
+
+def undefined_metrics(summary: dict) -> list[str]:
+    """The val/test metric keys whose value is NaN (or already null)."""
+
+    def missing(v: object) -> bool:
+        return v is None or (isinstance(v, float) and math.isnan(v))
+
+    return [k for k, v in summary.items() if k.startswith(("val/", "test/")) and missing(v)]
+
+
 def format_results(summary: dict, tasks: list[str], run_dir: Path) -> str:
     w = max(14, *(len(t) + 2 for t in tasks))
     lines = []
@@ -37,6 +52,9 @@ def format_results(summary: dict, tasks: list[str], run_dir: Path) -> str:
                     f"{'-' if value is None or math.isnan(value) else f'{value:.4f}':>{n}}"
                 )
             lines.append(f"  {split:<{w - 2}}" + "".join(cells))
+    undefined = undefined_metrics(summary)
+    if undefined:
+        lines.append(f"-: {UNDEFINED} ({', '.join(undefined)})")
     lines.append(
         f"best epoch {summary['best_epoch']} of {summary['epochs_trained']} "
         f"(selected on {summary['monitor']}), {summary['samples_per_second']:.0f} train samples/s"
