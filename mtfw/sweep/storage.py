@@ -19,6 +19,7 @@ from optuna.storages.journal import JournalFileBackend
 from optuna.trial import FrozenTrial, TrialState
 
 from mtfw.errors import ConfigError
+from mtfw.sweep.journal_lock import OwnedJournalLock
 from mtfw.sweep.processes import alive
 
 log = logging.getLogger("mtfw.sweep")
@@ -40,7 +41,8 @@ def redact(url: str | None) -> str:
 
 def open_storage(url: str | None, sweep_dir: Path) -> BaseStorage:
     if not url or url == "journal":
-        return JournalStorage(JournalFileBackend(str(sweep_dir / JOURNAL_FILE)))
+        journal = str(sweep_dir / JOURNAL_FILE)
+        return JournalStorage(JournalFileBackend(journal, lock_obj=OwnedJournalLock(journal)))
     if "://" not in url:
         raise ConfigError(
             f"sweep.storage={url}: expected null (a journal file in the sweep directory) or a "
