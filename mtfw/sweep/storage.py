@@ -92,6 +92,7 @@ def create_or_join(
         try:
             study = optuna.create_study(storage=storage, study_name=name, directions=directions)
             study.set_user_attr(IDENTITY_ATTR, identity)
+            study.set_user_attr(WORKERS_ATTR, 0)  # none yet: the first worker seeds with seed + 0
             return study, True
         except optuna.exceptions.DuplicatedStudyError:
             study = optuna.load_study(study_name=name, storage=storage)
@@ -143,7 +144,7 @@ def join_workers(study: optuna.Study, n_jobs: int, lock: Path, shared_db: bool) 
     lock, and a resumed process comes after all earlier ones. Machines sharing a database have
     no common lock (each has its own sweep.dir), so their host name sets them apart as well."""
     with ClaimLock(lock):
-        # a study from before workers were counted: past the offsets its processes used
+        # a study made before workers were counted: past the offsets its processes used
         first = int(study.user_attrs.get(WORKERS_ATTR, 1009 * len(study.get_trials(False))))
         study.set_user_attr(WORKERS_ATTR, first + n_jobs)
     if not shared_db:
