@@ -119,3 +119,19 @@ def test_a_timeout_starts_no_trial_after_it(workdir: Path, capsys: pytest.Captur
     err = sweep_fails([*LR_ONLY, *SYNTHETIC, "optim.lr=interval(0.001,0.1)", "sweep.timeout=1e-9",
                        "sweep.dir=sw"], capsys)  # fmt: skip
     assert "no trial finished" in err and not journal_study(workdir / "sw").trials
+
+
+def test_a_trial_that_reaches_its_last_epoch_completes_and_is_never_pruned(workdir: Path) -> None:
+    # max_epochs equal to the pruner's warm-up: the lr=0 trial, worse than the median at epoch 1,
+    # has trained fully by then, so it completes (with test metrics) rather than being pruned
+    sweep(*LR_ONLY, *SYNTHETIC, "trainer.max_epochs=1", ONE_OBJECTIVE, "optim.lr=choice(0.0,0.02)",
+          "sweep.pruner={name: median, n_startup_trials: 2, n_warmup_steps: 1}",
+          "sweep.enqueue=[{optim.lr: 0.02},{optim.lr: 0.02},{optim.lr: 0.0}]",
+          "sweep.n_trials=3", "sweep.dir=sw")  # fmt: skip
+    trials = journal_study(workdir / "sw").trials
+    assert [t.params["optim.lr"] for t in trials] == [0.02, 0.02, 0.0]
+    assert [t.state for t in trials] == [TrialState.COMPLETE] * 3
+    last = summary(workdir / "sw" / trials[2].user_attrs["run_dir"])
+    assert last["status"] == "completed" and last["epochs_trained"] == 1
+    assert any(key.startswith("test/") for key in last)
+    assert list(trials[2].intermediate_values) == [1]  # still reported, for later trials' median

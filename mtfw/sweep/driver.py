@@ -22,11 +22,17 @@ from mtfw.sweep.compose import compose_config, hydra_context
 from mtfw.sweep.location import resolve_dir, write_record
 from mtfw.sweep.objectives import parse_objectives
 from mtfw.sweep.outputs import write_outputs
-from mtfw.sweep.plan import Sweep, SweepPlan, counts
+from mtfw.sweep.plan import CLAIM_LOCK, Sweep, SweepPlan, counts
 from mtfw.sweep.processes import raise_interrupt
 from mtfw.sweep.samplers import build_pruner, build_sampler
 from mtfw.sweep.search import SearchSpace
-from mtfw.sweep.storage import create_or_join, open_storage, recover_interrupted, redact
+from mtfw.sweep.storage import (
+    create_or_join,
+    join_workers,
+    open_storage,
+    recover_interrupted,
+    redact,
+)
 from mtfw.sweep.validate import check_enqueue, check_space
 from mtfw.sweep.worker import work, worker_process
 
@@ -93,13 +99,15 @@ def prepare(request: SweepRequest) -> SweepPlan:
     for params in sweep.enqueue if created else []:
         study.enqueue_trial(params)
     recovered = recover_interrupted(study, storage)
+    shared_db = spec.storage not in (None, "", "journal")
+    seed_offset = join_workers(study, spec.n_jobs, sweep_dir / CLAIM_LOCK, shared_db)
     trials = study.get_trials(deepcopy=False)
     log.info("%s study '%s' (%s) in %s: %d of %d trials so far%s",
              "new" if created else "continuing", spec.study, redact(spec.storage), sweep_dir,
              sum(map(counts, trials)), spec.n_trials,
              f"; {len(recovered)} interrupted, queued again" if recovered else "")  # fmt: skip
     deadline = None if spec.timeout is None else time.time() + spec.timeout
-    return SweepPlan(sweep, sweep_dir, deadline, seed_offset=1009 * len(trials))
+    return SweepPlan(sweep, sweep_dir, deadline, seed_offset=seed_offset)
 
 
 def run_sweep(request: SweepRequest) -> Path:

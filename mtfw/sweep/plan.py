@@ -54,7 +54,7 @@ class SweepPlan:
     sweep: Sweep
     sweep_dir: Path
     deadline: float | None  # time.time() after which no trial starts
-    seed_offset: int = 0  # differs per resume, so a resumed study samples new points
+    seed_offset: int = 0  # worker 0 seeds with seed + this, worker i with + i (join_workers)
 
     def run_dir(self, number: int) -> Path:
         return self.sweep_dir / TRIALS_DIR / f"{number:04d}"

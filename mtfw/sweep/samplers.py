@@ -49,9 +49,10 @@ def optuna_options(optuna_class: type, **defaults: Any) -> Callable[[Callable], 
 
 
 def _seeded(options: dict, seed_offset: int) -> dict:
-    """Each worker gets its own seed: ``seed + seed_offset`` (None stays unseeded)."""
+    """Each worker gets its own seed: ``seed + seed_offset`` (None stays unseeded), wrapped into
+    the 32 bits NumPy accepts."""
     seed = options.get("seed")
-    return {**options, "seed": None if seed is None else int(seed) + seed_offset}
+    return {**options, "seed": None if seed is None else (int(seed) + seed_offset) % 2**32}
 
 
 @register("sampler", "tpe")

@@ -8,8 +8,10 @@ queued again with the same parameters, so a resumed study re-runs them and loses
 from __future__ import annotations
 
 import logging
+import socket
 import time
 import warnings
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -19,11 +21,13 @@ from optuna.storages.journal import JournalFileBackend
 from optuna.trial import FrozenTrial, TrialState
 
 from mtfw.errors import ConfigError
-from mtfw.sweep.processes import alive
+from mtfw.sweep.journal_lock import OwnedJournalLock
+from mtfw.sweep.processes import ClaimLock, alive
 
 log = logging.getLogger("mtfw.sweep")
 JOURNAL_FILE = "optuna.journal"
 IDENTITY_ATTR = "mtfw_sweep"  # what the study searches; a joining sweep must search the same
+WORKERS_ATTR = "mtfw_workers"  # how many workers have joined the study: the next one's number
 HEARTBEAT_SECONDS, GRACE_SECONDS = 20, 90  # RDB workers on other machines that stop beating
 
 
@@ -40,7 +44,8 @@ def redact(url: str | None) -> str:
 
 def open_storage(url: str | None, sweep_dir: Path) -> BaseStorage:
     if not url or url == "journal":
-        return JournalStorage(JournalFileBackend(str(sweep_dir / JOURNAL_FILE)))
+        journal = str(sweep_dir / JOURNAL_FILE)
+        return JournalStorage(JournalFileBackend(journal, lock_obj=OwnedJournalLock(journal)))
     if "://" not in url:
         raise ConfigError(
             f"sweep.storage={url}: expected null (a journal file in the sweep directory) or a "
@@ -87,6 +92,7 @@ def create_or_join(
         try:
             study = optuna.create_study(storage=storage, study_name=name, directions=directions)
             study.set_user_attr(IDENTITY_ATTR, identity)
+            study.set_user_attr(WORKERS_ATTR, 0)  # none yet: the first worker seeds with seed + 0
             return study, True
         except optuna.exceptions.DuplicatedStudyError:
             study = optuna.load_study(study_name=name, storage=storage)
@@ -129,3 +135,18 @@ def recover_interrupted(study: optuna.Study, storage: BaseStorage) -> list[int]:
         requeue(study, trial)
         recovered.append(trial.number)
     return recovered
+
+
+def join_workers(study: optuna.Study, n_jobs: int, lock: Path, shared_db: bool) -> int:
+    """The seed offset of this invocation's first worker (the others follow it), numbered after
+    every worker that joined the study before, so no two sample the same sequence: processes
+    started together on one sweep directory take their numbers one at a time under its claim
+    lock, and a resumed process comes after all earlier ones. Machines sharing a database have
+    no common lock (each has its own sweep.dir), so their host name sets them apart as well."""
+    with ClaimLock(lock):
+        # a study made before workers were counted: past the offsets its processes used
+        first = int(study.user_attrs.get(WORKERS_ATTR, 1009 * len(study.get_trials(False))))
+        study.set_user_attr(WORKERS_ATTR, first + n_jobs)
+    if not shared_db:
+        return first
+    return first + (zlib.crc32(socket.gethostname().encode()) % 4096) * 2**20
