@@ -21,8 +21,8 @@ class SweepSpec:
     objectives: Any = None  # list of KEY or {KEY: direction} (see mtfw.sweep.objectives)
     n_trials: int = 20  # finished trials the study should hold (failed ones count, killed ones not)
     n_jobs: int = 1  # local worker processes on the study
-    sampler: dict = field(default_factory=lambda: {"name": "tpe"})
-    pruner: dict = field(default_factory=lambda: {"name": "none"})
+    sampler: dict | str | None = field(default_factory=lambda: {"name": "tpe"})
+    pruner: dict | str | None = field(default_factory=lambda: {"name": "none"})
     storage: str | None = None  # null: a journal file in the sweep directory; or an RDB URL
     study_name: str | None = None  # null: the sweep's name
     dir: str | None = None  # null: a new folder under outputs/sweeps/
