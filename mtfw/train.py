@@ -16,7 +16,7 @@ import logging
 import random
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 import hydra
@@ -27,8 +27,9 @@ from omegaconf import DictConfig, OmegaConf
 
 from mtfw.errors import CheckpointError, ConfigError, RunStopped, TrainingDiverged, exit_on_error
 from mtfw.experiment import build_experiment, check_config
-from mtfw.preflight import CONF_DIR, preflight
+from mtfw.preflight import CONF_DIR, preflight, refuse_used
 from mtfw.record import RunRecord, environment
+from mtfw.run_guard import Terminated, claimed, sigterm_as_interrupt
 from mtfw.tracking import tracked_record, warn_if_dirty
 from mtfw.trainer.config import TrainerConfig
 from mtfw.trainer.evaluate import eval_mode
@@ -82,7 +83,18 @@ def run(
 ) -> dict:
     """Train, select on validation, test once, and write the run record. Returns the summary.
 
-    ``on_eval(epoch, metrics)`` is called after every validation pass (see ``fit``)."""
+    ``on_eval(epoch, metrics)`` is called after every validation pass (see ``fit``). The run
+    claims ``run_dir`` first (a second process is refused, not mixed into its record) and stops
+    on SIGTERM as on Ctrl-C (status "interrupted", resumable)."""
+    with claimed(run_dir), sigterm_as_interrupt():
+        try:
+            return _run(cfg, run_dir, resume, on_eval)
+        except Terminated:
+            log.warning("stopped by SIGTERM; `mtfw train resume=%s` continues the run", run_dir)
+            raise
+
+
+def _run(cfg: DictConfig, run_dir: Path, resume: bool, on_eval: Callable | None) -> dict:
     trainer, _, _ = check_config(cfg)  # fail on a bad config before loading any data
     record = tracked_record(cfg, run_dir)  # the local record; mirrored to wandb if logger=wandb
     if not resume and (record.metrics_path.exists() or record.summary_path.exists()):
@@ -136,11 +148,12 @@ def resume_run(run_dir: Path, extra: list[str]) -> dict:
             status = None  # a torn or foreign summary: the checkpoint decides
         if status == "completed":
             raise CheckpointError(f"{run_dir} finished already; there is nothing to resume")
-    handlers = [logging.StreamHandler(), logging.FileHandler(run_dir / "train.log")]
-    logging.basicConfig(
-        level=logging.INFO, format="[%(asctime)s][%(name)s] %(message)s", handlers=handlers
-    )
-    return run(OmegaConf.load(config_file), run_dir, resume=True)
+    with claimed(run_dir):  # before the log is opened: a live run's train.log is not ours
+        handlers = [logging.StreamHandler(), logging.FileHandler(run_dir / "train.log")]
+        logging.basicConfig(
+            level=logging.INFO, format="[%(asctime)s][%(name)s] %(message)s", handlers=handlers
+        )
+        return run(OmegaConf.load(config_file), run_dir, resume=True)
 
 
 @hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="train")
@@ -160,9 +173,12 @@ def main(argv: list[str] | None = None) -> None:
         others = [a for a in argv if a not in resume]
         resume_run(Path(resume[0].split("=", 1)[1]), others)
         return
-    preflight(argv)
+    run_dir = preflight(argv)  # the resolved hydra.run.dir of a single run, when it is stable
     sys.argv = [sys.argv[0], *argv]
-    hydra_main()
+    with claimed(run_dir) if run_dir is not None else nullcontext():  # before Hydra writes there
+        if run_dir is not None:
+            refuse_used(run_dir)  # filled between the pre-flight check and the claim
+        hydra_main()
 
 
 if __name__ == "__main__":
