@@ -65,16 +65,17 @@ def test_sigterm_stops_like_ctrl_c_and_the_run_resumes(workdir: Path) -> None:
     run = workdir / "term"
     args = [*MTFW, "train", *BUDGET, f"hydra.run.dir={run}"]
     proc = subprocess.Popen(
-        args, cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+        args, cwd=workdir, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
     deadline = time.time() + 120
     while not (run / "checkpoint.pt").exists() and time.time() < deadline:
         time.sleep(0.02)
     time.sleep(0.2)  # now inside epoch 2
     proc.send_signal(signal.SIGTERM)
-    _, err = proc.communicate(timeout=120)
-    assert proc.returncode == 128 + signal.SIGTERM, err
-    assert summary(run)["status"] == "interrupted" and f"resume={run}" in err
+    out, _ = proc.communicate(timeout=120)
+    assert proc.returncode == 128 + signal.SIGTERM, out
+    assert summary(run)["status"] == "interrupted" and f"resume={run}" in out
+    assert "Traceback" not in out
     assert torch.load(run / "checkpoint.pt", weights_only=True)["state"]["epoch"] >= 1
     cli("train", f"resume={run}", cwd=workdir)
     assert summary(run)["status"] == "completed" and evaluation_epochs(run) == [1, 2, 3]
