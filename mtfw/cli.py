@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import importlib
+import signal
 import sys
 
 from mtfw import registry
 from mtfw.errors import exit_on_error
+from mtfw.run_guard import Terminated
 from mtfw.settings import closest
 
 USAGE = """usage: mtfw <command> [args]
@@ -60,8 +62,11 @@ def main(argv: list[str] | None = None) -> None:
         print(USAGE)
         return
     command, rest = argv[0], argv[1:]
-    with exit_on_error(PROGRAMS.get(command, "mtfw")):
-        run_command(command, rest)
+    try:
+        with exit_on_error(PROGRAMS.get(command, "mtfw")):
+            run_command(command, rest)
+    except Terminated:  # recorded as interrupted and logged; the shell's code for SIGTERM
+        sys.exit(128 + signal.SIGTERM)
 
 
 if __name__ == "__main__":

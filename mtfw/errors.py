@@ -27,6 +27,14 @@ class TrainingDiverged(MtfwError):
     """A task's loss became NaN or infinite."""
 
 
+class RunDirInUse(MtfwError):
+    """Another live process writes the run directory (two runs never share one record)."""
+
+
+class RecordError(MtfwError):
+    """A run's record (``metrics.jsonl``) holds a line that is not a row, before its last line."""
+
+
 class RunStopped(MtfwError):
     """A run stopped before completing, with the ``status`` its summary.json records (a sweep's
     pruner raises it with "pruned")."""

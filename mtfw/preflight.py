@@ -2,11 +2,16 @@
 
 Hydra rejects an unknown config choice or key too, but without the closest match; and it writes
 ``.hydra/`` into ``hydra.run.dir`` before any of our code runs, so a run directory that already
-holds a run must be refused here, before Hydra touches it.
+holds a run must be refused here, before Hydra touches it: the directory as Hydra will resolve it
+(``${oc.env:...}`` names no directory until resolved). Hydra also accepts a key mtfw never reads
+(``+foo=1``: a run that silently ignores it) and calls any ``_target_`` under ``hydra.callbacks``
+(code run from the command line); both are refused here.
 """
 
 from __future__ import annotations
 
+import os
+import re
 from pathlib import Path
 
 from hydra import compose, initialize_config_dir
@@ -16,8 +21,11 @@ from omegaconf import DictConfig, OmegaConf
 
 from mtfw.errors import ConfigError
 from mtfw.registry import closest
+from mtfw.run_guard import CLAIM, holder
 
 CONF_DIR = Path(__file__).resolve().parent.parent / "conf"
+RUN_DIRS = ("hydra.run.dir", "hydra.sweep.dir")
+TARGET = re.compile(r"(?<!\w)_target_(?!\w)")  # a _target_ key, not a name containing it
 
 
 def config_groups() -> dict[str, list[str]]:
@@ -63,28 +71,100 @@ def _check_key(cfg: DictConfig, key: str, text: str) -> None:
         )
 
 
-def preflight(argv: list[str]) -> None:
-    """Raise a ConfigError for an unknown config choice or key, or a used run directory."""
+def top_level_keys(groups: dict[str, list[str]]) -> list[str]:
+    """The keys mtfw reads at the top of a config: conf/train.yaml's and the config groups."""
+    own = OmegaConf.load(CONF_DIR / "train.yaml")
+    return sorted({str(k) for k in own if k != "defaults"} | set(groups))
+
+
+def refuse_used(target: Path, key: str = "hydra.run.dir") -> None:
+    """Refuse a run directory that holds anything but this process's claim of it."""
+    if not target.is_dir() or not any(p.name != CLAIM for p in target.iterdir()):
+        return
+    pid = holder(target)
+    if pid is not None and pid != os.getpid():
+        raise ConfigError(
+            f"{key}={target} is in use: process {pid} is training in it. A new run never writes "
+            "into another; choose a new directory"
+        )
+    raise ConfigError(
+        f"{key}={target} already exists and is not empty: a new run never writes into an earlier "
+        "one. Choose a new directory, or resume=<run_dir> to continue it (from its last "
+        "checkpoint, or from scratch in that directory when it stopped before its first one)"
+    )
+
+
+def resolved_dir(key: str, text: str, overrides: list[str]) -> Path:
+    """``key``'s directory as Hydra will make it: the config composed with the overrides, its
+    interpolations (``${oc.env:..}``, ``${now:..}``, other keys) resolved. The literal text when
+    it has none, or when it cannot be resolved outside a running Hydra app."""
+    if "${" not in text:
+        return Path(text)
+    try:
+        with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+            cfg = compose("train", overrides=overrides, return_hydra_config=True)
+        cfg.hydra.job.name = "train"  # as Hydra names the job of mtfw/train.py
+        return Path(str(OmegaConf.select(cfg, key, throw_on_resolution_failure=True)))
+    except Exception:  # e.g. ${hydra:...}, known only inside the app: the run's own check stays
+        return Path(text)
+
+
+def refuse_code_under_hydra(override) -> None:
+    """Refuse an override that would make Hydra import and call code: hydra.callbacks, or any
+    ``_target_`` under ``hydra.``."""
+    key = override.key_or_group
+    if not re.match(r"hydra[./]", key):
+        return
+    if re.match(r"hydra[./]callbacks(\W|$)", key) or TARGET.search(override.input_line):
+        raise ConfigError(
+            f"'{override.input_line}': an override may not set hydra.callbacks nor a _target_ "
+            "under hydra., as Hydra would import and call that code when the run starts (mtfw's "
+            "own configs never import code). Hydra's settings without code are allowed, e.g. "
+            "hydra.run.dir, hydra.sweep.dir, hydra.job.chdir"
+        )
+
+
+def _refuse_stray_key(override, top_keys: list[str]) -> None:
+    top = re.split(r"[./]", override.key_or_group)[0]
+    if top not in top_keys:
+        raise ConfigError(
+            f"'{override.input_line}': unknown top-level key '{top}'; mtfw would never read it. "
+            f"Top-level keys: {', '.join(top_keys)}.{closest(top, top_keys)} (a new key goes "
+            "under one of them, e.g. +trainer.<key>=...)"
+        )
+
+
+def preflight(argv: list[str]) -> Path | None:
+    """Raise a ConfigError for an unknown config choice or key, code under ``hydra.``, or a used
+    run directory. Returns the resolved ``hydra.run.dir`` of a single run given one that resolves
+    the same later (no ``${now:..}``, no flags such as -m or --cfg), for ``mtfw train`` to claim
+    before Hydra writes there; else None."""
     groups = config_groups()
     if any(a.startswith(("--config-name", "-cn", "--config-dir", "-cd", "--config-path", "-cp"))
            for a in argv):  # fmt: skip
         groups = {}  # another primary config: leave every check to Hydra
+    texts = [a for a in argv if "=" in a and not a.startswith("-")]
     try:
-        overrides = OverridesParser.create().parse_overrides(
-            [a for a in argv if "=" in a and not a.startswith("-")]
-        )
+        overrides = OverridesParser.create().parse_overrides(texts)
     except OverrideParseException:
-        return  # Hydra reports grammar errors itself
-    group_overrides, keys, swept_group = [], [], False
+        return None  # Hydra reports grammar errors itself
+    for o in overrides:
+        refuse_code_under_hydra(o)
+    top_keys = top_level_keys(groups) if groups else []
+    group_overrides, keys, swept_group, claim = [], [], False, None
+    single = not any(a.startswith("-") for a in argv) and not any(
+        o.key_or_group == "hydra.mode" for o in overrides
+    )
     for o in overrides:
         key = o.key_or_group
-        if key in ("hydra.run.dir", "hydra.sweep.dir") and not o.is_sweep_override():
-            target = Path(str(o.value()))
-            if target.is_dir() and any(target.iterdir()):
-                raise ConfigError(
-                    f"{key}={target} already exists and is not empty: a new run never writes "
-                    f"into an earlier one. Choose a new directory, or resume=<run_dir>"
-                )
+        if key in RUN_DIRS and not o.is_sweep_override():
+            text = str(o.value())
+            target = resolved_dir(key, text, texts) if groups else Path(text)
+            refuse_used(target, key)
+            if key == "hydra.run.dir" and single and "${now:" not in text:
+                claim = target
+        if top_keys and (o.is_add() or o.is_force_add()):
+            _refuse_stray_key(o, top_keys)
         if key in groups and o.is_delete() is False:
             for choice in _choices(o):
                 if choice not in groups[key]:
@@ -101,3 +181,4 @@ def preflight(argv: list[str]) -> None:
             cfg = compose("train", overrides=group_overrides)
         for key, text in keys:
             _check_key(cfg, key, text)
+    return claim

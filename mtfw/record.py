@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import logging
 import math
+import os
 import platform
 import subprocess
 import sys
@@ -11,10 +13,13 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from mtfw.errors import RecordError
+
 if TYPE_CHECKING:
     from torch import Tensor
 
 SOURCE_ROOT = Path(__file__).resolve().parent.parent
+log = logging.getLogger("mtfw")
 PACKAGES = ("mtfw", "torch", "hydra-core", "omegaconf", "numpy", "pandas", "optuna", "wandb")
 
 
@@ -22,6 +27,30 @@ def _json_safe(value):
     if isinstance(value, float) and not math.isfinite(value):
         return None if math.isnan(value) else str(value)
     return value
+
+
+def read_rows(path: Path) -> list[dict]:
+    """The rows of a ``metrics.jsonl``. A kill during an append can leave the last line torn:
+    it is dropped with a warning (the run's checkpoint, not its record, says where it stopped). A
+    bad line before the last is damage, not a kill: a RecordError names it."""
+    if not path.is_file():
+        return []
+    lines = path.read_text().splitlines()
+    rows = []
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            rows.append(json.loads(line))
+        except json.JSONDecodeError as err:
+            if number < len(lines):
+                raise RecordError(
+                    f"{path}, line {number}, is not a JSON row ({err}): only the last line can "
+                    "be incomplete (a kill during an append). Remove or repair that line"
+                ) from err
+            log.warning("%s: dropped its incomplete last line (%d characters), what a kill "
+                        "during an append leaves", path, len(line))  # fmt: skip
+    return rows
 
 
 class RunRecord:
@@ -44,8 +73,11 @@ class RunRecord:
         self.log_rows([row])
 
     def log_rows(self, rows: list[dict]) -> None:
-        with open(self.metrics_path, "a") as f:
-            f.writelines(json.dumps({k: _json_safe(v) for k, v in r.items()}) + "\n" for r in rows)
+        text = "".join(json.dumps({k: _json_safe(v) for k, v in r.items()}) + "\n" for r in rows)
+        with open(self.metrics_path, "a") as f:  # on disk before the next step: a kill loses
+            f.write(text)  # at most a torn last line, which read_rows drops
+            f.flush()
+            os.fsync(f.fileno())
 
     def log_steps(
         self, epoch: int, first_step: int, tasks: list[str], losses: Tensor, weights: Tensor
@@ -61,9 +93,7 @@ class RunRecord:
 
     def rows(self) -> list[dict]:
         """Every row of ``metrics.jsonl``, both kinds, in order."""
-        if not self.metrics_path.exists():
-            return []
-        return [json.loads(line) for line in self.metrics_path.read_text().splitlines() if line]
+        return read_rows(self.metrics_path)
 
     def history(self) -> list[dict]:
         """The evaluation rows, one per epoch."""

@@ -1,14 +1,19 @@
-"""Reading a run directory's saved config and summary, so that a damaged one is a clear error
-(``mtfw reproduce``, ``mtfw recommend``, ``resume=``), never a JSON or YAML traceback."""
+"""A run directory's files: its saved config and summary read so that a damaged one is a clear
+error (``mtfw reproduce``, ``mtfw recommend``, ``resume=``), never a JSON or YAML traceback; and
+what Hydra wrote for a run that was refused before it started, removed."""
 
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf
 
 from mtfw.errors import CheckpointError
+
+# What a run that started writes besides Hydra's .hydra/: a directory holding any of them is a run.
+RUN_OUTPUTS = ("metrics.jsonl", "summary.json", "checkpoint.pt", "best.pt", "preprocess.json")
 
 
 def read_config(run_dir: Path) -> DictConfig:
@@ -37,3 +42,16 @@ def read_summary(run_dir: Path) -> dict | None:
     if not isinstance(summary, dict):
         raise CheckpointError(f"{path} is not a run summary (a JSON object was expected)")
     return summary
+
+
+def discard_unused(run_dir: Path) -> None:
+    """Remove what Hydra wrote into a new run directory for a run refused before it started
+    (``.hydra/``, an empty log): a refused command leaves nothing behind."""
+    if any((run_dir / name).exists() for name in RUN_OUTPUTS):
+        return
+    shutil.rmtree(run_dir / ".hydra", ignore_errors=True)
+    log_file = run_dir / "train.log"
+    if log_file.is_file() and log_file.stat().st_size == 0:
+        log_file.unlink()
+    if run_dir.is_dir() and not any(run_dir.iterdir()):
+        run_dir.rmdir()

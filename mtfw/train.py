@@ -12,10 +12,9 @@ status and error written in one place (:func:`recorded`).
 from __future__ import annotations
 
 import logging
-import shutil
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 import hydra
@@ -31,9 +30,10 @@ from mtfw.errors import (
     exit_on_error,
 )
 from mtfw.experiment import build_experiment, check_config
-from mtfw.preflight import CONF_DIR, preflight
+from mtfw.preflight import CONF_DIR, preflight, refuse_used
 from mtfw.record import RunRecord, environment
-from mtfw.run_files import read_config, read_summary
+from mtfw.run_files import discard_unused, read_config, read_summary
+from mtfw.run_guard import Terminated, claimed, sigterm_as_interrupt
 from mtfw.torch_settings import torch_settings
 from mtfw.tracking import tracked_record, warn_if_dirty
 from mtfw.trainer.config import TrainerConfig
@@ -41,8 +41,6 @@ from mtfw.trainer.evaluate import eval_mode
 from mtfw.trainer.table import UNDEFINED, format_results, undefined_metrics
 
 log = logging.getLogger("mtfw")
-# What a run that started writes besides Hydra's .hydra/: a directory holding any of them is a run.
-RUN_OUTPUTS = ("metrics.jsonl", "summary.json", "checkpoint.pt", "best.pt", "preprocess.json")
 
 
 def stopped_status(err: BaseException) -> str:
@@ -78,7 +76,18 @@ def run(
 ) -> dict:
     """Train, select on validation, test once, and write the run record. Returns the summary.
 
-    ``on_eval(epoch, metrics)`` is called after every validation pass (see ``fit``)."""
+    ``on_eval(epoch, metrics)`` is called after every validation pass (see ``fit``). The run
+    claims ``run_dir`` first (a second process is refused, not mixed into its record) and stops
+    on SIGTERM as on Ctrl-C (status "interrupted", resumable)."""
+    with claimed(run_dir), sigterm_as_interrupt():
+        try:
+            return _run(cfg, run_dir, resume, on_eval)
+        except Terminated:
+            log.warning("stopped by SIGTERM; `mtfw train resume=%s` continues the run", run_dir)
+            raise
+
+
+def _run(cfg: DictConfig, run_dir: Path, resume: bool, on_eval: Callable | None) -> dict:
     trainer, _, _ = check_config(cfg)  # fail on a bad config before loading any data
     record = tracked_record(cfg, run_dir)  # the local record; mirrored to wandb if logger=wandb
     if not resume and (record.metrics_path.exists() or record.summary_path.exists()):
@@ -136,24 +145,12 @@ def resume_run(run_dir: Path, extra: list[str]) -> dict:
     cfg = read_config(run_dir)
     if (read_summary(run_dir) or {}).get("status") == "completed":
         raise CheckpointError(f"{run_dir} finished already; there is nothing to resume")
-    handlers = [logging.StreamHandler(), logging.FileHandler(run_dir / "train.log")]
-    logging.basicConfig(
-        level=logging.INFO, format="[%(asctime)s][%(name)s] %(message)s", handlers=handlers
-    )
-    return run(cfg, run_dir, resume=True)
-
-
-def discard_unused(run_dir: Path) -> None:
-    """Remove what Hydra wrote into a new run directory for a run refused before it started
-    (``.hydra/``, an empty log): a refused command leaves nothing behind."""
-    if any((run_dir / name).exists() for name in RUN_OUTPUTS):
-        return
-    shutil.rmtree(run_dir / ".hydra", ignore_errors=True)
-    log_file = run_dir / "train.log"
-    if log_file.is_file() and log_file.stat().st_size == 0:
-        log_file.unlink()
-    if run_dir.is_dir() and not any(run_dir.iterdir()):
-        run_dir.rmdir()
+    with claimed(run_dir):  # before the log is opened: a live run's train.log is not ours
+        handlers = [logging.StreamHandler(), logging.FileHandler(run_dir / "train.log")]
+        logging.basicConfig(
+            level=logging.INFO, format="[%(asctime)s][%(name)s] %(message)s", handlers=handlers
+        )
+        return run(cfg, run_dir, resume=True)
 
 
 @hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="train")
@@ -178,9 +175,12 @@ def main(argv: list[str] | None = None) -> None:
         others = [a for a in argv if a not in resume]
         resume_run(Path(resume[0].split("=", 1)[1]), others)
         return
-    preflight(argv)
+    run_dir = preflight(argv)  # the resolved hydra.run.dir of a single run, when it is stable
     sys.argv = [sys.argv[0], *argv]
-    hydra_main()
+    with claimed(run_dir) if run_dir is not None else nullcontext():  # before Hydra writes there
+        if run_dir is not None:
+            refuse_used(run_dir)  # filled between the pre-flight check and the claim
+        hydra_main()
 
 
 if __name__ == "__main__":

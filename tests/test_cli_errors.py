@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -98,3 +99,44 @@ def test_nan_loss_stops_and_keeps_checkpoint_and_metrics(workdir: Path) -> None:
     state = torch.load(run / "checkpoint.pt", weights_only=True)
     assert state["state"]["epoch"] == 5
     assert all(torch.isfinite(v).all() for v in state["model"].values())
+
+
+def test_an_interpolated_run_directory_is_resolved_before_the_check(
+    tiny_run: Path, workdir: Path, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`hydra.run.dir=${oc.env:REFDIR}` names a finished run once resolved: refused before Hydra
+    rewrites its .hydra/ (the literal text names no directory at all)."""
+    done = workdir / "done"
+    shutil.copytree(tiny_run, done)
+    before = {p.name: p.read_bytes() for p in (done / ".hydra").iterdir()}
+    monkeypatch.setenv("REFDIR", str(done))
+    err = fails([*TINY, "hydra.run.dir=${oc.env:REFDIR}"], capsys)
+    assert "already exists" in err and str(done) in err
+    assert {p.name: p.read_bytes() for p in (done / ".hydra").iterdir()} == before
+
+
+# What made Hydra call open("pwned", "w") when the run started.
+CALLBACK = [
+    "+hydra.callbacks.x._target_=builtins.open",
+    "+hydra.callbacks.x.file=pwned",
+    "+hydra.callbacks.x.mode=w",
+]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        (["+foo=1"], ["'+foo=1'", "unknown top-level key 'foo'", "seed", "trainer"]),
+        (["++trainr=1"], ["unknown top-level key 'trainr'", "Did you mean 'trainer'"]),
+        (CALLBACK, ["'+hydra.callbacks.x._target_=builtins.open'", "hydra.callbacks"]),
+        (["+hydra.job.x._target_=builtins.print"], ["'+hydra.job.x._target_=", "_target_"]),
+        (["hydra.sweeper={_target_:builtins.print}"], ["hydra.sweeper", "_target_"]),
+    ],
+)
+def test_stray_top_level_keys_and_code_under_hydra_are_refused(
+    overrides: list[str], expected: list[str], workdir: Path, capsys: pytest.CaptureFixture
+) -> None:
+    err = fails([*overrides, *TINY, "hydra.run.dir=run"], capsys)
+    for text in expected:
+        assert text in err, (text, err)
+    assert not (workdir / "run").exists() and not (workdir / "pwned").exists()

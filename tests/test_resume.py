@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import MTFW, cli, metric_values, summary
+from conftest import MTFW, TINY, cli, metric_values, summary
+
+from mtfw.record import RunRecord
 
 # Full census epochs (~1 s each) so the run can be killed between two checkpoints.
 BUDGET = [
@@ -51,6 +53,96 @@ def interrupted_copy(run: Path, dest: Path) -> Path:
     subprocess.run(["cp", "-r", str(run), str(dest)], check=True)
     (dest / "summary.json").unlink()
     return dest
+
+
+def evaluation_epochs(run: Path) -> list[int]:
+    return [r["epoch"] for r in RunRecord(run).history()]
+
+
+@pytest.mark.slow  # end to end, tens of seconds: CI runs it
+def test_sigterm_stops_like_ctrl_c_and_the_run_resumes(workdir: Path) -> None:
+    """What a batch scheduler sends: status "interrupted", the checkpoint intact, resumable."""
+    run = workdir / "term"
+    args = [*MTFW, "train", *BUDGET, f"hydra.run.dir={run}"]
+    proc = subprocess.Popen(
+        args, cwd=workdir, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    deadline = time.time() + 120
+    while not (run / "checkpoint.pt").exists() and time.time() < deadline:
+        time.sleep(0.02)
+    time.sleep(0.2)  # now inside epoch 2
+    proc.send_signal(signal.SIGTERM)
+    out, _ = proc.communicate(timeout=120)
+    assert proc.returncode == 128 + signal.SIGTERM, out
+    assert summary(run)["status"] == "interrupted" and f"resume={run}" in out
+    assert "Traceback" not in out
+    assert torch.load(run / "checkpoint.pt", weights_only=True)["state"]["epoch"] >= 1
+    cli("train", f"resume={run}", cwd=workdir)
+    assert summary(run)["status"] == "completed" and evaluation_epochs(run) == [1, 2, 3]
+
+
+def test_a_run_stopped_before_its_first_checkpoint_resumes_from_scratch(
+    tiny_run: Path, workdir: Path
+) -> None:
+    """Killed in epoch 1: no checkpoint yet, an evaluation row maybe. Re-running into it is
+    refused, pointing to resume=, and resume trains it from scratch in its directory."""
+    run = interrupted_copy(tiny_run, workdir / "early")
+    for name in ("checkpoint.pt", "best.pt"):
+        (run / name).unlink()
+    record = RunRecord(run)
+    record.truncate_after(1)
+    refused = cli("train", *TINY, f"hydra.run.dir={run}", cwd=workdir, check=False)
+    assert refused.returncode == 2 and "from scratch" in refused.stderr
+    proc = cli("train", f"resume={run}", cwd=workdir)
+    assert "no checkpoint yet" in proc.stderr and "from scratch" in proc.stderr
+    assert summary(run)["status"] == "completed" and evaluation_epochs(run) == [1, 2]
+    assert metric_values(summary(run)) == metric_values(summary(tiny_run))
+
+
+def test_a_torn_last_line_of_metrics_is_dropped_on_resume(tiny_run: Path, workdir: Path) -> None:
+    """What a kill during an append leaves: dropped with a warning, not a JSON traceback."""
+    run = interrupted_copy(tiny_run, workdir / "torn")
+    with open(run / "metrics.jsonl", "a") as f:
+        f.write('{"kind": "step", "epoch": 3, "st')
+    proc = cli("train", f"resume={run}", cwd=workdir)
+    assert "incomplete last line" in proc.stderr and "Traceback" not in proc.stderr
+    assert summary(run)["status"] == "completed" and evaluation_epochs(run) == [1, 2]
+    assert metric_values(summary(run)) == metric_values(summary(tiny_run))
+
+
+def test_a_damaged_line_before_the_last_is_named(tiny_run: Path, workdir: Path) -> None:
+    run = interrupted_copy(tiny_run, workdir / "damaged")
+    lines = (run / "metrics.jsonl").read_text().splitlines()
+    (run / "metrics.jsonl").write_text("\n".join(["{not json", *lines]) + "\n")
+    proc = cli("train", f"resume={run}", cwd=workdir, check=False)
+    assert proc.returncode == 2 and "line 1, is not a JSON row" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_rows_reach_the_disk_before_the_run_goes_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    synced: list[int] = []
+    monkeypatch.setattr(os, "fsync", synced.append)
+    RunRecord(tmp_path).log({"epoch": 1})
+    assert len(synced) == 1 and RunRecord(tmp_path).history() == [{"epoch": 1}]
+
+
+def test_resume_after_early_stopping_trains_no_further_epoch(workdir: Path) -> None:
+    """Stopped by patience, then killed during its final test evaluation: the resume goes
+    straight to selection and test, as the run would have."""
+    args = ["trainer.max_epochs=4", "trainer.max_steps_per_epoch=5", "trainer.batch_size=256",
+            "trainer.patience=1", "trainer.min_delta=100"]  # fmt: skip
+    run = workdir / "stopped"
+    cli("train", *args, f"hydra.run.dir={run}", cwd=workdir)
+    finished = summary(run)
+    assert finished["epochs_trained"] == 2  # epoch 2 did not improve by min_delta
+    (run / "summary.json").unlink()
+    cli("train", f"resume={run}", cwd=workdir)
+    resumed = summary(run)
+    assert resumed["status"] == "completed" and resumed["epochs_trained"] == 2
+    assert evaluation_epochs(run) == [1, 2]
+    assert metric_values(resumed) == metric_values(finished)
 
 
 def test_resume_refuses_a_finished_run(tiny_run: Path, workdir: Path) -> None:

@@ -16,6 +16,7 @@ import pandas as pd
 from omegaconf import OmegaConf
 
 from mtfw.errors import MtfwError
+from mtfw.record import read_rows
 
 SKIPPED_DIRS = {"wandb", ".hydra", "__pycache__", "plots"}
 
@@ -122,8 +123,4 @@ def collect_runs(inputs: list[Path]) -> tuple[pd.DataFrame, list[str]]:
 
 def history(run_dir: str | Path) -> list[dict]:
     """The per-epoch evaluation rows of ``metrics.jsonl`` (step rows, with a ``kind``, skipped)."""
-    path = Path(run_dir) / "metrics.jsonl"
-    if not path.is_file():
-        return []
-    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-    return [r for r in rows if "kind" not in r]
+    return [r for r in read_rows(Path(run_dir) / "metrics.jsonl") if "kind" not in r]

@@ -106,7 +106,11 @@ def fit(
     state = {"epoch": 0, "step": 0, "best": None, "best_epoch": -1, "bad_epochs": 0,
              "train_seconds": 0.0, "train_samples": 0, "weight_steps": 0,
              "weight_sum": [0.0] * len(names)}  # fmt: skip
-    if resume:
+    if resume and not ckpt_path.exists():  # stopped in its first epoch: nothing to continue
+        log.info("no checkpoint yet in %s (the run stopped before its first one): training from "
+                 "scratch in the same directory", record.dir)  # fmt: skip
+        record.truncate_after(0)
+    elif resume:
         saved = checkpoint.load(ckpt_path, config_hash)
         model.load_state_dict(saved["model"])
         exp.weighting.load_state_dict(saved["weighting"])
@@ -117,7 +121,15 @@ def fit(
         log.info("resumed from %s at epoch %d", ckpt_path, state["epoch"])
     show_bar = cfg.progress == "always" or (cfg.progress == "auto" and sys.stdout.isatty())
     train = exp.data.splits["train"]
-    for epoch in range(state["epoch"], cfg.max_epochs):
+    # The checkpoint carries an early stop ("stopped"; derived for a checkpoint without it):
+    # a run resumed after its stop trains no further epoch, it goes on to select and test.
+    stopped = state.get("stopped") or (cfg.patience is not None and state["epoch"] > 0
+                                       and state["bad_epochs"] >= cfg.patience)  # fmt: skip
+    if resume and stopped:
+        log.info(
+            "the checkpoint records an early stop after epoch %d: no more epochs", state["epoch"]
+        )
+    for epoch in range(cfg.max_epochs if stopped else state["epoch"], cfg.max_epochs):
         model.train()
         samples_before, start = state["train_samples"], time.perf_counter()
         batches = min(-(-len(train) // cfg.batch_size), cfg.max_steps_per_epoch or len(train))
@@ -151,6 +163,7 @@ def fit(
             " *" if improved else "", speed,
         )  # fmt: skip
         state["epoch"] = epoch + 1
+        state["stopped"] = cfg.patience is not None and state["bad_epochs"] >= cfg.patience
         checkpoint.save(
             ckpt_path, model=model.state_dict(), weighting=exp.weighting.state_dict(),
             optimizer=exp.optimizer.state_dict(), rng=torch.get_rng_state(), state=state,
@@ -158,7 +171,7 @@ def fit(
         )  # fmt: skip
         if on_eval is not None:
             on_eval(epoch + 1, row)
-        if cfg.patience is not None and state["bad_epochs"] >= cfg.patience:
+        if state["stopped"]:
             log.info("early stop: no improvement of %s for %d epochs", cfg.monitor, cfg.patience)
             break
     return state
