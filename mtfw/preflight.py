@@ -134,6 +134,18 @@ def _refuse_stray_key(override, top_keys: list[str]) -> None:
         )
 
 
+def _refuse_repeats(override) -> None:
+    """``task=[income,income]``: Hydra would keep one and say nothing; a run has each once."""
+    value = None if override.is_sweep_override() else override.value()
+    if isinstance(value, list):
+        repeated = sorted({str(v) for v in value if value.count(v) > 1})
+        if repeated:
+            raise ConfigError(
+                f"'{override.input_line}' names {', '.join(repeated)} more than once: a run has "
+                f"each {override.key_or_group} once"
+            )
+
+
 def preflight(argv: list[str]) -> Path | None:
     """Raise a ConfigError for an unknown config choice or key, code under ``hydra.``, or a used
     run directory. Returns the resolved ``hydra.run.dir`` of a single run given one that resolves
@@ -166,6 +178,7 @@ def preflight(argv: list[str]) -> Path | None:
         if top_keys and (o.is_add() or o.is_force_add()):
             _refuse_stray_key(o, top_keys)
         if key in groups and o.is_delete() is False:
+            _refuse_repeats(o)
             for choice in _choices(o):
                 if choice not in groups[key]:
                     raise ConfigError(

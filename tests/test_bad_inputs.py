@@ -49,6 +49,13 @@ def test_bad_values_are_refused_before_anything_is_written(
     assert not (workdir / "run").exists()  # not even Hydra's .hydra/
 
 
+@pytest.mark.parametrize("tasks", ["task=[income,income]", "task=[income,marital,income]"])
+def test_a_task_named_twice_is_refused(tasks: str, workdir: Path, capsys) -> None:
+    err = refused(["train", tasks, "hydra.run.dir=run"], capsys)
+    assert f"'{tasks}' names income more than once" in err
+    assert not (workdir / "run").exists()
+
+
 def test_a_deleted_group_is_named(workdir: Path, capsys: pytest.CaptureFixture) -> None:
     err = refused(["train", "~trainer", "hydra.run.dir=run"], capsys)
     assert "the config has no trainer (removed with '~trainer'?)" in err

@@ -64,3 +64,15 @@ def test_reproduce_may_change_run_control_keys_only(finished: Path, workdir: Pat
         proc.stderr
     )
     assert "trainer.num_threads" in proc.stderr and not (workdir / "changed").exists()
+
+
+def test_reproduce_says_when_metrics_agree_within_float_tolerance(finished, workdir) -> None:
+    """Float sums in another order (threads, kernels) move the last digits: said, not hidden."""
+    nudged = workdir / "nudged"
+    shutil.copytree(finished, nudged)
+    s = summary(nudged)
+    s["test/income/auc"] *= 1 + 1e-9
+    (nudged / "summary.json").write_text(json.dumps(s))
+    proc = cli("reproduce", str(nudged), "out=again", cwd=workdir)
+    assert "reproduced within float tolerance: 1 of" in proc.stdout
+    assert "test/income/auc" in proc.stdout and "tolerance 1e-06" in proc.stdout
