@@ -22,6 +22,19 @@ class PairTask(Task):
     requires: ClassVar[frozenset[str]] = INTERACTIONS
     offset_by_mean = False  # start the score at the mean training label (rating regression)
 
+    def __init__(
+        self,
+        name: str,
+        label: str = "rating",
+        weight: float = 1.0,
+        tower: list[int] = (64,),
+        activation: str = "relu",
+        dropout: float = 0.0,
+        metrics: list[str] | None = None,
+        train: bool = True,
+    ):
+        super().__init__(name, label, weight, tower, activation, dropout, metrics, train=train)
+
     def needs(self) -> DataNeeds:
         return DataNeeds(labels={self.label: False})
 
@@ -39,19 +52,6 @@ class RatingTask(PairTask):
 
     offset_by_mean = True
     default_metrics = ("rmse", "mae")
-
-    def __init__(
-        self,
-        name: str,
-        label: str = "rating",
-        weight: float = 1.0,
-        tower: list[int] = (64,),
-        activation: str = "relu",
-        dropout: float = 0.0,
-        metrics: list[str] | None = None,
-        train: bool = True,
-    ):
-        super().__init__(name, label, weight, tower, activation, dropout, metrics, train=train)
 
     def pointwise_loss(self, output: Tensor, target: Tensor) -> Tensor:
         return (output - target) ** 2
