@@ -23,7 +23,7 @@ from mtfw.errors import ConfigError
 from mtfw.registry import closest
 from mtfw.run_guard import CLAIM, holder
 
-CONF_DIR = Path(__file__).resolve().parent.parent / "conf"
+CONF_DIR = Path(__file__).resolve().parent / "conf"  # shipped inside the package (and wheel)
 RUN_DIRS = ("hydra.run.dir", "hydra.sweep.dir")
 TARGET = re.compile(r"(?<!\w)_target_(?!\w)")  # a _target_ key, not a name containing it
 
