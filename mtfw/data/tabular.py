@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from mtfw.data.flat import TableDataset
+from mtfw.data.label_spec import derive_label
 from mtfw.data.locate import locate, sha256sum
 from mtfw.data.reading import read_table
 from mtfw.data.table import Table
@@ -35,25 +36,6 @@ def match_columns(patterns: list[str], columns: list[str], what: str) -> list[st
     return found
 
 
-def derive_label(frame: pd.DataFrame, name: str, spec: str | dict) -> tuple[pd.Series, list[str]]:
-    """A label column and the raw columns it comes from (never features)."""
-    spec = {"column": spec} if isinstance(spec, str) else dict(spec)
-    unknown = set(spec) - {"column", "where", "min"}
-    if unknown or "column" not in spec:
-        raise ConfigError(f"data.labels.{name}: keys are column, where, min; got {sorted(spec)}")
-    for key in ("column", "where"):
-        if key in spec and spec[key] not in frame.columns:
-            raise ConfigError(
-                f"data.labels.{name}: no column '{spec[key]}'.{closest(spec[key], list(frame))}"
-            )
-    values = pd.to_numeric(frame[spec["column"]], errors="coerce").astype("float64")
-    if "min" in spec:
-        values = (values >= spec["min"]).astype("float64").where(values.notna())
-    if "where" in spec:
-        values = values.where(pd.to_numeric(frame[spec["where"]], errors="coerce") != 0)
-    return values.astype("float32"), [spec["column"], *([spec["where"]] if "where" in spec else [])]
-
-
 @register("data", "tabular")
 class TabularFile(TableDataset):
     """A CSV/parquet file declared in config: categorical, numeric and label columns."""
@@ -71,9 +53,11 @@ class TabularFile(TableDataset):
         ids: list[str] = (),
         sequence: dict | None = None,
         timestamp: str | None = None,
+        exclude: list[str] = (),
         split: dict | None = None,
     ):
         super().__init__(split)
+        self.exclude = list(exclude)  # never inputs: an id, a column known only after the outcome
         self.labels, self.path, self.filename, self.root = dict(labels), path, filename, root
         self.files = dict(files or {})
         self.categorical, self.numeric, self.log1p = list(categorical), list(numeric), list(log1p)
@@ -120,10 +104,19 @@ class TabularFile(TableDataset):
             for column in match_columns([pattern], columns, "sequence")
         }
         stamp = match_columns([self.timestamp], columns, "timestamp")[0] if self.timestamp else None
+        categorical = match_columns([*self.ids, *self.categorical], columns, "categorical")
+        numeric = match_columns(self.numeric, columns, "numeric")
+        excluded = set(match_columns(self.exclude, columns, "exclude"))
+        inputs = [c for c in [*categorical, *numeric, *sequences] if c in excluded]
+        if inputs:
+            raise ConfigError(
+                f"data.exclude names {', '.join(inputs)}, which the data config also lists as "
+                "input(s): an excluded column is never an input; drop it from categorical/numeric"
+            )
         return Table(
             frame=frame,
-            categorical=match_columns([*self.ids, *self.categorical], columns, "categorical"),
-            numeric=match_columns(self.numeric, columns, "numeric"),
+            categorical=categorical,
+            numeric=numeric,
             labels=list(self.labels),
             label_sources=label_sources,
             checksum=digest.hexdigest(),
