@@ -13,7 +13,7 @@ from mtfw.value_types import check_range
 
 def check_settings(lr: float, weight_decay: float, betas: list[float] = (0.0, 0.0)) -> None:
     """Refuse settings torch would reject with a traceback, or silently misuse."""
-    check_range("optim.lr", lr, low=0, low_open=True)
+    check_range("optim.lr", lr, low=0)  # 0: frozen weights, a legitimate check
     check_range("optim.weight_decay", weight_decay, low=0)
     if len(betas) != 2:
         raise ConfigError(f"optim.betas={list(betas)}: give two values, e.g. [0.9, 0.999]")
