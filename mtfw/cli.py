@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import os
 import signal
 import sys
 
@@ -58,15 +59,18 @@ def run_command(command: str, rest: list[str]) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if not argv or argv[0] in ("-h", "--help", "help"):
-        print(USAGE)
-        return
-    command, rest = argv[0], argv[1:]
     try:
+        if not argv or argv[0] in ("-h", "--help", "help"):
+            print(USAGE)
+            return
+        command, rest = argv[0], argv[1:]
         with exit_on_error(PROGRAMS.get(command, "mtfw")):
             run_command(command, rest)
     except Terminated:  # recorded as interrupted and logged; the shell's code for SIGTERM
         sys.exit(128 + signal.SIGTERM)
+    except BrokenPipeError:  # `mtfw list | head`: the reader left; not an error of ours
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(0)
 
 
 if __name__ == "__main__":

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 import yaml
-from conftest import TINY, cli, metric_values, summary
+from conftest import MTFW, TINY, cli, metric_values, summary
 
 SUMMARY_KEYS = {
     "best_epoch", "train_seconds", "samples_per_second", "seed", "git_sha", "version/torch",
@@ -120,3 +121,12 @@ def test_list_prints_components_with_parameters(workdir: Path) -> None:
     assert "mmoe" in enc and "n_experts=8" in enc and "census" not in enc
     bad = cli("list", "encodr", cwd=workdir, check=False)
     assert bad.returncode == 2 and "Did you mean 'encoder'" in bad.stderr
+
+
+def test_output_piped_into_a_reader_that_stops_is_no_error(workdir: Path) -> None:
+    """`mtfw list | head -1`: the pipe closes early; no traceback, exit status 0."""
+    shell = f"{' '.join(MTFW)} list | head -1"
+    proc = subprocess.run(["bash", "-o", "pipefail", "-c", shell], cwd=workdir,
+                          capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert proc.stdout.strip() == "data:" and "Traceback" not in proc.stderr
+    assert proc.returncode == 0, proc.stderr
