@@ -25,7 +25,7 @@ def refused(argv: list[str], capsys: pytest.CaptureFixture) -> str:
 @pytest.mark.parametrize(
     ("override", "expected"),
     [
-        ("optim.lr=-0.1", "optim.lr=-0.1 is out of range: allowed (0, inf)"),
+        ("optim.lr=-0.1", "optim.lr=-0.1 is out of range: allowed [0, inf)"),
         ("optim.lr=fast", "optim.lr='fast': expected a number"),
         ("optim.betas=[2,3]", "optim.betas=2 is out of range: allowed [0, 1)"),
         ("encoder.expert.dropout=2", "encoder.expert.dropout=2 is out of range"),
