@@ -90,6 +90,7 @@ def test_broken_data_files_are_named_and_explained(
     assert not (workdir / "run").exists()
 
 
+@pytest.mark.slow  # end to end through the CLI, several seconds: CI runs it
 def test_damaged_run_directories_are_refused_clearly(tiny_run: Path, workdir: Path) -> None:
     garbage = workdir / "garbage"
     shutil.copytree(tiny_run, garbage)
@@ -112,6 +113,7 @@ def test_report_names_a_summary_that_is_not_one(tiny_run: Path, workdir: Path) -
     assert "summary.json is not a run summary" in proc.stdout + proc.stderr
 
 
+@pytest.mark.slow  # end to end through the CLI, several seconds: CI runs it
 @pytest.mark.parametrize(
     ("option", "expected"),
     [("k=ten", "k=ten: give a whole number"), ("k=0", "k=0: give a whole number")],
@@ -121,6 +123,7 @@ def test_recommend_k_must_be_a_positive_whole_number(option, expected, tiny_run,
     assert proc.returncode == 2 and expected in proc.stderr
 
 
+@pytest.mark.slow  # end to end through the CLI, several seconds: CI runs it
 def test_recommend_refuses_an_unfinished_run_unless_told(tiny_run: Path, workdir: Path) -> None:
     unfinished = workdir / "unfinished"
     shutil.copytree(tiny_run, unfinished)
@@ -154,6 +157,7 @@ def test_exploding_losses_stop_the_run_as_diverged(workdir: Path, capsys) -> Non
     assert json.loads((workdir / "run" / "summary.json").read_text())["status"] == "diverged"
 
 
+@pytest.mark.slow  # end to end through the CLI, several seconds: CI runs it
 def test_a_constant_label_gives_undefined_metrics_that_are_explained(workdir: Path) -> None:
     lines = FIXTURE.read_text().splitlines()
     click = lines[0].split(",").index("click")

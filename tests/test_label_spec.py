@@ -93,6 +93,7 @@ def own_data(folder: Path, **changes) -> Path:
     return folder / "conf"
 
 
+@pytest.mark.slow  # end to end through the CLI, several seconds: CI runs it
 def test_string_labels_train_through_the_cli(workdir: Path) -> None:
     conf = own_data(workdir)
     cli("train", f"--config-dir={conf}", "data=people", "task=[income,marital]", *TINY,
@@ -102,6 +103,7 @@ def test_string_labels_train_through_the_cli(workdir: Path) -> None:
     assert s["test/marital/auc"] is not None
 
 
+@pytest.mark.slow  # end to end through the CLI, several seconds: CI runs it
 def test_an_excluded_column_is_never_an_input(workdir: Path) -> None:
     conf = own_data(workdir / "a", categorical=["job", "person_id"])
     proc = cli("train", f"--config-dir={conf}", "data=people", "task=[income]", *TINY,

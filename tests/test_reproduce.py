@@ -51,6 +51,7 @@ def test_reproduce_warns_on_a_dirty_record_and_changed_data(finished: Path, work
     assert proc.returncode == 0 and "reproduced: all" in proc.stdout  # warnings, not errors
 
 
+@pytest.mark.slow  # end to end through the CLI, several seconds: CI runs it
 def test_reproduce_may_change_run_control_keys_only(finished: Path, workdir: Path) -> None:
     data = summary(finished)["data/source"]  # the same file, named where the data lives
     proc = cli("reproduce", str(finished), "out=elsewhere", f"data.path={data}",
@@ -66,6 +67,7 @@ def test_reproduce_may_change_run_control_keys_only(finished: Path, workdir: Pat
     assert "trainer.num_threads" in proc.stderr and not (workdir / "changed").exists()
 
 
+@pytest.mark.slow  # end to end through the CLI, several seconds: CI runs it
 def test_reproduce_says_when_metrics_agree_within_float_tolerance(finished, workdir) -> None:
     """Float sums in another order (threads, kernels) move the last digits: said, not hidden."""
     nudged = workdir / "nudged"

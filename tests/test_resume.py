@@ -81,6 +81,7 @@ def test_sigterm_stops_like_ctrl_c_and_the_run_resumes(workdir: Path) -> None:
     assert summary(run)["status"] == "completed" and evaluation_epochs(run) == [1, 2, 3]
 
 
+@pytest.mark.slow  # end to end through the CLI, several seconds: CI runs it
 def test_a_run_stopped_before_its_first_checkpoint_resumes_from_scratch(
     tiny_run: Path, workdir: Path
 ) -> None:
@@ -99,6 +100,7 @@ def test_a_run_stopped_before_its_first_checkpoint_resumes_from_scratch(
     assert metric_values(summary(run)) == metric_values(summary(tiny_run))
 
 
+@pytest.mark.slow  # end to end through the CLI, several seconds: CI runs it
 def test_a_torn_last_line_of_metrics_is_dropped_on_resume(tiny_run: Path, workdir: Path) -> None:
     """What a kill during an append leaves: dropped with a warning, not a JSON traceback."""
     run = interrupted_copy(tiny_run, workdir / "torn")
@@ -110,6 +112,7 @@ def test_a_torn_last_line_of_metrics_is_dropped_on_resume(tiny_run: Path, workdi
     assert metric_values(summary(run)) == metric_values(summary(tiny_run))
 
 
+@pytest.mark.slow  # end to end through the CLI, several seconds: CI runs it
 def test_a_damaged_line_before_the_last_is_named(tiny_run: Path, workdir: Path) -> None:
     run = interrupted_copy(tiny_run, workdir / "damaged")
     lines = (run / "metrics.jsonl").read_text().splitlines()
@@ -128,6 +131,7 @@ def test_rows_reach_the_disk_before_the_run_goes_on(
     assert len(synced) == 1 and RunRecord(tmp_path).history() == [{"epoch": 1}]
 
 
+@pytest.mark.slow  # end to end through the CLI, several seconds: CI runs it
 def test_resume_after_early_stopping_trains_no_further_epoch(workdir: Path) -> None:
     """Stopped by patience, then killed during its final test evaluation: the resume goes
     straight to selection and test, as the run would have."""
@@ -164,6 +168,7 @@ def test_resume_refuses_a_foreign_checkpoint(tiny_run: Path, workdir: Path) -> N
     assert proc.returncode == 2 and "not an mtfw checkpoint" in proc.stderr
 
 
+@pytest.mark.slow  # end to end through the CLI, several seconds: CI runs it
 def test_resume_of_a_checkpoint_of_an_earlier_version_names_it(tiny_run, workdir) -> None:
     run = interrupted_copy(tiny_run, workdir / "earlier")
     saved = torch.load(run / "checkpoint.pt", weights_only=True)

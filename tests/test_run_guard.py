@@ -21,6 +21,7 @@ HOLD = (
 )
 
 
+@pytest.mark.slow  # end to end through the CLI, several seconds: CI runs it
 def test_two_trainings_into_one_new_directory_never_mix(workdir: Path) -> None:
     env = {**os.environ, "WANDB_MODE": "offline"}
     args = [*MTFW, "train", *TINY, "hydra.run.dir=run"]
@@ -36,6 +37,7 @@ def test_two_trainings_into_one_new_directory_never_mix(workdir: Path) -> None:
     assert not (workdir / "run" / CLAIM).exists()
 
 
+@pytest.mark.slow  # end to end through the CLI, several seconds: CI runs it
 def test_a_live_claim_blocks_a_resume_and_a_dead_one_does_not(
     tiny_run: Path, workdir: Path
 ) -> None:
