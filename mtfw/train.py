@@ -132,9 +132,9 @@ def fit_and_record(
         weights = zip(exp.weighting.task_names, state.get("weight_sum", []), strict=False)
         summary.update({f"weight/{task}": total / steps for task, total in weights})
     record.write_summary(summary)
-    if undefined_metrics(summary):  # a constant label, an empty mask: say so, not a silent null
-        log.warning("%d metrics are %s: %s", len(undefined_metrics(summary)), UNDEFINED,
-                    ", ".join(undefined_metrics(summary)))  # fmt: skip
+    undefined = undefined_metrics(summary)
+    if undefined:  # a constant label, an empty mask: say so, not a silent null
+        log.warning("%d metrics are %s: %s", len(undefined), UNDEFINED, ", ".join(undefined))
     print(format_results(summary, list(exp.tasks), run_dir))
     return summary
 

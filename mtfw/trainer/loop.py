@@ -36,14 +36,15 @@ def train_epoch(exp: Experiment, epoch: int, state: dict, bar: tqdm) -> dict:
     # The shuffle (and any negatives) depend on (seed, epoch) only: a resumed run sees the same.
     order = torch.Generator().manual_seed(exp.cfg.seed * 100_003 + epoch)
     total = min(-(-len(train) // cfg.batch_size), cfg.max_steps_per_epoch or len(train))
-    losses_seen, weights_used = [], []
+    losses_seen, weights_used, limit = [], [], None
     for batch in train.batches(cfg.batch_size, order):
         if len(losses_seen) == total:
             break
         losses = batch_losses(model, tasks, batch)
         # A loss that is NaN/inf, or a million times its first value, has diverged.
-        state.setdefault("first_losses", losses.detach().clamp(min=1e-2).tolist())
-        limit = torch.tensor(state["first_losses"], device=losses.device) * EXPLODED
+        if limit is None:  # once per epoch, not per step: the first losses never change
+            state.setdefault("first_losses", losses.detach().clamp(min=1e-2).tolist())
+            limit = torch.tensor(state["first_losses"], device=losses.device) * EXPLODED
         if not (torch.isfinite(losses) & (losses <= limit)).all():
             values = losses.tolist()
             bad = [n for n, v, top in zip(tasks, values, limit.tolist(), strict=True)
