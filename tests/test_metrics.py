@@ -164,3 +164,25 @@ def test_one_direction_per_metric_shared_by_selection_report_and_sweep() -> None
         assert higher_is_better(name) is higher, name
         assert report_direction(f"test/a/{name}") is higher, name
     assert report_direction("test/a/score") is None  # nobody registered it: the report says so
+
+
+def test_reported_means_do_not_depend_on_the_thread_count_or_the_order() -> None:
+    """torch's float64 mean of a large tensor moves in its last digits with the thread count
+    (the work is split between threads); a resumed run must record the uninterrupted run's
+    figures bit for bit, so metrics use the correctly rounded mean."""
+    from mtfw.metrics.exact import exact_mean
+
+    g = torch.Generator().manual_seed(0)
+    values = torch.rand(300_001, generator=g, dtype=torch.double) * 1e3
+    saved = torch.get_num_threads()
+    try:
+        by_threads = set()
+        for threads in (1, 2, 3):
+            torch.set_num_threads(threads)
+            by_threads.add(exact_mean(values))
+    finally:
+        torch.set_num_threads(saved)
+    shuffled = values[torch.randperm(values.numel(), generator=g)]
+    assert by_threads == {exact_mean(shuffled)}
+    assert exact_mean(values) == pytest.approx(float(values.mean()), rel=1e-12)
+    assert math.isnan(exact_mean(torch.empty(0)))

@@ -8,6 +8,7 @@ import torch
 from torch import Tensor
 
 from mtfw.metrics.base import metric
+from mtfw.metrics.exact import exact_mean, exact_sum
 
 
 @metric("auc", higher_is_better=True)
@@ -24,7 +25,7 @@ def auc(pred: Tensor, target: Tensor) -> float:
     ends = counts.cumsum(0).double()
     avg_rank = ends - (counts.double() - 1) / 2
     ranks = avg_rank[inverse]
-    pos_rank_sum = ranks[target[order]].sum().item()
+    pos_rank_sum = exact_sum(ranks[target[order]])
     return (pos_rank_sum - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg)
 
 
@@ -33,13 +34,13 @@ def logloss(pred: Tensor, target: Tensor) -> float:
     """Mean binary cross-entropy of the probabilities (clipped at 1e-7)."""
     p = pred.double().clamp(1e-7, 1 - 1e-7)
     t = target.double()
-    return float(-(t * p.log() + (1 - t) * (1 - p).log()).mean())
+    return -exact_mean(t * p.log() + (1 - t) * (1 - p).log())
 
 
 @metric("accuracy", higher_is_better=True)
 def accuracy(pred: Tensor, target: Tensor) -> float:
     """Share of samples whose probability falls on the label's side of 0.5."""
-    return float(((pred >= 0.5) == target.bool()).double().mean())
+    return exact_mean((pred >= 0.5) == target.bool())
 
 
 @metric("f1", higher_is_better=True)

@@ -7,12 +7,13 @@ import math
 from torch import Tensor
 
 from mtfw.metrics.base import metric
+from mtfw.metrics.exact import exact_mean
 
 
 @metric("mse", higher_is_better=False)
 def mse(pred: Tensor, target: Tensor) -> float:
     """Mean squared error."""
-    return float(((pred.double() - target.double()) ** 2).mean())
+    return exact_mean((pred.double() - target.double()) ** 2)
 
 
 @metric("rmse", higher_is_better=False)
@@ -24,4 +25,4 @@ def rmse(pred: Tensor, target: Tensor) -> float:
 @metric("mae", higher_is_better=False)
 def mae(pred: Tensor, target: Tensor) -> float:
     """Mean absolute error."""
-    return float((pred.double() - target.double()).abs().mean())
+    return exact_mean((pred.double() - target.double()).abs())

@@ -20,6 +20,7 @@ from mtfw.data.batch import Batch
 from mtfw.data.needs import DataNeeds
 from mtfw.data.prepared import DataContext
 from mtfw.errors import ConfigError
+from mtfw.metrics.exact import exact_mean
 from mtfw.models.heads import Head, HeadContext, TowerHead
 from mtfw.registry import get, names
 from mtfw.settings import closest
@@ -121,7 +122,7 @@ class Task:
         if mask is not None:
             output, target = output[mask], target[mask]
         pred = self.predict(output)
-        values = {"loss": float(self.pointwise_loss(output, target).mean())}
+        values = {"loss": exact_mean(self.pointwise_loss(output, target))}
         for m in self.metrics:
             values[m] = get("metric", m)(pred, target)
         return values

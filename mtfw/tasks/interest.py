@@ -10,6 +10,7 @@ from torch import Tensor
 from mtfw.data.batch import Batch
 from mtfw.data.needs import DataNeeds
 from mtfw.data.prepared import DataContext
+from mtfw.metrics.exact import exact_mean
 from mtfw.models.heads import HeadContext, TowerHead
 from mtfw.registry import get, register
 from mtfw.tasks.base import Task
@@ -54,7 +55,7 @@ class InterestTask(Task):
 
     def summarise(self, parts: dict[str, Tensor], data: DataContext) -> dict[str, float]:
         logits, target = parts["output"], parts["target"]
-        out = {"loss": float(self.pointwise_loss(logits, target).mean())}
+        out = {"loss": exact_mean(self.pointwise_loss(logits, target))}
         prob = logits.sigmoid()
         for m in self.metrics:
             values = {}

@@ -21,6 +21,7 @@ from mtfw.data.interactions.negatives import SAMPLERS
 from mtfw.data.needs import DataNeeds, Negatives
 from mtfw.data.prepared import DataContext
 from mtfw.errors import ConfigError
+from mtfw.metrics.exact import exact_mean
 from mtfw.metrics.ranking import coverage, top_k, user_metrics
 from mtfw.models.heads import HeadContext, ItemScoreHead
 from mtfw.registry import register
@@ -103,6 +104,6 @@ class RankingTask(Task):
         return {**user_metrics(top, batch.labels["next_items"], self.k), "top": top}
 
     def summarise(self, parts: dict[str, Tensor], data: DataContext) -> dict[str, float]:
-        out = {k: float(v.mean()) for k, v in parts.items() if k != "top"}
+        out = {k: exact_mean(v) for k, v in parts.items() if k != "top"}
         out.update(coverage(parts["top"], data.catalogue_size, self.k))
         return out
