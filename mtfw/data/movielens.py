@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import subprocess
-import sys
 from functools import lru_cache
 from pathlib import Path
 
@@ -35,7 +33,6 @@ RECBOLE = "recbole==1.2.1"
 WHEEL = "recbole-1.2.1-py3-none-any.whl"
 WHEEL_SHA256 = "9c9948202011f37eb0a7c6768129313f00d6403ad221ec940d5e2d5d5f33a407"  # PyPI's digest
 WHEEL_FOLDER = "recbole/dataset_example/ml-100k"
-PIP_TIMEOUT_S = 300
 HOW_TO_GET = (
     f"Download {URL} into the data directory, point data.path at a directory holding {EXPECTED} "
     f"or at ml-100k.zip, or allow download / registry ({RECBOLE} via pip download)."
@@ -45,27 +42,7 @@ HOW_TO_GET = (
 def fetch_recbole_wheel(data_dir: Path) -> Path:
     """``<data_dir>/_wheels/recbole-1.2.1-py3-none-any.whl``, fetched with ``pip download`` the
     first time (so later calls need no network) and checked against PyPI's SHA-256."""
-    wheels = data_dir / "_wheels"
-    wheel = wheels / WHEEL
-    if not wheel.is_file():
-        cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-               "--quiet", "--disable-pip-version-check", RECBOLE, "-d", str(wheels)]  # fmt: skip
-        try:
-            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=PIP_TIMEOUT_S)
-        except (OSError, subprocess.TimeoutExpired) as err:
-            raise DataNotFoundError(f"pip download {RECBOLE} did not finish: {err}") from err
-        if not wheel.is_file():
-            said = (proc.stderr.strip() or proc.stdout.strip()).splitlines()[-1:] or ["no output"]
-            raise DataNotFoundError(
-                f"pip download {RECBOLE} failed (exit {proc.returncode}): {said[0]}"
-            )
-    actual = locate.sha256sum(wheel)
-    if actual != WHEEL_SHA256:
-        wheel.unlink()
-        raise DataNotFoundError(
-            f"{wheel} has SHA-256 {actual}, PyPI publishes {WHEEL_SHA256}: the file was discarded"
-        )
-    return wheel
+    return locate.fetch_wheel(data_dir, RECBOLE, WHEEL, WHEEL_SHA256)
 
 
 def locate_movielens100k(
