@@ -72,11 +72,11 @@ def run(
     cfg: DictConfig,
     run_dir: Path,
     resume: bool = False,
-    on_eval: Callable[[int, dict], None] | None = None,
+    on_eval: Callable[[int, dict, bool], None] | None = None,
 ) -> dict:
     """Train, select on validation, test once, and write the run record. Returns the summary.
 
-    ``on_eval(epoch, metrics)`` is called after every validation pass (see ``fit``). The run
+    ``on_eval(epoch, metrics, last)`` is called after every validation pass (see ``fit``). The run
     claims ``run_dir`` first (a second process is refused, not mixed into its record) and stops
     on SIGTERM as on Ctrl-C (status "interrupted", resumable)."""
     with claimed(run_dir), sigterm_as_interrupt():
@@ -98,7 +98,7 @@ def _run(cfg: DictConfig, run_dir: Path, resume: bool, on_eval: Callable | None)
 
 def fit_and_record(
     cfg: DictConfig, trainer: TrainerConfig, record: RunRecord, run_dir: Path, resume: bool,
-    on_eval: Callable[[int, dict], None] | None, threads: int,
+    on_eval: Callable[[int, dict, bool], None] | None, threads: int,
 ) -> dict:  # fmt: skip
     """The lifecycle after the checks: build, fit, select, test once, write the summary."""
     exp = build_experiment(cfg)

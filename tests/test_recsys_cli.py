@@ -172,7 +172,7 @@ def test_interrupted_run_resumes_to_identical_metrics_and_reproduces(workdir: Pa
         cfg = compose("train", overrides=overrides)
     whole = run(cfg, workdir / "whole")
 
-    def stop_after_first_epoch(epoch: int, row: dict) -> None:
+    def stop_after_first_epoch(epoch: int, row: dict, last: bool) -> None:
         if epoch == 1:
             raise Interrupt("stopped")
 

@@ -66,7 +66,7 @@ def test_sigterm_inside_a_run_records_interrupted_and_the_handler_comes_back(
     cfg = composed("experiment=synthetic", "data.n_samples=2000", "trainer.max_epochs=3")
     before = signal.getsignal(signal.SIGTERM)
 
-    def terminate(epoch: int, row: dict) -> None:
+    def terminate(epoch: int, row: dict, last: bool) -> None:
         os.kill(os.getpid(), signal.SIGTERM)
 
     with pytest.raises(Terminated):

@@ -135,3 +135,20 @@ def test_a_trial_that_reaches_its_last_epoch_completes_and_is_never_pruned(workd
     assert last["status"] == "completed" and last["epochs_trained"] == 1
     assert any(key.startswith("test/") for key in last)
     assert list(trials[2].intermediate_values) == [1]  # still reported, for later trials' median
+
+
+def test_a_trial_that_early_stopping_ends_completes_and_is_never_pruned(workdir: Path) -> None:
+    # lr=0 never improves: with patience 1 early stopping ends it after epoch 2, the epoch where
+    # the median pruner (warm-up 2) first judges it worse than the median. It trains nothing more
+    # either way, so it completes with its test metrics rather than being counted as pruned.
+    sweep(*LR_ONLY, *SYNTHETIC, "trainer.max_epochs=3", "trainer.patience=1", ONE_OBJECTIVE,
+          "optim.lr=choice(0.0,0.02)",
+          "sweep.pruner={name: median, n_startup_trials: 2, n_warmup_steps: 2}",
+          "sweep.enqueue=[{optim.lr: 0.02},{optim.lr: 0.02},{optim.lr: 0.0}]",
+          "sweep.n_trials=3", "sweep.dir=sw")  # fmt: skip
+    trials = journal_study(workdir / "sw").trials
+    assert [t.params["optim.lr"] for t in trials] == [0.02, 0.02, 0.0]
+    stopped = summary(workdir / "sw" / trials[2].user_attrs["run_dir"])
+    assert stopped["epochs_trained"] == 2 and stopped["status"] == "completed"
+    assert trials[2].state == TrialState.COMPLETE and any(k.startswith("test/") for k in stopped)
+    assert list(trials[2].intermediate_values) == [1, 2]

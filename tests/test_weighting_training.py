@@ -138,7 +138,7 @@ class Interrupt(Exception):
 
 
 def stop_after(epoch: int):
-    def on_eval(done: int, row: dict) -> None:
+    def on_eval(done: int, row: dict, last: bool) -> None:
         if done == epoch:
             raise Interrupt
 

@@ -26,9 +26,10 @@ class Baseline(nn.Module):
         super().__init__()
         self.seed, self.task_names = seed, list(task_names)
 
-    def fit(self, data: PreparedData, validate: Callable[[int], float] | None = None) -> None:
-        """Learn from ``data.splits['train']``; a trained baseline calls ``validate(epoch)``
-        after each epoch (larger is better) to select its epoch on validation."""
+    def fit(self, data: PreparedData, validate: Callable[..., float] | None = None) -> None:
+        """Learn from ``data.splits['train']``; a trained baseline calls ``validate(epoch,
+        last)`` after each epoch (larger is better) to select its epoch on validation; ``last``
+        when its epoch budget is spent."""
         train = data.splits["train"]
         self.n_items = len(data.context.items)
         # Users x items, 1 where the user interacted with the item in training.

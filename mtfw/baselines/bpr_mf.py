@@ -63,7 +63,8 @@ class BPRMF(Baseline):
                 loss.backward()
                 opt.step()
             self._take(model)
-            value = validate(epoch + 1) if validate is not None else epoch  # none: the last
+            last = epoch + 1 == self.epochs
+            value = validate(epoch + 1, last) if validate is not None else epoch  # none: the last
             if best is None or value > best:
                 best, best_state, bad = value, copy.deepcopy(self.state()), 0
             else:

@@ -21,19 +21,19 @@ class BaselineFitter:
         monitor, sign = exp.trainer.monitor, 1.0 if exp.higher_is_better else -1.0
         history: list[dict] = []
 
-        def validate(epoch: int) -> float:
+        def validate(epoch: int, last: bool = False) -> float:
             row = {"epoch": epoch, **exp.evaluate("val")}
             record.log(row)
             history.append(row)
             if on_eval is not None:
-                on_eval(epoch, row)
+                on_eval(epoch, row, last)
             return sign * row[monitor]  # larger is better, for the baseline's own selection
 
         start = time.perf_counter()
         exp.model.fit(exp.data, validate)
         seconds = time.perf_counter() - start
         if not history:  # nothing trained per epoch: one validation row for the record
-            validate(1)
+            validate(1, last=True)
         torch.save(exp.model.state(), record.dir / "baseline.pt")
         best = max(history, key=lambda r: sign * r[monitor])
         return {

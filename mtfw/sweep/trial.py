@@ -80,20 +80,21 @@ class TrialRunner:
 
         return objective
 
-    def _reporter(self, trial: optuna.Trial, max_epochs: int):
+    def _reporter(self, trial: optuna.Trial):
         """Reports each epoch's objective; prunes before the last epoch only: a trial that has
-        trained ``max_epochs`` has spent its whole budget, so stopping it would save nothing and
-        lose its test metrics (a pruner's warm-up equal to ``max_epochs`` would prune it there)."""
+        trained ``max_epochs``, or that early stopping ends, trains nothing more, so stopping it
+        would save nothing and lose its test metrics (a pruner's warm-up equal to ``max_epochs``
+        would prune it there)."""
         if not self.plan.sweep.prunable:
             return None
         key = self.plan.sweep.objectives[0].key
 
-        def on_eval(epoch: int, row: dict) -> None:
+        def on_eval(epoch: int, row: dict, last: bool) -> None:
             value = row.get(key)
             if value is None or not math.isfinite(value):
                 return
             trial.report(value, epoch)
-            if epoch < max_epochs and trial.should_prune():
+            if not last and trial.should_prune():
                 raise SweepPruned(f"pruned after epoch {epoch} ({key}={value:.5g})")
 
         return on_eval
@@ -114,10 +115,9 @@ class TrialRunner:
             write_hydra_dir(run_dir, composed)
             trial_log.info("trial %d: %s", trial.number, " ".join(composed.overrides))
             printed, run_start = io.StringIO(), time.perf_counter()
-            max_epochs = int(composed.cfg.trainer.max_epochs)
             try:
                 with redirect_stdout(printed):
-                    summary = run(composed.cfg, run_dir, on_eval=self._reporter(trial, max_epochs))
+                    summary = run(composed.cfg, run_dir, on_eval=self._reporter(trial))
             finally:  # the run's own time: what `mtfw train` would spend on it after start-up
                 trial.set_user_attr("run_seconds", time.perf_counter() - run_start)
                 trial_log.info("%s", printed.getvalue().rstrip())

@@ -24,7 +24,8 @@ from mtfw.trainer.config import TrainerConfig
 from mtfw.trainer.evaluate import evaluate
 from mtfw.weighting import Weighting
 
-OnEval = Callable[[int, dict], None]
+# on_eval(epoch, row, last): after each validation; `last` when no further epoch will train.
+OnEval = Callable[[int, dict, bool], None]
 
 
 class Fitter(Protocol):

@@ -98,8 +98,9 @@ def fit(
 ) -> dict:
     """Train until ``max_epochs`` or early stopping; return the final training state.
 
-    ``on_eval(epoch, row)`` is called after each validation (e.g. a sweep reporting to its pruner;
-    it may raise to stop the run)."""
+    ``on_eval(epoch, row, last)`` is called after each validation (e.g. a sweep reporting to its
+    pruner; it may raise to stop the run); ``last`` says no epoch follows (the budget is spent or
+    early stopping ends the run), so a pruner there would save nothing and lose the test metrics."""
     cfg, model = exp.trainer, exp.model
     names = [n for n, t in exp.tasks.items() if t.train]
     config_hash = fingerprint(exp.cfg)  # ties checkpoints to this config
@@ -171,7 +172,7 @@ def fit(
             fingerprint=config_hash,
         )  # fmt: skip
         if on_eval is not None:
-            on_eval(epoch + 1, row)
+            on_eval(epoch + 1, row, state["stopped"] or epoch + 1 == cfg.max_epochs)
         if state["stopped"]:
             log.info("early stop: no improvement of %s for %d epochs", cfg.monitor, cfg.patience)
             break
