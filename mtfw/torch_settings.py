@@ -3,7 +3,8 @@
 A run's numerics must depend on its config only, never on what an earlier run in the same
 process (a sweep's trials, a test session) left behind: the thread count (float sums depend on
 how work is split between threads) is chosen by the run — ``trainer.num_threads``, or the count
-the process started with — recorded in ``summary.json`` and restored afterwards, as is the
+the process started with; a resumed run takes the count from its checkpoint — recorded in
+``summary.json`` and restored afterwards, as is the
 deterministic-algorithms flag. Flushing denormal floats stays on: it only avoids a 10x slowdown.
 """
 

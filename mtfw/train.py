@@ -18,6 +18,7 @@ from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 import hydra
+import torch
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
@@ -34,6 +35,7 @@ from mtfw.preflight import CONF_DIR, preflight, refuse_used
 from mtfw.record import RunRecord, environment
 from mtfw.run_files import discard_unused, read_config, read_summary
 from mtfw.run_guard import Terminated, claimed, sigterm_as_interrupt
+from mtfw.run_logging import run_logging
 from mtfw.torch_settings import torch_settings
 from mtfw.tracking import tracked_record, warn_if_dirty
 from mtfw.trainer.config import TrainerConfig
@@ -113,6 +115,7 @@ def fit_and_record(
     warn_if_dirty(summary)  # a warning, not an error: git_sha alone no longer describes the code
     with recorded(record, summary):
         state = exp.fitter.fit(exp, record, resume, on_eval)
+        summary["num_threads"] = torch.get_num_threads()  # a resumed run: the count it began with
         exp.fitter.restore(exp, run_dir)  # the model selected on validation
         with eval_mode(exp.model):
             val = exp.data.splits["val"]
@@ -145,11 +148,7 @@ def resume_run(run_dir: Path, extra: list[str]) -> dict:
     cfg = read_config(run_dir)
     if (read_summary(run_dir) or {}).get("status") == "completed":
         raise CheckpointError(f"{run_dir} finished already; there is nothing to resume")
-    with claimed(run_dir):  # before the log is opened: a live run's train.log is not ours
-        handlers = [logging.StreamHandler(), logging.FileHandler(run_dir / "train.log")]
-        logging.basicConfig(
-            level=logging.INFO, format="[%(asctime)s][%(name)s] %(message)s", handlers=handlers
-        )
+    with claimed(run_dir), run_logging(run_dir):  # after the claim: a live run's log is not ours
         return run(cfg, run_dir, resume=True)
 
 

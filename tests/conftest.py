@@ -6,11 +6,13 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import torch
 from hydra import compose, initialize_config_dir
+from in_process import cli_in_process
 from omegaconf import DictConfig
 
 from mtfw.preflight import CONF_DIR
@@ -23,13 +25,19 @@ TINY = ["trainer.max_epochs=2", "trainer.max_steps_per_epoch=5", "trainer.batch_
 
 
 def cli(
-    *args: str, cwd: Path, check: bool = True, timeout: int = 300
+    *args: str, cwd: Path, check: bool = True, timeout: int = 300, fresh_process: bool = False
 ) -> subprocess.CompletedProcess:
-    """Run ``python -m mtfw ARGS`` as a user would, with wandb forced offline."""
-    env = {**os.environ, "WANDB_MODE": "offline", "HYDRA_FULL_ERROR": "0"}
-    proc = subprocess.run(
-        [*MTFW, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout
-    )
+    """Run ``mtfw ARGS`` in ``cwd`` as a user would, with wandb forced offline: in this process
+    through ``mtfw.cli.main`` (the entry point ``python -m mtfw`` calls; no 3-5 s of imports per
+    call), or with ``fresh_process`` as ``python -m mtfw`` (signals, pipes, kills, concurrency,
+    and what a fresh interpreter computes)."""
+    if fresh_process:
+        env = {**os.environ, "WANDB_MODE": "offline", "HYDRA_FULL_ERROR": "0"}
+        proc = subprocess.run(
+            [*MTFW, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout
+        )
+    else:
+        proc = cli_in_process(list(args), cwd)
     if check and proc.returncode != 0:
         raise AssertionError(f"mtfw {' '.join(args)} failed:\n{proc.stdout}\n{proc.stderr}")
     return proc
@@ -74,7 +82,7 @@ def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One finished tiny census run through the CLI, shared by the tests that read a finished
     run: copy it before changing anything in it."""
     base = tmp_path_factory.mktemp("tiny")
-    cli("train", *TINY, "hydra.run.dir=run", cwd=base)
+    cli("train", *TINY, "hydra.run.dir=run", cwd=base, fresh_process=True)  # reproduced elsewhere
     return base / "run"
 
 
@@ -88,3 +96,19 @@ def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 # One torch thread for in-process tests: on a busy 2-core machine, two threads slow small ops
 # 10-20x through contention (subprocess CLI runs keep torch's default).
 torch.set_num_threads(1)
+
+
+@pytest.fixture(autouse=True)
+def _root_logging_restored() -> Iterator[None]:
+    """What an in-process command leaves on the root logger (Hydra's console and train.log
+    handlers) is taken off after each test: a later test must not log into a deleted run."""
+    import logging
+
+    root = logging.getLogger()
+    saved_level, saved_handlers = root.level, list(root.handlers)
+    yield
+    for handler in list(root.handlers):
+        if handler not in saved_handlers:
+            root.removeHandler(handler)
+            handler.close()
+    root.setLevel(saved_level)

@@ -84,7 +84,7 @@ def test_multirun_makes_one_directory_per_seed(workdir: Path) -> None:
 
 @pytest.mark.slow  # end to end, tens of seconds: CI runs it
 def test_same_config_gives_identical_metrics_and_python_m_mtfw_train_works(workdir: Path) -> None:
-    cli("train", *TINY, "hydra.run.dir=a", cwd=workdir)
+    cli("train", *TINY, "hydra.run.dir=a", cwd=workdir, fresh_process=True)  # two processes
     import subprocess
 
     proc = subprocess.run(

@@ -38,7 +38,14 @@ def cpu_load(per_core: int = 2) -> Iterator[None]:
 
 def reproduce_loaded(run: Path, workdir: Path) -> subprocess.CompletedProcess:
     with cpu_load():
-        return cli("reproduce", str(run), f"out={workdir / 'again'}", cwd=workdir, check=False)
+        return cli(
+            "reproduce",
+            str(run),
+            f"out={workdir / 'again'}",
+            cwd=workdir,
+            check=False,
+            fresh_process=True,
+        )
 
 
 @pytest.mark.slow  # a training run in a fresh process beside busy processes: CI runs it

@@ -107,7 +107,8 @@ def fit(
     ckpt_path, best_path = record.dir / "checkpoint.pt", record.dir / "best.pt"
     state = {"epoch": 0, "step": 0, "best": None, "best_epoch": -1, "bad_epochs": 0,
              "train_seconds": 0.0, "train_samples": 0, "weight_steps": 0,
-             "weight_sum": [0.0] * len(names)}  # fmt: skip
+             "weight_sum": [0.0] * len(names),
+             "num_threads": torch.get_num_threads()}  # fmt: skip
     if resume and not ckpt_path.exists():  # stopped in its first epoch: nothing to continue
         log.info("no checkpoint yet in %s (the run stopped before its first one): training from "
                  "scratch in the same directory", record.dir)  # fmt: skip
@@ -119,6 +120,8 @@ def fit(
         exp.optimizer.load_state_dict(saved["optimizer"])
         torch.set_rng_state(saved["rng"])  # dropout continues as if never interrupted
         state = saved["state"]
+        if cfg.num_threads is None and state.get("num_threads"):  # float sums depend on it
+            torch.set_num_threads(state["num_threads"])  # the count the run began with
         record.truncate_after(state["epoch"])
         log.info("resumed from %s at epoch %d", ckpt_path, state["epoch"])
     show_bar = cfg.progress == "always" or (cfg.progress == "auto" and sys.stdout.isatty())
