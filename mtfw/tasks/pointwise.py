@@ -41,8 +41,9 @@ class BinaryTask(Task):
 
 @register("task", "regression")
 class RegressionTask(Task):
-    """Real-valued label, standardised on train (after an optional log1p); MSE or Huber loss;
-    metrics in the label's own units."""
+    """Real-valued label standardised on train (optionally after log1p); MSE or Huber loss.
+
+    Metrics (mse, rmse, mae) are in the label's own units; the loss in standard units."""
 
     default_metrics = ("mse", "rmse", "mae")
 

@@ -149,8 +149,7 @@ def fit(
         # One row per step (the weights the method used), then the epoch's evaluation row.
         record.log_steps(epoch + 1, state["step"] - n_steps, names, steps["loss"], steps["weight"])
         loss_sum, weight_sum = steps["loss"].sum(0), steps["weight"].sum(0)
-        # What the loop optimised: per step the weighted sum of the losses, with the weights used.
-        weighted = (steps["loss"] * steps["weight"]).sum().item() / max(n_steps, 1)
+        weighted = (steps["loss"] * steps["weight"]).sum().item() / max(n_steps, 1)  # optimised
         state["weight_sum"] = (torch.tensor(state["weight_sum"]) + weight_sum).tolist()
         state["weight_steps"] += n_steps  # the run's mean weights go to summary.json
         row = {"epoch": epoch + 1, "step": state["step"], "train/weighted/loss": weighted}
