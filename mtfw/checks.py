@@ -41,6 +41,8 @@ def monitor_direction(trainer: TrainerConfig, tasks: dict[str, Task]) -> bool:
     """Check that ``trainer.monitor`` is a key the evaluation produces; True if higher is better."""
     keys = {f"val/{t}/{m}" for t, task in tasks.items() for m in task.eval_keys()}
     keys |= {f"val/mean/{k.rsplit('/', 1)[1]}" for k in keys}
+    if any(task.train and "loss" in task.eval_keys() for task in tasks.values()):
+        keys.add("val/weighted/loss")
     if trainer.monitor not in keys:
         raise ConfigError(
             f"trainer.monitor='{trainer.monitor}' is not a validation key of these tasks; "

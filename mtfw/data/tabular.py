@@ -36,6 +36,25 @@ def match_columns(patterns: list[str], columns: list[str], what: str) -> list[st
     return found
 
 
+def refuse_label_log1p(log1p: list[str], labels: dict) -> None:
+    """``data.log1p`` transforms numeric input features; a label (or a column a label reads) named
+    there would be silently left as it is, so it is an error pointing at the task's setting."""
+    sources = {name: [name] for name in labels}
+    for name, spec in labels.items():
+        spec = {"column": spec} if isinstance(spec, str) else dict(spec or {})
+        sources[name] += [spec[k] for k in ("column", "where") if isinstance(spec.get(k), str)]
+    for column in log1p:
+        label = next((name for name, cols in sources.items() if column in cols), None)
+        if label is not None:
+            raise ConfigError(
+                f"data.log1p names '{column}', the label column of '{label}': data.log1p "
+                "transforms numeric input features only. To learn log1p of a regression label, "
+                "set transform: log1p on the task (task.<name>.transform=log1p; its metrics stay "
+                f"in the label's units), or use name: count for a count; drop '{column}' from "
+                "data.log1p"
+            )
+
+
 @register("data", "tabular")
 class TabularFile(TableDataset):
     """A CSV/parquet file declared in config: categorical, numeric and label columns."""
@@ -69,6 +88,7 @@ class TabularFile(TableDataset):
             if unknown:
                 raise ConfigError(f"data.sequence.{column}: keys are separator and max_length, "
                                   f"got {sorted(spec)}")  # fmt: skip
+        refuse_label_log1p(self.log1p, self.labels)
         if not self.files and not (path or filename):
             raise ConfigError(
                 "data: set data.path (or data.filename, or data.files.train/val/test)"
@@ -106,6 +126,12 @@ class TabularFile(TableDataset):
         stamp = match_columns([self.timestamp], columns, "timestamp")[0] if self.timestamp else None
         categorical = match_columns([*self.ids, *self.categorical], columns, "categorical")
         numeric = match_columns(self.numeric, columns, "numeric")
+        unknown = [c for c in self.log1p if c not in numeric]
+        if unknown:  # the preprocessing would silently skip them
+            raise ConfigError(
+                f"data.log1p names {', '.join(unknown)}, not among the numeric columns "
+                f"({', '.join(numeric) or 'none'}): log1p applies to numeric input features only"
+            )
         excluded = set(match_columns(self.exclude, columns, "exclude"))
         inputs = [c for c in [*categorical, *numeric, *sequences] if c in excluded]
         if inputs:

@@ -2,6 +2,7 @@
 
 objectives:
   - val/mean/loss                  # direction from the metric (loss: minimize)
+  - val/weighted/loss              # the sum of task.<name>.weight x loss
   - val/{task}/{metric}: maximize  # one objective per selected task, its first metric
   - n_parameters: minimize
 """
@@ -62,7 +63,10 @@ def summary_keys(tasks: Mapping[str, Task]) -> list[str]:
     metrics = {t: task.eval_keys() for t, task in tasks.items()}
     means = sorted({m for ms in metrics.values() for m in ms})
     keys = [f"{s}/{t}/{m}" for s in ("val", "test") for t, ms in metrics.items() for m in ms]
-    return keys + [f"{s}/mean/{m}" for s in ("val", "test") for m in means] + list(SCALARS)
+    keys += [f"{s}/mean/{m}" for s in ("val", "test") for m in means]
+    if any(task.train and "loss" in metrics[t] for t, task in tasks.items()):
+        keys += ["val/weighted/loss", "test/weighted/loss"]  # sum of task weight x loss
+    return keys + list(SCALARS)
 
 
 def _direction(key: str, direction: str) -> str:

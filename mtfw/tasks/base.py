@@ -6,6 +6,7 @@ The contract every task type follows, flat-table and interaction tasks alike:
 - ``requires``: capabilities the dataset must provide (checked before any data loads);
 - ``needs()``: what preparing the data must produce for it (label columns, negatives, windows);
 - ``head(context)``: its head, built from the encoder's output size and the data's context;
+- ``fit_labels(splits)``: label checks on every split, and train statistics (regression scale);
 - ``loss(output, batch)``: the mean loss over the batch's samples that carry its label;
 - ``collect(output, batch)`` per evaluation batch, then ``summarise(parts, data)`` into metrics.
 """
@@ -90,9 +91,18 @@ class Task:
     def check_labels(self, train_labels: dict[str, Tensor]) -> None:
         """Raise a ConfigError when the prepared label values do not suit this task type."""
 
+    def fit_labels(self, splits: dict[str, Batch]) -> None:
+        """Check the labels of every split that holds them (``train`` always) and fit what the
+        task learns of its label on ``train`` (a regression label's mean and std)."""
+
     def target(self, batch: Batch) -> tuple[Tensor, Tensor | None]:
         """The batch's targets for this task and the mask of samples that carry them."""
         return batch.labels[self.label], batch.masks.get(self.label)
+
+    def labelled_targets(self, batch: Batch) -> Tensor:
+        """The targets of the samples in ``batch`` that carry this task's label."""
+        target, mask = self.target(batch)
+        return target if mask is None else target[mask]
 
     def pointwise_loss(self, output: Tensor, target: Tensor) -> Tensor:
         raise NotImplementedError

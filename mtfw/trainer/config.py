@@ -20,7 +20,7 @@ class TrainerConfig:
     batch_size: int = 1024
     eval_batch_size: int = 16384
     device: str = "auto"  # auto | cpu | cuda | cuda:N
-    monitor: str = "val/mean/loss"  # the validation key that selects the model (never test)
+    monitor: str = "val/weighted/loss"  # the validation key that selects the model (never test)
     mode: str = "auto"  # auto | min | max
     patience: int | None = 3  # epochs without improvement before stopping; null: never stop early
     min_delta: float = 0.0
@@ -54,6 +54,6 @@ class TrainerConfig:
         if not cfg.monitor.startswith("val/"):
             raise ConfigError(
                 f"trainer.monitor='{cfg.monitor}': model selection uses the validation split only; "
-                "use a val/<task>/<metric> or val/mean/<metric> key"
+                "use val/weighted/loss or a val/<task>/<metric> or val/mean/<metric> key"
             )
         return cfg

@@ -4,7 +4,8 @@ the gradient conflict between tasks.
 For each evaluation batch (flat rows, or users ranked against the whole catalogue) the model
 gives its evaluation outputs and each task *collects* what it needs (predictions and targets;
 top-k lists and per-user hits); at the end each task *summarises* its parts into metrics, keyed
-``<split>/<task>/<metric>`` with ``<split>/mean/<metric>`` over the tasks."""
+``<split>/<task>/<metric>`` with ``<split>/mean/<metric>`` over the tasks and
+``<split>/weighted/loss``, the sum of ``task.<name>.weight`` x loss over the trained tasks."""
 
 from __future__ import annotations
 
@@ -86,7 +87,21 @@ def evaluate(
             for task_name, task in tasks.items():
                 collected[task_name].append(task.collect(outputs[task_name], batch))
     per_task = {n: task.summarise(merge(collected[n]), context) for n, task in tasks.items()}
-    return keyed_with_means(per_task, name)
+    return {**keyed_with_means(per_task, name), **weighted_loss(per_task, tasks, name)}
+
+
+def weighted_loss(
+    per_task: dict[str, dict[str, float]], tasks: dict[str, Task], split: str
+) -> dict[str, float]:
+    """``<split>/weighted/loss``: the sum over the trained tasks of ``task.<name>.weight`` x the
+    task's loss (the objective of static weighting; NaN losses left out, as in the mean). Empty
+    when no trained task reports a loss (ranking tasks report ranking metrics only)."""
+    terms = [task.weight * per_task[n]["loss"] for n, task in tasks.items()
+             if task.train and "loss" in per_task[n]]  # fmt: skip
+    if not terms:
+        return {}
+    finite = [v for v in terms if not math.isnan(v)]
+    return {f"{split}/weighted/loss": math.fsum(finite) if finite else math.nan}
 
 
 def keyed_with_means(per_task: dict[str, dict[str, float]], split: str) -> dict[str, float]:

@@ -23,6 +23,7 @@ from mtfw.run_control import fingerprint
 from mtfw.trainer import checkpoint
 from mtfw.trainer.evaluate import batch_losses, gradient_conflict
 from mtfw.trainer.experiment import Experiment, OnEval
+from mtfw.trainer.loss_scales import warn_if_scales_differ
 
 log = logging.getLogger("mtfw")
 EXPLODED = 1e6  # a loss this many times its first value (at least 0.01) has diverged
@@ -43,6 +44,8 @@ def train_epoch(exp: Experiment, epoch: int, state: dict, bar: tqdm) -> dict:
         losses = batch_losses(model, tasks, batch)
         # A loss that is NaN/inf, or a million times its first value, has diverged.
         if limit is None:  # once per epoch, not per step: the first losses never change
+            if "first_losses" not in state:  # the run's first step: losses on one scale?
+                warn_if_scales_differ(list(tasks), losses)
             state.setdefault("first_losses", losses.detach().clamp(min=1e-2).tolist())
             limit = torch.tensor(state["first_losses"], device=losses.device) * EXPLODED
         if not (torch.isfinite(losses) & (losses <= limit)).all():
@@ -70,7 +73,8 @@ def train_epoch(exp: Experiment, epoch: int, state: dict, bar: tqdm) -> dict:
         state["train_samples"] += len(batch)
         bar.update(len(batch))
         if len(losses_seen) % 20 == 0 and not bar.disable:
-            bar.set_postfix(loss=f"{torch.stack(losses_seen[-20:]).sum(1).mean():.4f}")
+            recent = torch.stack(losses_seen[-20:]) * torch.stack(weights_used[-20:])
+            bar.set_postfix(loss=f"{recent.sum(1).mean():.4f}")  # the weighted objective
     empty = torch.zeros(0, len(tasks))
     return {
         "loss": torch.stack(losses_seen).cpu() if losses_seen else empty,
@@ -148,9 +152,10 @@ def fit(
         # One row per step (the weights the method used), then the epoch's evaluation row.
         record.log_steps(epoch + 1, state["step"] - n_steps, names, steps["loss"], steps["weight"])
         loss_sum, weight_sum = steps["loss"].sum(0), steps["weight"].sum(0)
+        weighted = (steps["loss"] * steps["weight"]).sum().item() / max(n_steps, 1)  # optimised
         state["weight_sum"] = (torch.tensor(state["weight_sum"]) + weight_sum).tolist()
         state["weight_steps"] += n_steps  # the run's mean weights go to summary.json
-        row = {"epoch": epoch + 1, "step": state["step"]}
+        row = {"epoch": epoch + 1, "step": state["step"], "train/weighted/loss": weighted}
         for i, n in enumerate(names):
             row[f"train/{n}/loss"] = loss_sum[i].item() / max(n_steps, 1)
             row[f"weight/{n}"] = weight_sum[i].item() / max(n_steps, 1)
@@ -164,7 +169,7 @@ def fit(
         speed = (state["train_samples"] - samples_before) / max(seconds, 1e-9)
         log.info(
             "epoch %d  train loss %.4f  %s %.5f%s  (%.0f samples/s)",
-            epoch + 1, loss_sum.sum().item() / max(n_steps, 1), cfg.monitor, row[cfg.monitor],
+            epoch + 1, weighted, cfg.monitor, row[cfg.monitor],
             " *" if improved else "", speed,
         )  # fmt: skip
         state["epoch"] = epoch + 1
