@@ -20,7 +20,7 @@ commands:
   reproduce <run_dir>  re-run a finished run from its saved config and compare every metric
   report <dir>...      runs below the dirs as a table: mean ± std over seeds, MTL gain, plots
   recommend <run_dir>  top-k items per user from a finished run ([users=..] [k=10] [out=F])
-  init DIR --csv F --label COL   a starter config folder for one's own CSV (data, tasks, experiment)
+  init <dir>           a starter config folder for one's own CSV (--csv FILE --label COL ...)
   list [kind]          registered components with their parameters
 """
 # The module whose main(argv) runs each command; each raises an MtfwError for a user's error.

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 import yaml
 from conftest import cli, summary
@@ -133,3 +135,38 @@ def test_the_written_experiment_trains_as_is(name: str, workdir: Path) -> None:
     assert s["status"] == "completed" and s["epochs_trained"] == 1
     for label in labels:
         assert any(k.startswith(f"test/{label}/") for k in s), label
+
+
+def messy_shop(folder: Path, n: int = 600) -> Path:
+    """A shop log with an order id, date-time strings, '?' among prices, missing quantities, free
+    text notes, a yes/no label and a 0/1 label some rows lack."""
+    rng = np.random.default_rng(1)
+    frame = pd.DataFrame({
+        "order_id": [f"o{i}" for i in range(n)],
+        "day": pd.date_range("2023-01-01", periods=n, freq="h").strftime("%Y-%m-%d %H:%M"),
+        "price": [f"{x:.2f}" if i % 25 else "?" for i, x in enumerate(rng.uniform(1, 50, n))],
+        "qty": np.where(rng.uniform(size=n) < 0.1, np.nan, rng.integers(1, 5, n)),
+        "city": rng.choice(["a", "b", "c"], n),
+        "note": [" ".join(rng.choice(["good", "late", "box", "fast"], 8)) for _ in range(n)],
+        "bought": rng.choice(["yes", "no"], n),
+        "returned": np.where(rng.uniform(size=n) < 0.05, np.nan, rng.integers(0, 2, n)),
+    })  # fmt: skip
+    frame.to_csv(folder / "shop.csv", index=False)
+    return folder / "shop.csv"
+
+
+@pytest.mark.slow  # mtfw init, then one epoch of mtfw train through the CLI: several seconds
+def test_a_messy_file_trains_with_coerce_indicators_and_a_date_timestamp(workdir: Path) -> None:
+    cli("init", "proj", "--csv", str(messy_shop(workdir)), "--label", "bought", "returned",
+        cwd=workdir)  # fmt: skip
+    data = OmegaConf.to_container(OmegaConf.load(workdir / "proj" / "data" / "shop.yaml"))
+    assert data["coerce"] == ["price"] and data["missing_indicator"] is True
+    assert data["timestamp"] == "day" and data["exclude"][:2] == ["order_id", "note"]
+    task = OmegaConf.load(workdir / "proj" / "task" / "returned.yaml")
+    assert task.returned.mask_missing is True
+    proc = cli("train", "--config-dir", "proj", "experiment=shop", "trainer.max_epochs=1",
+               "data.split.by=time", "hydra.run.dir=run", cwd=workdir)  # fmt: skip
+    assert "numeric column 'price': 24 of 600 values are not numbers" in proc.stdout + proc.stderr
+    s = summary(workdir / "run")
+    assert s["status"] == "completed" and s["data/coerced/price"] == 24
+    assert s["data/missing_indicators"] == ["price_missing", "qty_missing"]

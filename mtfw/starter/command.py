@@ -21,7 +21,10 @@ from mtfw.starter.starter_plan import StarterPlan, config_name, plan_starter
 
 def parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="mtfw init", description=__doc__.split("\n\n")[0].split(": ", 1)[1]
+        prog="mtfw init",
+        description="Write a starter config folder for one's own CSV: data/<name>.yaml (every "
+        "column under its guessed kind, with the reason), task/<label>.yaml per label and "
+        "experiment/<name>.yaml. Never overwrites a file.",
     )
     parser.add_argument("dir", help="the folder to write (mtfw train --config-dir DIR ...)")
     parser.add_argument("--csv", required=True, type=Path, help="the data file (CSV or parquet)")
