@@ -85,7 +85,7 @@ def comment(text: str) -> list[str]:
 def task_yaml(plan: StarterPlan, label: LabelPlan, folder: str) -> str:
     params = registry.parameters("task", label.task)
     about = f"The label {label.column} of {plan.path.name}: {label.reason}.{label.note}"
-    if label.task == "regression" and len(plan.labels) > 1:
+    if label.task == "regression" and len(plan.labels) > 1 and "standardize" not in params:
         about += (
             f" Its squared error is in squared label units (variance {label.variance:,.4g}):"
             " beside other tasks, set weight (e.g. 1/variance) or weighting=uncertainty."
