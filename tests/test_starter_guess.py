@@ -131,6 +131,6 @@ def test_yaml_values_stay_what_they_are(value) -> None:
 def test_names_are_config_names_and_avoid_shipped_ones() -> None:
     assert config_name("marital-status") == "marital_status" and config_name("a.b c") == "a_b_c"
     assert own_name("income", ("task",)) == "income_own"  # conf/task/income.yaml is shipped
-    assert own_name("visits", ("task",)) == "visits"
+    assert own_name("docvis", ("task",)) == "docvis"
     assert own_name("census", ("data", "experiment")) == "census_own"
     assert own_name("x", ("task",), {"x", "x_own"}) == "x_own2"
