@@ -20,6 +20,7 @@ commands:
   reproduce <run_dir>  re-run a finished run from its saved config and compare every metric
   report <dir>...      runs below the dirs as a table: mean ± std over seeds, MTL gain, plots
   recommend <run_dir>  top-k items per user from a finished run ([users=..] [k=10] [out=F])
+  init <dir>           a starter config folder for one's own CSV (--csv FILE --label COL ...)
   list [kind]          registered components with their parameters
 """
 # The module whose main(argv) runs each command; each raises an MtfwError for a user's error.
@@ -29,9 +30,10 @@ COMMANDS = {
     "reproduce": "mtfw.reproduce",
     "report": "mtfw.report.command",
     "recommend": "mtfw.recommend",
+    "init": "mtfw.starter.command",
 }
-# `mtfw report` parses its options with argparse, so its errors name it as argparse does.
-PROGRAMS = {"report": "mtfw report"}
+# `mtfw report` and `mtfw init` parse their options with argparse: their errors name them so.
+PROGRAMS = {"report": "mtfw report", "init": "mtfw init"}
 
 
 def list_components(kinds: list[str]) -> None:

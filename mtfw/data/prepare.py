@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from mtfw.data.column_values import check_numeric, timestamp_values
 from mtfw.data.columns import Columns
 from mtfw.data.needs import DataNeeds
 from mtfw.data.prepared import DataContext, InputSpec, PreparedData
@@ -45,23 +46,6 @@ def _labels(frame: pd.DataFrame, split: str, needed: dict[str, bool]) -> tuple[d
     return labels, masks
 
 
-def check_numeric(table: Table) -> None:
-    """A value of a ``numeric`` column that is present but not a number is a mistake in the data
-    or the config (a categorical column listed as numeric), never silently a missing value."""
-    for col in table.numeric:
-        raw = table.frame[col]
-        if pd.api.types.is_numeric_dtype(raw):
-            continue
-        text = raw.astype("string").str.strip()
-        bad = pd.to_numeric(raw, errors="coerce").isna() & raw.notna() & (text != "")
-        if bad.any():
-            row = int(np.flatnonzero(bad.to_numpy())[0])
-            raise ConfigError(
-                f"numeric column '{col}' holds {int(bad.sum())} values that are not numbers, "
-                f"e.g. {raw.iloc[row]!r} in row {row}: list it as categorical, or clean the data"
-            )
-
-
 def prepare_table(table: Table, split: SplitSpec, needs: DataNeeds) -> PreparedData:
     """Split (seeded), fit preprocessing on train only, and tensorise every split, with the label
     columns the tasks need (``needs.labels``: column -> whether missing values are allowed)."""
@@ -73,14 +57,13 @@ def prepare_table(table: Table, split: SplitSpec, needs: DataNeeds) -> PreparedD
                 f"{', '.join(table.labels)}.{closest(label, table.labels)}"
             )
     check_leakage(table)
-    check_numeric(table)
-    times = None
-    if table.timestamp is not None:
-        times = pd.to_numeric(table.frame[table.timestamp], errors="coerce").to_numpy()
+    coerced = check_numeric(table)
+    times = None if table.timestamp is None else timestamp_values(table.frame[table.timestamp])
     parts = split.indices(len(table.frame), fixed=table.fixed_splits, times=times)
     frames = {name: table.frame.iloc[idx] for name, idx in parts.items()}
-    pre = Preprocessor(table.categorical, table.numeric, table.log1p, table.sequence)
-    pre.fit(frames["train"])
+    pre = Preprocessor(table.categorical, table.numeric, table.log1p, table.sequence,
+                       table.missing_indicator)  # fmt: skip
+    pre.fit(frames["train"])  # train only: vocabularies, means, which columns get an indicator
     splits = {}
     for name, frame in frames.items():
         cat, num = pre.transform(frame)
@@ -93,9 +76,12 @@ def prepare_table(table: Table, split: SplitSpec, needs: DataNeeds) -> PreparedD
         **{f"data/n_{name}": len(idx) for name, idx in parts.items()},
         **{f"data/split_hash_{name}": fingerprint(idx) for name, idx in parts.items()},
         **{f"data/{k}": v for k, v in table.info.items()},
+        **{f"data/coerced/{col}": n for col, n in coerced.items()},
     }
+    if table.missing_indicator:
+        info["data/missing_indicators"] = [f"{c}_missing" for c in pre.indicators]
     train = splits["train"]
     means = {k: float(v[train.masks[k]].mean() if k in train.masks else v.mean())
              for k, v in train.labels.items()}  # fmt: skip
-    inputs = InputSpec(pre.vocab_sizes, len(pre.numeric), pre.sequence_vocab_sizes)
+    inputs = InputSpec(pre.vocab_sizes, len(pre.numeric_names), pre.sequence_vocab_sizes)
     return PreparedData(splits, pre, info, DataContext(inputs, means))

@@ -3,7 +3,9 @@
 Categorical columns get a vocabulary of the values seen in train (id 0 is reserved for values never
 seen, so validation, test and inference never fail on a new value); a missing value is a category of
 its own. Numeric columns are optionally log1p-transformed, standardised with train statistics, and
-missing values are filled with the train mean (0 after standardising). A sequence column holds
+missing values (empty, NaN, infinite) are filled with the train mean (0 after standardising); with
+``missing_indicator`` each numeric column with missing values *in train* also gets a 0/1 input
+``<col>_missing`` (1 where the value is missing), after the numeric columns. A sequence column holds
 separated tokens (``"12|55|78"``, a user's recent items, oldest first): its vocabulary is the
 train split's tokens (id 0 pads, id 1 is an unseen token) and its last ``max_length`` tokens are
 kept.
@@ -24,7 +26,7 @@ MISSING = "<missing>"
 class Preprocessor:
     def __init__(
         self, categorical: list[str], numeric: list[str], log1p: list[str] | None = None,
-        sequence: dict[str, dict] | None = None,
+        sequence: dict[str, dict] | None = None, missing_indicator: bool = False,
     ):  # fmt: skip
         self.categorical = list(categorical)
         self.numeric = list(numeric)
@@ -34,6 +36,8 @@ class Preprocessor:
         self.vocab: dict[str, list[str]] = {}
         self.mean: dict[str, float] = {}
         self.std: dict[str, float] = {}
+        self.missing_indicator = missing_indicator
+        self.indicators: list[str] = []  # numeric columns with missing values in train
 
     def _numeric_values(self, frame: pd.DataFrame, col: str) -> np.ndarray:
         values = pd.to_numeric(frame[col], errors="coerce").to_numpy(dtype=np.float64)
@@ -55,6 +59,10 @@ class Preprocessor:
             mean = float(finite.mean()) if finite.size else 0.0
             std = float(finite.std()) if finite.size else 1.0
             self.mean[col], self.std[col] = mean, (std if std > 0 else 1.0)
+        self.indicators = [
+            c for c in self.numeric
+            if self.missing_indicator and not np.isfinite(self._numeric_values(frame, c)).all()
+        ]  # fmt: skip
         return self
 
     def _split(self, frame: pd.DataFrame, col: str) -> pd.Series:
@@ -85,6 +93,11 @@ class Preprocessor:
         return torch.from_numpy(out)
 
     @property
+    def numeric_names(self) -> list[str]:
+        """The numeric inputs in order: the numeric columns, then their missing indicators."""
+        return [*self.numeric, *(f"{c}_missing" for c in self.indicators)]
+
+    @property
     def vocab_sizes(self) -> list[int]:
         """Embedding rows per categorical column, the unknown-value id 0 included."""
         return [len(self.vocab[c]) + 1 for c in self.categorical]
@@ -95,10 +108,12 @@ class Preprocessor:
             values = frame[col].astype("string").fillna(MISSING)
             # get_indexer gives -1 for values outside the train vocabulary: +1 maps them to 0.
             cat[:, j] = pd.Index(self.vocab[col]).get_indexer(values).astype(np.int64) + 1
-        num = np.zeros((len(frame), len(self.numeric)), dtype=np.float32)
+        num = np.zeros((len(frame), len(self.numeric_names)), dtype=np.float32)
         for j, col in enumerate(self.numeric):
             values = (self._numeric_values(frame, col) - self.mean[col]) / self.std[col]
             num[:, j] = np.where(np.isfinite(values), values, 0.0)
+        for j, col in enumerate(self.indicators, start=len(self.numeric)):
+            num[:, j] = ~np.isfinite(self._numeric_values(frame, col))
         return torch.from_numpy(cat), torch.from_numpy(num)
 
     def to_dict(self) -> dict:
@@ -111,11 +126,15 @@ class Preprocessor:
             "std": self.std,
             "sequence": self.sequence,
             "tokens": self.tokens,
+            "missing_indicator": self.missing_indicator,
+            "indicators": self.indicators,
         }
 
     @classmethod
     def from_dict(cls, state: dict) -> Preprocessor:
-        pre = cls(state["categorical"], state["numeric"], state["log1p"], state.get("sequence"))
+        pre = cls(state["categorical"], state["numeric"], state["log1p"], state.get("sequence"),
+                  state.get("missing_indicator", False))  # fmt: skip
+        pre.indicators = state.get("indicators", [])
         pre.vocab, pre.mean, pre.std = state["vocab"], state["mean"], state["std"]
         pre.tokens = state.get("tokens", {})
         return pre

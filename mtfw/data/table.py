@@ -30,3 +30,7 @@ class Table:
     # Sequence columns (separated tokens, e.g. a user's recent items): column -> separator, length.
     sequence: dict[str, dict] = field(default_factory=dict)
     timestamp: str | None = None  # the column data.split.by=time orders rows by
+    # Numeric columns whose values that are not numbers are read as missing (with a warning).
+    coerce: list[str] = field(default_factory=list)
+    # A 0/1 input ``<col>_missing`` for each numeric column with missing values in train.
+    missing_indicator: bool = False

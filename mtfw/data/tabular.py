@@ -3,7 +3,10 @@
 Columns are named, or matched with shell-style patterns (``numerical_*``). A label is a column, or a
 column restricted to the rows where another is non-zero (``{column: conversion, where: visit}``: the
 conversion rate of visitors, NaN elsewhere), or a column thresholded into 0/1 (``{column: rating,
-min: 4}``).
+min: 4}``). A column has one kind: listing it under two of ids, categorical, numeric and sequence
+is an error. ``coerce`` (true, or numeric columns) reads values of numeric columns that are not
+numbers as missing; ``missing_indicator: true`` adds a 0/1 input per numeric column with missing
+values in train.
 """
 
 from __future__ import annotations
@@ -21,6 +24,9 @@ from mtfw.data.locate import locate, sha256sum
 from mtfw.data.reading import read_table
 from mtfw.data.table import Table
 from mtfw.registry import ConfigError, closest, register
+from mtfw.value_types import check_range, check_types
+
+KINDS = ("ids", "categorical", "numeric", "sequence")
 
 
 def match_columns(patterns: list[str], columns: list[str], what: str) -> list[str]:
@@ -55,6 +61,20 @@ def refuse_label_log1p(log1p: list[str], labels: dict) -> None:
             )
 
 
+def check_one_kind(kinds: dict[str, list[str]]) -> None:
+    """Refuse a column listed under two kinds (``categorical`` and ``numeric``): which one it is
+    decides how it is read, so mtfw never picks one silently."""
+    seen: dict[str, str] = {}
+    for kind, columns in kinds.items():
+        for column in columns:
+            if column in seen and seen[column] != kind:
+                raise ConfigError(
+                    f"data: column '{column}' is listed under both {seen[column]} and {kind}; a "
+                    f"column has one kind ({', '.join(KINDS)}): keep it under one of them"
+                )
+            seen.setdefault(column, kind)
+
+
 @register("data", "tabular")
 class TabularFile(TableDataset):
     """A CSV/parquet file declared in config: categorical, numeric and label columns."""
@@ -74,6 +94,8 @@ class TabularFile(TableDataset):
         timestamp: str | None = None,
         exclude: list[str] = (),
         split: dict | None = None,
+        coerce: bool | list[str] = False,
+        missing_indicator: bool = False,
     ):
         super().__init__(split)
         self.exclude = list(exclude)  # never inputs: an id, a column known only after the outcome
@@ -83,11 +105,15 @@ class TabularFile(TableDataset):
         # ids (user_id, item_id) are categorical features whose unseen values map to id 0
         self.ids, self.timestamp = list(ids), timestamp
         self.sequence = {c: dict(s or {}) for c, s in (sequence or {}).items()}
+        self.coerce, self.missing_indicator = coerce, missing_indicator
         for column, spec in self.sequence.items():
             unknown = set(spec) - {"separator", "max_length"}
             if unknown:
                 raise ConfigError(f"data.sequence.{column}: keys are separator and max_length, "
                                   f"got {sorted(spec)}")  # fmt: skip
+            check_types(spec, {"separator": str, "max_length": int}, f"data.sequence.{column}")
+            check_range(f"data.sequence.{column}.max_length", spec.get("max_length", 20), low=1)
+        check_one_kind(self._kinds(ids, categorical, numeric, self.sequence))  # names as written
         refuse_label_log1p(self.log1p, self.labels)
         if not self.files and not (path or filename):
             raise ConfigError(
@@ -95,6 +121,11 @@ class TabularFile(TableDataset):
             )
         if self.files and not {"train", "test"} <= set(self.files) <= {"train", "val", "test"}:
             raise ConfigError(f"data.files needs train and test (and may have val): {self.files}")
+
+    @staticmethod
+    def _kinds(ids, categorical, numeric, sequence) -> dict[str, list[str]]:
+        lists = (list(ids), list(categorical), list(numeric), list(sequence))
+        return dict(zip(KINDS, lists, strict=True))
 
     def _find(self, path: str | None) -> Path:
         name = Path(path or self.filename).name
@@ -124,7 +155,8 @@ class TabularFile(TableDataset):
             for column in match_columns([pattern], columns, "sequence")
         }
         stamp = match_columns([self.timestamp], columns, "timestamp")[0] if self.timestamp else None
-        categorical = match_columns([*self.ids, *self.categorical], columns, "categorical")
+        ids = match_columns(self.ids, columns, "ids")
+        categorical = match_columns(self.categorical, columns, "categorical")
         numeric = match_columns(self.numeric, columns, "numeric")
         unknown = [c for c in self.log1p if c not in numeric]
         if unknown:  # the preprocessing would silently skip them
@@ -132,6 +164,10 @@ class TabularFile(TableDataset):
                 f"data.log1p names {', '.join(unknown)}, not among the numeric columns "
                 f"({', '.join(numeric) or 'none'}): log1p applies to numeric input features only"
             )
+        check_one_kind(self._kinds(ids, categorical, numeric, sequences))  # patterns matched
+        categorical = [*ids, *categorical]
+        coerce = self.coerce if isinstance(self.coerce, list) else (numeric if self.coerce else [])
+        coerce = match_columns(coerce, columns, "coerce")
         excluded = set(match_columns(self.exclude, columns, "exclude"))
         inputs = [c for c in [*categorical, *numeric, *sequences] if c in excluded]
         if inputs:
@@ -151,4 +187,6 @@ class TabularFile(TableDataset):
             fixed_splits=fixed,
             sequence=sequences,
             timestamp=stamp,
+            coerce=coerce,
+            missing_indicator=self.missing_indicator,
         )

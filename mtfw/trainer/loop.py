@@ -9,7 +9,6 @@ the best model by the monitored validation key, and a checkpoint lets ``resume``
 from __future__ import annotations
 
 import logging
-import math
 import sys
 import time
 from pathlib import Path
@@ -17,16 +16,15 @@ from pathlib import Path
 import torch
 from tqdm import tqdm
 
-from mtfw.errors import CheckpointError, TrainingDiverged
+from mtfw.errors import CheckpointError
 from mtfw.record import RunRecord
 from mtfw.run_control import fingerprint
 from mtfw.trainer import checkpoint
+from mtfw.trainer.divergence import check_diverged, divergence_limit
 from mtfw.trainer.evaluate import batch_losses, gradient_conflict
 from mtfw.trainer.experiment import Experiment, OnEval
-from mtfw.trainer.loss_scales import warn_if_scales_differ
 
 log = logging.getLogger("mtfw")
-EXPLODED = 1e6  # a loss this many times its first value (at least 0.01) has diverged
 
 
 def train_epoch(exp: Experiment, epoch: int, state: dict, bar: tqdm) -> dict:
@@ -44,21 +42,8 @@ def train_epoch(exp: Experiment, epoch: int, state: dict, bar: tqdm) -> dict:
         losses = batch_losses(model, tasks, batch)
         # A loss that is NaN/inf, or a million times its first value, has diverged.
         if limit is None:  # once per epoch, not per step: the first losses never change
-            if "first_losses" not in state:  # the run's first step: losses on one scale?
-                warn_if_scales_differ(list(tasks), losses)
-            state.setdefault("first_losses", losses.detach().clamp(min=1e-2).tolist())
-            limit = torch.tensor(state["first_losses"], device=losses.device) * EXPLODED
-        if not (torch.isfinite(losses) & (losses <= limit)).all():
-            values = losses.tolist()
-            bad = [n for n, v, top in zip(tasks, values, limit.tolist(), strict=True)
-                   if not math.isfinite(v) or v > top]  # fmt: skip
-            kept = f"checkpoint.pt of epoch {state['epoch']}" if state["epoch"] else "none yet"
-            raise TrainingDiverged(
-                f"loss of task(s) {', '.join(bad)} is {values} in epoch {epoch + 1}, step "
-                f"{state['step']} (first losses {state['first_losses']}). Kept: the last good "
-                f"checkpoint ({kept}) and the metrics so far. Lower optim.lr or set "
-                "trainer.grad_clip"
-            )
+            limit = divergence_limit(state, list(tasks), losses)
+        check_diverged(losses, limit, list(tasks), epoch, state)
         opt.zero_grad(set_to_none=True)
         # Fills .grad of every parameter; returns the [T] weights it used.
         weights = exp.weighting.backward(
