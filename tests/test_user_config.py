@@ -125,7 +125,9 @@ def test_code_entries_of_the_shipped_configs_are_hydra_own() -> None:
     with initialize_config_dir(str(CONF_DIR), version_base="1.3"):
         node = compose("train", return_hydra_config=True).hydra
     entries = code_entries(node)
-    assert set(entries) == {"hydra.launcher._target_", "hydra.sweeper._target_"}
+    assert {k for k in entries if "_logging." not in k} == {
+        "hydra.launcher._target_", "hydra.sweeper._target_"}  # fmt: skip
+    assert entries["hydra.job_logging.handlers.file.class"] == "logging.FileHandler"
     with initialize_config_dir(str(CONF_DIR), version_base="1.3"):
         overrides = ["+hydra.callbacks.x._target_=builtins.open", "+hydra.callbacks.x.file=m"]
         node = compose("train", overrides, return_hydra_config=True).hydra
@@ -138,6 +140,16 @@ def experiment_with_callback(conf: Path, marker: Path) -> None:
         "hydra": {"callbacks": {"x": {"_target_": "builtins.open", "file": str(marker),
                                       "mode": "w"}}},
     }, "# @package _global_\n")  # fmt: skip
+
+
+def test_a_logging_factory_from_a_user_file_is_refused(
+    workdir: Path, capsys: pytest.CaptureFixture
+) -> None:
+    conf = user_folder(workdir)
+    write_yaml(conf / "experiment" / "logs.yaml", {"hydra": {"job_logging": {"formatters": {
+        "x": {"()": "os.getcwd"}}}}}, "# @package _global_\n")  # fmt: skip
+    err = exits_2(["train", "--config-dir", str(conf), "data=people", "experiment=logs"], capsys)
+    assert "hydra.job_logging.formatters.x.() calls os.getcwd" in err
 
 
 @pytest.mark.parametrize("route", ["train.yaml", "experiment"])

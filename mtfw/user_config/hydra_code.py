@@ -7,7 +7,8 @@ or experiment file in a user folder can do the same. mtfw's configs never import
 refused before Hydra runs anything; ``MTFW_ALLOW_HYDRA_CALLBACKS=1`` allows them for a user who
 trusts the command and every file of the folders. A user file's code is found in the *composed*
 config (defaults lists, package headers and interpolations included): every callback, and every
-``_target_`` under ``hydra`` that a composition of the shipped configs alone does not have.
+``_target_`` under ``hydra`` (or factory ``()`` and handler ``class`` of its logging configs, which
+``logging.config`` imports and calls) that a composition of the shipped configs alone lacks.
 """
 
 from __future__ import annotations
@@ -67,8 +68,8 @@ def code_entries(node, path: str = "hydra", depth: int = 0) -> dict[str, str]:
             target = value.get("_target_") if isinstance(value, DictConfig) else value
             found[here] = str(target)
             continue
-        if key == "_target_":
-            found[here] = str(value)
+        if key in ("_target_", "()") or (key == "class" and "_logging." in here):
+            found[here] = str(value)  # () and class: what logging.config builds from hydra's
         found.update(code_entries(value, here, depth + 1))
     return found
 
