@@ -13,7 +13,7 @@ from collections.abc import Collection, Sequence
 from hydra import initialize_config_dir
 
 from mtfw.user_config.folders import CONF_DIR, active
-from mtfw.user_config.hydra_code import refuse_user_code
+from mtfw.user_config.hydra_code import hydra_settings, refuse_user_code, shipped_entries
 from mtfw.user_config.sources import announce, files_read
 
 
@@ -28,12 +28,15 @@ def override_sets(overrides: Sequence, groups: Collection[str]) -> list[list[str
 
 
 def check_user_files(overrides: Sequence, groups: Collection[str]) -> None:
-    """Refuse code under ``hydra`` from user files; announce the user files that shadow shipped
-    ones. Nothing to do without user folders."""
+    """Refuse code under ``hydra`` from user files; then announce the user files that shadow
+    shipped ones. Nothing to do without user folders."""
     if not active():
         return
-    sets = override_sets(overrides, groups)
-    refuse_user_code(sets)
+    sets, read = override_sets(overrides, groups), []
+    shipped = shipped_entries(hydra_settings(sets[0]))  # before Hydra is initialised on the folders
     with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
         for overrides_set in sets:
-            announce(files_read(overrides_set))
+            files = files_read(overrides_set)
+            refuse_user_code(overrides_set, files, shipped)
+            read += files
+    announce(read)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Sequence
+from functools import cache
 
 from hydra import compose, initialize_config_dir
 from hydra.errors import HydraException
@@ -24,7 +25,7 @@ from omegaconf.errors import OmegaConfBaseException
 
 from mtfw.errors import ConfigError
 from mtfw.user_config.folders import CONF_DIR, ENV, UserFolders, active, searching
-from mtfw.user_config.sources import PRIMARY, files_read
+from mtfw.user_config.sources import PRIMARY, UserFile
 
 ALLOW = "MTFW_ALLOW_HYDRA_CALLBACKS"
 TARGET = re.compile(r"(?<!\w)_target_(?!\w)")  # a _target_ key, not a name containing it
@@ -74,45 +75,49 @@ def code_entries(node, path: str = "hydra", depth: int = 0) -> dict[str, str]:
     return found
 
 
-def _hydra_node(overrides: Sequence[str], folders: UserFolders) -> DictConfig:
-    with searching(folders), initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-        return compose(PRIMARY, overrides=list(overrides), return_hydra_config=True).hydra
-
-
-def shipped_entries(overrides: Sequence[str]) -> dict[str, str]:
+@cache
+def shipped_entries(hydra_overrides: tuple[str, ...]) -> dict[str, str]:
     """The code entries of the shipped configs alone, with the command line's Hydra settings (or
-    none, when those name a user file)."""
-    own = [o for o in overrides if o.startswith(("hydra.", "hydra/"))]
+    none, when those name a user file). Composed once per process and settings."""
+
+    def entries(overrides: tuple[str, ...]) -> dict[str, str]:
+        with searching(UserFolders()), initialize_config_dir(str(CONF_DIR), version_base="1.3"):
+            return code_entries(compose(PRIMARY, list(overrides), return_hydra_config=True).hydra)
+
     try:
-        return code_entries(_hydra_node(own, UserFolders()))
+        return entries(hydra_overrides)
     except (HydraException, OmegaConfBaseException):
-        return code_entries(_hydra_node([], UserFolders()))
+        return entries(())
 
 
-def refuse_user_code(override_sets: Sequence[Sequence[str]]) -> None:
-    """Compose each set of overrides with the user folders (before Hydra runs anything) and
-    refuse code under ``hydra`` that the user files brought in, naming the files that hold it."""
-    folders = active()
-    if allowed() or not folders or not override_sets:
+def hydra_settings(overrides: Sequence[str]) -> tuple[str, ...]:
+    """The overrides of Hydra's own settings (``hydra.run.dir=..``, ``hydra/launcher=..``)."""
+    return tuple(o for o in overrides if o.startswith(("hydra.", "hydra/")))
+
+
+def refuse_user_code(
+    overrides: Sequence[str], files: Sequence[UserFile], shipped: dict[str, str]
+) -> None:
+    """Refuse code under ``hydra`` that user files bring into the composition with ``overrides``
+    (Hydra initialised on the user folders) beyond ``shipped`` (:func:`shipped_entries`), naming
+    the files that hold it."""
+    if allowed() or not files:
         return
-    shipped = shipped_entries(override_sets[0])
-    for overrides in override_sets:
-        try:
-            node = _hydra_node(overrides, folders)
-        except (HydraException, OmegaConfBaseException) as err:
-            text = str(err).strip().splitlines()[0]
-            raise ConfigError(f"cannot compose the config with your folders: {text}") from None
-        extra = {k: v for k, v in code_entries(node).items() if shipped.get(k) != v}
-        if extra:
-            with searching(folders), initialize_config_dir(str(CONF_DIR), version_base="1.3"):
-                files = files_read(overrides)
-            holders = [str(f.source) for f in files
-                       if re.search(r"callbacks|_target_", f.source.read_text())]  # fmt: skip
-            where = ", ".join(holders) or "a file of " + ", ".join(map(str, folders.paths))
-            found = "; ".join(f"{k} calls {v}" for k, v in extra.items())
-            raise ConfigError(
-                f"{where}: {found}. A config file may not "
-                "set hydra.callbacks nor a _target_ under hydra, as Hydra would import and call "
-                f"that code when the run starts (mtfw's configs never import code; user folders "
-                f"come from --config-dir and {ENV}). Remove it, or {OPT_IN}"
-            )
+    try:
+        node = compose(PRIMARY, overrides=list(overrides), return_hydra_config=True).hydra
+    except (HydraException, OmegaConfBaseException) as err:
+        text = str(err).strip().splitlines()[0]
+        raise ConfigError(f"cannot compose the config with your folders: {text}") from None
+    extra = {k: v for k, v in code_entries(node).items() if shipped.get(k) != v}
+    if not extra:
+        return
+    holders = [str(f.source) for f in files
+               if re.search(r"callbacks|_target_|\(\)|class", f.source.read_text())]  # fmt: skip
+    where = ", ".join(holders) or "a file of " + ", ".join(map(str, active().paths))
+    found = "; ".join(f"{k} calls {v}" for k, v in extra.items())
+    raise ConfigError(
+        f"{where}: {found}. A config file may not set hydra.callbacks nor a _target_ under "
+        "hydra, as Hydra would import and call that code when the run starts (mtfw's configs "
+        f"never import code; user folders come from --config-dir and {ENV}). Remove it, or "
+        f"{OPT_IN}"
+    )
