@@ -22,6 +22,9 @@ commands:
   recommend <run_dir>  top-k items per user from a finished run ([users=..] [k=10] [out=F])
   init <dir>           a starter config folder for one's own CSV (--csv FILE --label COL ...)
   list [kind]          registered components with their parameters
+
+Your own config folders (mtfw/conf/'s layout, searched first): --config-dir DIR (any command,
+repeatable) or MTFW_CONFIG_PATH=DIR1:DIR2; the command line's come before the environment's.
 """
 # The module whose main(argv) runs each command; each raises an MtfwError for a user's error.
 COMMANDS = {
@@ -34,6 +37,7 @@ COMMANDS = {
 }
 # `mtfw report` and `mtfw init` parse their options with argparse: their errors name them so.
 PROGRAMS = {"report": "mtfw report", "init": "mtfw init"}
+COMPOSING = ("train", "sweep")  # the commands that compose configs (the others read run dirs)
 
 
 def list_components(kinds: list[str]) -> None:
@@ -56,7 +60,16 @@ def run_command(command: str, rest: list[str]) -> None:
         print(f"mtfw: unknown command '{command}'.{closest(command, [*COMMANDS, 'list'])}"
               f"\n{USAGE}", file=sys.stderr)  # fmt: skip
         sys.exit(2)
-    importlib.import_module(COMMANDS[command]).main(rest)
+    from mtfw.user_config.folders import UserFolders, resolve, searching, split_flags
+
+    flag_dirs, rest = split_flags(rest)
+    composing = command in COMPOSING and not any(a.startswith("resume=") for a in rest)
+    if flag_dirs and not composing:
+        print(f"mtfw {command}: --config-dir is not read: a run directory holds its config and "
+              "copies of the user files it read (.mtfw/user_conf/)", file=sys.stderr)  # fmt: skip
+    folders = resolve(flag_dirs) if composing else UserFolders()
+    with searching(folders):
+        importlib.import_module(COMMANDS[command]).main(rest)
 
 
 def main(argv: list[str] | None = None) -> None:

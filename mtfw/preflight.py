@@ -5,7 +5,8 @@ Hydra rejects an unknown config choice or key too, but without the closest match
 holds a run must be refused here, before Hydra touches it: the directory as Hydra will resolve it
 (``${oc.env:...}`` names no directory until resolved). Hydra also accepts a key mtfw never reads
 (``+foo=1``: a run that silently ignores it) and calls any ``_target_`` under ``hydra.callbacks``
-(code run from the command line); both are refused here.
+(code run from the command line); both are refused here. The checks search the user's config
+folders (``mtfw.user_config``) as Hydra will: their choices count, and their files are checked too.
 """
 
 from __future__ import annotations
@@ -22,19 +23,27 @@ from omegaconf import DictConfig, OmegaConf
 from mtfw.errors import ConfigError
 from mtfw.registry import closest
 from mtfw.run_guard import CLAIM, holder
+from mtfw.user_config.check import check_user_files
+from mtfw.user_config.folders import CONF_DIR, ENV, active
+from mtfw.user_config.hydra_code import refuse_code_override
+from mtfw.user_config.sources import group_options, primary_file
 
-CONF_DIR = Path(__file__).resolve().parent / "conf"  # shipped inside the package (and wheel)
 RUN_DIRS = ("hydra.run.dir", "hydra.sweep.dir")
-TARGET = re.compile(r"(?<!\w)_target_(?!\w)")  # a _target_ key, not a name containing it
 
 
 def config_groups() -> dict[str, list[str]]:
-    """``{group: [option, ...]}`` for every folder of ``conf/``."""
-    return {
-        d.name: sorted(p.stem for p in d.glob("*.yaml"))
-        for d in sorted(CONF_DIR.iterdir())
-        if d.is_dir()
-    }
+    """``{group: [option, ...]}`` over ``conf/`` and the user's config folders."""
+    return {group: list(options) for group, options in group_options().items()}
+
+
+def _unknown_choice(group: str, choice: str) -> ConfigError:
+    options = group_options()[group]
+    places = [f"{f}/{group}/" for f in active().paths if (f / group).is_dir()]
+    places += [f"conf/{group}/"] if (CONF_DIR / group).is_dir() else []
+    return ConfigError(
+        f"unknown {group} '{choice}'. Available in {' and '.join(places)}: "
+        f"{', '.join(options)}.{closest(choice, list(options))}"
+    )
 
 
 def _choices(override) -> list[str]:
@@ -72,8 +81,9 @@ def _check_key(cfg: DictConfig, key: str, text: str) -> None:
 
 
 def top_level_keys(groups: dict[str, list[str]]) -> list[str]:
-    """The keys mtfw reads at the top of a config: conf/train.yaml's and the config groups."""
-    own = OmegaConf.load(CONF_DIR / "train.yaml")
+    """The keys mtfw reads at the top of a config: train.yaml's (a user folder's when it has one)
+    and the config groups."""
+    own = OmegaConf.load(primary_file())
     return sorted({str(k) for k in own if k != "defaults"} | set(groups))
 
 
@@ -109,18 +119,12 @@ def resolved_dir(key: str, text: str, overrides: list[str]) -> Path:
         return Path(text)
 
 
-def refuse_code_under_hydra(override) -> None:
-    """Refuse an override that would make Hydra import and call code: hydra.callbacks, or any
-    ``_target_`` under ``hydra.``."""
-    key = override.key_or_group
-    if not re.match(r"hydra[./]", key):
-        return
-    if re.match(r"hydra[./]callbacks(\W|$)", key) or TARGET.search(override.input_line):
+def _refuse_searchpath(override) -> None:
+    if override.key_or_group == "hydra.searchpath":
         raise ConfigError(
-            f"'{override.input_line}': an override may not set hydra.callbacks nor a _target_ "
-            "under hydra., as Hydra would import and call that code when the run starts (mtfw's "
-            "own configs never import code). Hydra's settings without code are allowed, e.g. "
-            "hydra.run.dir, hydra.sweep.dir, hydra.job.chdir"
+            f"'{override.input_line}': mtfw searches your config folders itself, before its own "
+            f"configs (Hydra's search path would put them after): name them with --config-dir DIR "
+            f"or {ENV}=DIR1:DIR2"
         )
 
 
@@ -152,8 +156,7 @@ def preflight(argv: list[str]) -> Path | None:
     the same later (no ``${now:..}``, no flags such as -m or --cfg), for ``mtfw train`` to claim
     before Hydra writes there; else None."""
     groups = config_groups()
-    if any(a.startswith(("--config-name", "-cn", "--config-dir", "-cd", "--config-path", "-cp"))
-           for a in argv):  # fmt: skip
+    if any(a.startswith(("--config-name", "-cn", "--config-path", "-cp")) for a in argv):
         groups = {}  # another primary config: leave every check to Hydra
     texts = [a for a in argv if "=" in a and not a.startswith("-")]
     try:
@@ -161,7 +164,8 @@ def preflight(argv: list[str]) -> Path | None:
     except OverrideParseException:
         return None  # Hydra reports grammar errors itself
     for o in overrides:
-        refuse_code_under_hydra(o)
+        refuse_code_override(o)
+        _refuse_searchpath(o)
     top_keys = top_level_keys(groups) if groups else []
     group_overrides, keys, swept_group, claim = [], [], False, None
     single = not any(a.startswith("-") for a in argv) and not any(
@@ -181,10 +185,7 @@ def preflight(argv: list[str]) -> Path | None:
             _refuse_repeats(o)
             for choice in _choices(o):
                 if choice not in groups[key]:
-                    raise ConfigError(
-                        f"unknown {key} '{choice}'. Available in conf/{key}/: "
-                        f"{', '.join(groups[key])}.{closest(choice, groups[key])}"
-                    )
+                    raise _unknown_choice(key, choice)
             swept_group |= o.is_sweep_override()
             group_overrides.append(o.input_line)
         elif o.is_add() is False and o.is_force_add() is False and not key.startswith("hydra"):
@@ -194,4 +195,6 @@ def preflight(argv: list[str]) -> Path | None:
             cfg = compose("train", overrides=group_overrides)
         for key, text in keys:
             _check_key(cfg, key, text)
+    if groups:
+        check_user_files(overrides, groups)  # code under hydra refused, shadowing files announced
     return claim

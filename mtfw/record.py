@@ -7,6 +7,7 @@ import logging
 import math
 import os
 import platform
+import shlex
 import subprocess
 import sys
 from importlib.metadata import PackageNotFoundError, version
@@ -126,10 +127,11 @@ def _git(*args: str) -> str | None:
     return out.stdout.strip() if out.returncode == 0 else None
 
 
-def environment() -> dict:
-    """Command line, source revision and package versions, flat keys for summary.json."""
+def environment(command: str | None = None) -> dict:
+    """Command line (``command``, else this process's own), source revision and package
+    versions, flat keys for summary.json."""
     env = {
-        "command": " ".join(sys.argv),
+        "command": command or shlex.join(sys.argv),
         "git_sha": _git("rev-parse", "HEAD"),
         "git_dirty": bool(_git("status", "--porcelain", "--untracked-files=no")),
         "version/python": platform.python_version(),

@@ -13,6 +13,7 @@ metric matches, 1 when some differ, 2 on bad input.
 from __future__ import annotations
 
 import math
+import shlex
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -24,6 +25,7 @@ from mtfw.errors import CheckpointError, ConfigError
 from mtfw.run_control import CONTROL_KEYS, CONTROL_PREFIXES, is_control
 from mtfw.run_files import read_config, read_summary
 from mtfw.tracking.provenance import warn, warn_if_data_changed
+from mtfw.user_config.run_record import copy_record
 
 COMPARED = ("val/", "test/", "gate/")
 ENVIRONMENT = ("git_sha", "git_dirty", "data/checksum", "data/split_seed", "version/",
@@ -81,7 +83,11 @@ def with_control(cfg: DictConfig, overrides: list[str]) -> DictConfig:
     return cfg
 
 
-def reproduce(run_dir: Path, out: Path | None = None, overrides: list[str] = ()) -> int:
+def reproduce(
+    run_dir: Path, out: Path | None = None, overrides: list[str] = (), command: str | None = None
+) -> int:
+    """Re-run ``run_dir`` from its saved config (never from a config folder: the copies of the
+    user files it read travel with the new run's record). Returns the exit status."""
     from mtfw.train import run  # heavy imports only when a run is made
 
     if not (run_dir / ".hydra" / "config.yaml").is_file() or read_summary(run_dir) is None:
@@ -100,6 +106,7 @@ def reproduce(run_dir: Path, out: Path | None = None, overrides: list[str] = ())
     cfg = with_control(saved, list(overrides))
     (out / ".hydra").mkdir(parents=True, exist_ok=True)
     OmegaConf.save(cfg, out / ".hydra" / "config.yaml")
+    copy_record(run_dir, out, command or shlex.join(["mtfw", "reproduce", str(run_dir)]))
     if original.get("git_dirty"):
         warn(f"{run_dir} was trained from a source tree with uncommitted changes (git_dirty)")
     new = run(cfg, out)
@@ -130,4 +137,5 @@ def main(argv: list[str]) -> None:
     overrides = [a for a in argv if "=" in a and not a.startswith("out=")]
     if len(paths) != 1:
         raise ConfigError("usage: mtfw reproduce <run_dir> [out=DIR] [run-control key=value ...]")
-    sys.exit(reproduce(Path(paths[0]), outs[0] if outs else None, overrides))
+    command = shlex.join(["mtfw", "reproduce", *argv])
+    sys.exit(reproduce(Path(paths[0]), outs[0] if outs else None, overrides, command))

@@ -45,11 +45,12 @@ def read_summary(run_dir: Path) -> dict | None:
 
 
 def discard_unused(run_dir: Path) -> None:
-    """Remove what Hydra wrote into a new run directory for a run refused before it started
-    (``.hydra/``, an empty log): a refused command leaves nothing behind."""
+    """Remove what Hydra and mtfw wrote into a new run directory for a run refused before it
+    started (``.hydra/``, ``.mtfw/``, an empty log): a refused command leaves nothing behind."""
     if any((run_dir / name).exists() for name in RUN_OUTPUTS):
         return
-    shutil.rmtree(run_dir / ".hydra", ignore_errors=True)
+    for record in (".hydra", ".mtfw"):
+        shutil.rmtree(run_dir / record, ignore_errors=True)
     log_file = run_dir / "train.log"
     if log_file.is_file() and log_file.stat().st_size == 0:
         log_file.unlink()

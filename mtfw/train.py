@@ -41,6 +41,7 @@ from mtfw.tracking import tracked_record, warn_if_dirty
 from mtfw.trainer.config import TrainerConfig
 from mtfw.trainer.evaluate import eval_mode
 from mtfw.trainer.table import UNDEFINED, format_results, undefined_metrics
+from mtfw.user_config import run_record
 
 log = logging.getLogger("mtfw")
 
@@ -107,9 +108,11 @@ def fit_and_record(
     exp.data.preprocessor.save(run_dir / "preprocess.json")
     n_params = sum(p.numel() for p in exp.model.parameters())
     log.info("run dir %s, %d parameters, device %s", run_dir, n_params, exp.device)
+    recorded_as = run_record.read(run_dir)  # the command and config folders, from the start
     summary = {"status": "running", "seed": cfg.seed, "n_parameters": n_params,
                "monitor": trainer.monitor, "num_threads": threads, **exp.data.info,
-               **environment()}  # fmt: skip
+               **environment(recorded_as.get("command")),
+               "config_dirs": recorded_as.get("config_dirs", [])}  # fmt: skip
     if cfg.get("baseline") is not None:
         summary["baseline"] = cfg.baseline.name
     warn_if_dirty(summary)  # a warning, not an error: git_sha alone no longer describes the code
@@ -157,6 +160,7 @@ def hydra_main(cfg: DictConfig) -> None:
     run_dir = Path(HydraConfig.get().runtime.output_dir)
     with exit_on_error():  # inside Hydra, which would print a traceback instead of the message
         try:
+            run_record.record_hydra_run(run_dir, sys.argv[1:])  # .mtfw/: command, user files
             run(cfg, run_dir)
         except MtfwError:  # refused before it started (config, data files): leave nothing
             discard_unused(run_dir)

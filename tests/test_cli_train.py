@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -27,6 +28,9 @@ def test_train_writes_the_run_record(workdir: Path) -> None:
         assert (run / ".hydra" / name).is_file(), name
     s = summary(run)
     assert set(s) >= SUMMARY_KEYS
+    # the command re-runs the run: the subcommand included, shell-quoted; no config folder
+    assert shlex.split(s["command"]) == ["mtfw", "train", *TINY, "hydra.run.dir=run"]
+    assert s["config_dirs"] == [] and json.loads((run / ".mtfw" / "run.json").read_text())
     assert s["status"] == "completed" and s["data/checksum"] == CENSUS_SHA
     for split in ("val", "test"):
         for task in ("income", "marital"):

@@ -8,7 +8,7 @@ instead (``'optim.lr=tag(log, interval(1e-3, 1e-1))'``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from mtfw.errors import ConfigError
 from mtfw.preflight import config_groups, preflight
@@ -16,6 +16,7 @@ from mtfw.settings import closest
 from mtfw.sweep.compose import compose_config
 from mtfw.sweep.spec import SweepSpec
 from mtfw.sweep.values import parse_override
+from mtfw.user_config.folders import UserFolders, active
 
 USAGE = """usage: mtfw sweep sweep=<name> [overrides]
 
@@ -23,6 +24,7 @@ USAGE = """usage: mtfw sweep sweep=<name> [overrides]
   mtfw sweep sweep=architecture sweep.n_trials=50 sweep.n_jobs=2 trainer.max_epochs=3
   mtfw sweep sweep=task_weights sweep.dir=outputs/sweeps/tw     re-run the same to resume it
   mtfw sweep sweep=architecture sweep.storage=postgresql://user@host/db   workers on many machines
+  mtfw sweep --config-dir ~/proj sweep=mine data=mine   your own folder (or MTFW_CONFIG_PATH)
 
 sweep.* settings: n_trials, n_jobs, objectives, sampler, pruner, storage, study_name, dir, resume,
 allow_test_objective, fail_fast, timeout, enqueue. Other overrides apply to every trial; one of a
@@ -39,6 +41,7 @@ class SweepRequest:
     sweep_args: list[str]  # sweep=<name> and sweep.* overrides
     overrides: list[str]  # fixed overrides of every trial
     searched: dict[str, str]  # search expressions from the command line, by key
+    folders: UserFolders = field(default_factory=UserFolders)  # the user's config folders
 
     @property
     def fixed_keys(self) -> set[str]:
@@ -80,7 +83,7 @@ def parse_request(argv: list[str]) -> SweepRequest:
         else:
             overrides.append(arg)
     preflight(argv)  # unknown config choices and keys, with the closest match
-    return SweepRequest(name, list(argv), sweep_args, overrides, searched)
+    return SweepRequest(name, list(argv), sweep_args, overrides, searched, active())
 
 
 def load_spec(request: SweepRequest) -> SweepSpec:

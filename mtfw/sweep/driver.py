@@ -35,6 +35,7 @@ from mtfw.sweep.storage import (
 )
 from mtfw.sweep.validate import check_enqueue, check_space
 from mtfw.sweep.worker import work, worker_process
+from mtfw.user_config.run_record import command_line
 
 log = logging.getLogger("mtfw.sweep")
 
@@ -90,7 +91,8 @@ def prepare(request: SweepRequest) -> SweepPlan:
     sweep_dir, resumed = resolve_dir(sweep)
     # a database is reached before anything is created; a journal lives in the sweep directory
     storage = open_storage(spec.storage, sweep_dir) if spec.storage or resumed else None
-    write_record(sweep_dir, {"name": spec.name, "command": "mtfw sweep " + " ".join(request.argv),
+    command = command_line("sweep", request.argv, request.folders)
+    write_record(sweep_dir, {"name": spec.name, "command": command,
                              "storage": redact(spec.storage), "study_name": spec.study,
                              "identity": sweep.identity})  # fmt: skip
     storage = storage or open_storage(spec.storage, sweep_dir)
@@ -126,8 +128,9 @@ def run_sweep(request: SweepRequest) -> Path:
             except KeyboardInterrupt:
                 with contextlib.suppress(Exception):  # best effort: what finished so far
                     write_outputs(plan, storage_of(plan), {"interrupted": True}, started)
-                log.warning("interrupted; to continue: mtfw sweep %s sweep.dir=%s",
-                            " ".join(request.argv), plan.sweep_dir)  # fmt: skip
+                log.warning("interrupted; to continue: %s sweep.dir=%s",
+                            command_line("sweep", request.argv, request.folders),
+                            plan.sweep_dir)  # fmt: skip
                 raise
             timing = {"setup_seconds": setup_seconds,
                       "trials_seconds": time.perf_counter() - started - setup_seconds}  # fmt: skip

@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import json
 import logging
-import shlex
 import time
 from collections import Counter
 from pathlib import Path
@@ -19,6 +18,7 @@ from mtfw.errors import MtfwError
 from mtfw.sweep.plan import SweepPlan
 from mtfw.sweep.plots import write_plots
 from mtfw.sweep.storage import redact
+from mtfw.user_config.run_record import command_line
 
 log = logging.getLogger("mtfw.sweep")
 
@@ -67,7 +67,7 @@ def describe_trial(trial: FrozenTrial, plan: SweepPlan) -> dict:
         "params": trial.params,
         "run_dir": trial.user_attrs.get("run_dir"),
         "overrides": overrides,
-        "command": "mtfw train " + " ".join(shlex.quote(o) for o in overrides),
+        "command": command_line("train", overrides, plan.sweep.request.folders),
     }
 
 

@@ -31,12 +31,15 @@ class Sweep:
     @property
     def identity(self) -> dict:
         """What the study searches: a resumed or joined study must search the same."""
-        return {
+        identity = {
             "name": self.spec.name,
             "params": self.spec.params,
             "objectives": [[o.key, o.direction] for o in self.objectives],
             "overrides": self.request.overrides,
         }
+        if self.request.folders:  # the same names in other folders are another study
+            identity["config_dirs"] = [str(p) for p in self.request.folders.paths]
+        return identity
 
     @property
     def directions(self) -> list[str]:

@@ -27,6 +27,10 @@ from mtfw.sweep.search import SearchSpace
 from mtfw.sweep.storage import requeue
 from mtfw.sweep.values import format_value
 from mtfw.train import run
+from mtfw.user_config import run_record
+from mtfw.user_config.folders import UserFolders
+from mtfw.user_config.run_record import command_line
+from mtfw.user_config.sources import announce, files_read
 
 log = logging.getLogger("mtfw.sweep")
 trial_log = logging.getLogger("mtfw.trial")  # the trial's own train.log only, not the console
@@ -50,6 +54,13 @@ def write_hydra_dir(run_dir: Path, composed: Composed) -> None:
     composed.hydra.runtime.output_dir = str(run_dir.resolve())
     composed.hydra.overrides.task = composed.overrides
     OmegaConf.save(OmegaConf.create({"hydra": composed.hydra}), hydra_dir / "hydra.yaml")
+
+
+def record_trial(run_dir: Path, composed: Composed, folders: UserFolders) -> None:
+    """``.mtfw/``: the ``mtfw train`` command that re-runs the trial, the user files it read."""
+    files = files_read(composed.overrides)
+    announce(files)
+    run_record.write(run_dir, command_line("train", composed.overrides, folders), folders, files)
 
 
 def ensure_summary(run_dir: Path, status: str, error: str) -> None:
@@ -113,6 +124,7 @@ class TrialRunner:
             composed, values = self.space.sample(trial, self.plan.sweep.request.overrides)
             trial.set_user_attr("overrides", composed.overrides)
             write_hydra_dir(run_dir, composed)
+            record_trial(run_dir, composed, self.plan.sweep.request.folders)
             trial_log.info("trial %d: %s", trial.number, " ".join(composed.overrides))
             printed, run_start = io.StringIO(), time.perf_counter()
             try:

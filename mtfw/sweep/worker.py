@@ -24,6 +24,7 @@ from mtfw.sweep.samplers import build_pruner, build_sampler
 from mtfw.sweep.search import SearchSpace
 from mtfw.sweep.storage import open_storage
 from mtfw.sweep.trial import TrialRunner
+from mtfw.user_config.folders import searching
 
 log = logging.getLogger("mtfw.sweep")
 
@@ -85,7 +86,8 @@ def worker_process(plan: SweepPlan, index: int) -> None:
     if torch.get_num_threads() > 1 and n_jobs > 1:  # share the cores among the workers
         torch.set_num_threads(max(1, (os.cpu_count() or 1) // n_jobs))
     try:  # an MtfwError (the database went away): say what, not a traceback
-        with exit_on_error(context=f"sweep worker {index}: "), hydra_context():
+        folders = searching(plan.sweep.request.folders)  # a spawned process: set them again
+        with exit_on_error(context=f"sweep worker {index}: "), folders, hydra_context():
             reason = work(plan, index)
     except KeyboardInterrupt:
         sys.exit(130)
