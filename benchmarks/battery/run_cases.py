@@ -16,11 +16,11 @@ from battery.setups import (
     status,
     torn_metrics,
     truncate,
-    write,
 )
 
 CONFIG = ".hydra/config.yaml"
 GARBAGE_CONFIG = replace(CONFIG, gzip.compress(b"x" * 100))
+BROKEN_YAML = replace(CONFIG, "a: [b\n")  # YAML cut off inside a list
 
 
 def resume(name: str, *damage, says: str, extra: tuple[str, ...] = ()) -> Case:
@@ -45,6 +45,7 @@ RESUME = [
     resume("truncated best.pt", truncate("best.pt"), says="best.pt"),
     resume("random-bytes best.pt", replace("best.pt", RANDOM), says="best.pt"),
     resume("garbage config.yaml", GARBAGE_CONFIG, says="config.yaml"),
+    resume("config.yaml not YAML", BROKEN_YAML, says="config.yaml"),
     resume("config.yaml a list", replace(CONFIG, "- a\n- b\n"), says="config.yaml"),
     resume("config.yaml without data", edit_config("data:", "dataa:"), says="config.yaml"),
     resume("no .hydra folder", remove(".hydra"), says="not a run directory"),
@@ -63,11 +64,13 @@ REPRODUCE = [
     on_run("reproduce", "interrupted run", status("interrupted"), says="did not complete"),
     on_run("reproduce", "diverged run", status("diverged"), says="did not complete"),
     on_run("reproduce", "garbage config.yaml", GARBAGE_CONFIG, says="config.yaml"),
+    on_run("reproduce", "config.yaml not YAML", BROKEN_YAML, says="config.yaml"),
     on_run("reproduce", "a computed key changed", says="seed", args=("seed=3",)),
     on_run(
         "reproduce", "max_epochs changed", says="trainer.max_epochs", args=("trainer.max_epochs=1",)
     ),
-    on_run("reproduce", "out= not empty", write("out/x", "x"), says="out=", args=("out=out",)),
+    on_run("reproduce", "out= not empty", replace("../out/x", "x"), says="out=", args=("out=out",)),
+    on_run("reproduce", "out= a file", replace("../out", "x"), says="out=", args=("out=out",)),
     on_run("reproduce", "threads a word", says="num_threads", args=("trainer.num_threads=many",)),
     Case("reproduce: not a run", ("reproduce", "."), says="not a finished run"),
     Case("reproduce: missing folder", ("reproduce", "nowhere"), says="nowhere"),
@@ -94,6 +97,7 @@ RECOMMEND = [
     on_run("recommend", "run never finished", INTERRUPTED, says="allow_unfinished=true"),
     on_run("recommend", "garbage summary.json", replace("summary.json", "{x"), says="summary.json"),
     on_run("recommend", "garbage config.yaml", GARBAGE_CONFIG, says="config.yaml"),
+    on_run("recommend", "config.yaml not YAML", BROKEN_YAML, says="config.yaml"),
     on_run("recommend", "a flat-table run", says="flat table", args=("k=3",)),
     on_run("recommend", "users_file missing", says="flat table", args=("users_file=no.csv",)),
 ]
@@ -106,6 +110,7 @@ REPORT = [
     on_run("report", "summary.json a list", replace("summary.json", "[1, 2]"), says="summary.json"),
     on_run("report", "interrupted run only", status("interrupted"), says="did not complete"),
     on_run("report", "garbage config.yaml", GARBAGE_CONFIG, says="config.yaml"),
+    on_run("report", "config.yaml not YAML", BROKEN_YAML, says="config.yaml"),
     on_run("report", "format unknown", says="pdf", args=("--format", "pdf")),
     on_run("report", "--by unknown key", says="nosuchkey", args=("--by", "nosuchkey")),
     on_run("report", "--metrics match nothing", says="nothing/", args=("--metrics", "nothing/*")),

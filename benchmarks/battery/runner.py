@@ -150,8 +150,12 @@ def classify(
 
 def run_case(case: Case, case_dir: Path, fixtures: object, in_subprocess: bool = False) -> Result:
     case_dir.mkdir(parents=True)
-    if case.setup is not None:
-        case.setup(case_dir, fixtures)
+    try:
+        if case.setup is not None:
+            case.setup(case_dir, fixtures)
+    except Exception as err:  # the battery's own mistake: shown, and the battery goes on
+        message = f"setup failed: {type(err).__name__}: {err}"
+        return Result(case.name, list(case.argv), OTHER, False, None, message, 0.0)
     env = {k: v.replace("{dir}", str(case_dir)) for k, v in case.env}
     argv = [a.replace("{dir}", str(case_dir)) for a in case.argv]
     before, start = snapshot(case_dir), time.perf_counter()

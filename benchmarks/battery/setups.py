@@ -90,6 +90,7 @@ def run_copy(*damage: Callable[[Path], None]) -> Setup:
 def replace(name: str, content: bytes | str) -> Callable[[Path], None]:
     def change(run_dir: Path) -> None:
         data = content.encode() if isinstance(content, str) else content
+        (run_dir / name).parent.mkdir(parents=True, exist_ok=True)
         (run_dir / name).write_bytes(data)
 
     return change

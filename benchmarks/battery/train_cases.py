@@ -17,9 +17,10 @@ from battery.setups import (
 )
 
 
-def train(name: str, *overrides: str, tiny: bool = True, **kw) -> Case:
-    """``mtfw train [TINY] OVERRIDES``: the tiny budget first, so the case's own values win."""
-    return Case(name, ("train", *(TINY if tiny else ()), *overrides), **kw)
+def train(name: str, *overrides: str, tiny: bool = True, flags: tuple = (), **kw) -> Case:
+    """``mtfw train FLAGS [TINY] OVERRIDES``: flags first, as Hydra wants them; the tiny budget
+    before the case's own overrides, so the case's values win."""
+    return Case(name, ("train", *flags, *(TINY if tiny else ()), *overrides), **kw)
 
 
 def hillstrom(name: str, file: str, setup, says: str) -> Case:
@@ -36,7 +37,9 @@ def people(name: str, yaml_text: str, says: str) -> Case:
         write("conf/data/people.yaml", yaml_text)(case_dir, fx)
         write("people.csv", PEOPLE_CSV)(case_dir, fx)
 
-    return train(name, "--config-dir=conf", "data=people", "task=[income]", setup=setup, says=says)
+    return train(
+        name, "data=people", "task=[income]", flags=("--config-dir=conf",), setup=setup, says=says
+    )
 
 
 ISSUE_13 = [  # "tracebacks once"
@@ -122,8 +125,8 @@ TASKS = [  # tasks a data set does not have or cannot provide
 ]
 SPLITS = [
     train("split val 0", "data.split.val=0.0", says="val"),
-    train("split val 1.5", "data.split.val=1.5", says="data.split.val"),
-    train("split val negative", "data.split.val=-0.1", says="data.split.val"),
+    train("split val 1.5", "data.split.val=1.5", says="val=1.5"),
+    train("split val negative", "data.split.val=-0.1", says="val=-0.1"),
     train("split test a word", "data.split.test=abc", says="data.split.test"),
     train("split shares over 1", "data.split.val=0.6", "data.split.test=0.6", says="split"),
     train("split seed a word", "data.split.seed=abc", says="data.split.seed"),
@@ -168,7 +171,8 @@ CODE_AND_DIRS = [
         env=(("BATTERY_RUN", "{dir}/run"),),
         says="already exists",
     ),
-    train("multirun of bad values", "-m", "optim.lr=-1,-2", says="optim.lr"),
+    train("multirun of bad values", "optim.lr=-1,-2", flags=("-m",), says="optim.lr"),
+    train("a flag between overrides", "-m", "seed=1", says="-m"),
     train("control: tiny run", expect="accepted", says="run directory"),
     Case("control: --cfg job", ("train", "--cfg", "job"), expect="accepted", says="trainer:"),
 ]
