@@ -36,7 +36,7 @@ def outcomes(cases: list, folder: Path) -> dict[str, str]:
 def test_the_classifier_tells_every_outcome_apart(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from battery.runner import Case  # importable once the battery module is loaded
+    Case = battery().Case
 
     def patch(replacement):  # mtfw train's pre-flight check, replaced for one case
         return lambda case_dir, fx: monkeypatch.setattr(mtfw.train, "preflight", replacement)
@@ -77,7 +77,7 @@ def test_the_classifier_tells_every_outcome_apart(
 
 
 def test_a_case_leaves_the_process_as_it_was(tmp_path: Path) -> None:
-    from battery.runner import Case
+    Case = battery().Case
 
     cwd, argv, handlers = os.getcwd(), sys.argv[:], logging.getLogger().handlers[:]
     cases = [Case("env", ("train", "hydra.run.dir=${oc.env:BATTERY_X}/run", "seed=abc"),
