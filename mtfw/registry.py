@@ -21,7 +21,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from mtfw.errors import ConfigError
 from mtfw.settings import closest
-from mtfw.value_types import check_types, declared_types
+from mtfw.value_types import check_ranges, check_types, declared_types
 
 # Each kind lists the runtime arguments the framework passes itself (never set from config).
 KINDS: dict[str, tuple[str, ...]] = {
@@ -138,7 +138,9 @@ def check(kind: str, node: Mapping | DictConfig | str, where: str = "") -> dict[
                 f"{where}: {kind} '{name}' has no parameter '{key}'. "
                 f"Its parameters: {', '.join(params) or '(none)'}.{closest(key, list(params))}"
             )
-    check_types(spec, declared_types(get(kind, name)), where)
+    declared = declared_types(get(kind, name))
+    check_types(spec, declared, where)
+    check_ranges(spec, declared, where)  # Count, Fraction, ...: before any data is loaded
     for key, value in spec.items():  # a parameter named after a kind is a nested component
         if NESTED.get(key, key) in KINDS and isinstance(value, (str, dict)):
             check(NESTED.get(key, key), value, f"{where}.{key}")

@@ -88,7 +88,8 @@ def reproduce(
 ) -> int:
     """Re-run ``run_dir`` from its saved config (never from a config folder: the copies of the
     user files it read travel with the new run's record). Returns the exit status."""
-    from mtfw.train import run  # heavy imports only when a run is made
+    from mtfw.experiment import check_config  # heavy imports only when a run is made
+    from mtfw.train import run
 
     if not (run_dir / ".hydra" / "config.yaml").is_file() or read_summary(run_dir) is None:
         raise CheckpointError(f"{run_dir} is not a finished run (needs .hydra/config.yaml and "
@@ -98,12 +99,13 @@ def reproduce(
         raise CheckpointError(f"{run_dir} did not complete (status {original.get('status')!r})")
     stamp = datetime.now().strftime("%Y-%m-%d_%H-%M-%S.%f")
     out = out or Path("outputs") / "reproductions" / f"{run_dir.resolve().name}-{stamp}"
-    if out.exists() and any(out.iterdir()):
-        raise ConfigError(f"out={out} already exists and is not empty")
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise ConfigError(f"out={out} already exists and is not an empty folder")
     if saved.trainer.get("num_threads") is None and original.get("num_threads"):
         # the thread count the run used (it changes float sums), unless the user sets another
         overrides = [f"trainer.num_threads={original['num_threads']}", *overrides]
     cfg = with_control(saved, list(overrides))
+    check_config(cfg)  # a bad run-control value (trainer.num_threads=many) before out= is made
     (out / ".hydra").mkdir(parents=True, exist_ok=True)
     OmegaConf.save(cfg, out / ".hydra" / "config.yaml")
     copy_record(run_dir, out, command or shlex.join(["mtfw", "reproduce", str(run_dir)]))

@@ -44,9 +44,11 @@ def read_summary(run_dir: Path) -> dict | None:
     return summary
 
 
-def discard_unused(run_dir: Path) -> None:
+def discard_unused(run_dir: Path, sweep_dir: Path | None = None) -> None:
     """Remove what Hydra and mtfw wrote into a new run directory for a run refused before it
-    started (``.hydra/``, ``.mtfw/``, an empty log): a refused command leaves nothing behind."""
+    started (``.hydra/``, ``.mtfw/``, an empty log), a multirun's ``sweep_dir`` holding nothing
+    else but its ``multirun.yaml``, and the folders above left empty, up to the working
+    directory: a refused command leaves nothing behind."""
     if any((run_dir / name).exists() for name in RUN_OUTPUTS):
         return
     for record in (".hydra", ".mtfw"):
@@ -56,3 +58,10 @@ def discard_unused(run_dir: Path) -> None:
         log_file.unlink()
     if run_dir.is_dir() and not any(run_dir.iterdir()):
         run_dir.rmdir()
+    alone = sweep_dir is not None and sweep_dir.is_dir() and [p.name for p in sweep_dir.iterdir()]
+    if alone == ["multirun.yaml"]:  # a multirun whose first job was refused
+        (sweep_dir / "multirun.yaml").unlink()
+    folder, top = run_dir.resolve().parent, Path.cwd().resolve()
+    while top in folder.parents and folder.is_dir() and not any(folder.iterdir()):
+        folder.rmdir()  # the empty folders above it Hydra made (outputs/runs/<date>/)
+        folder = folder.parent

@@ -20,6 +20,7 @@ from pathlib import Path
 import hydra
 import torch
 from hydra.core.hydra_config import HydraConfig
+from hydra.types import RunMode
 from omegaconf import DictConfig
 
 from mtfw.errors import (
@@ -38,6 +39,7 @@ from mtfw.run_guard import Terminated, claimed, sigterm_as_interrupt
 from mtfw.run_logging import run_logging
 from mtfw.torch_settings import torch_settings
 from mtfw.tracking import tracked_record, warn_if_dirty
+from mtfw.trainer.checkpoint import check_resumable
 from mtfw.trainer.config import TrainerConfig
 from mtfw.trainer.evaluate import eval_mode
 from mtfw.trainer.table import UNDEFINED, format_results, undefined_metrics
@@ -151,19 +153,22 @@ def resume_run(run_dir: Path, extra: list[str]) -> dict:
     cfg = read_config(run_dir)
     if (read_summary(run_dir) or {}).get("status") == "completed":
         raise CheckpointError(f"{run_dir} finished already; there is nothing to resume")
+    check_resumable(run_dir, cfg)  # a damaged checkpoint is refused before anything is written
     with claimed(run_dir), run_logging(run_dir):  # after the claim: a live run's log is not ours
         return run(cfg, run_dir, resume=True)
 
 
 @hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="train")
 def hydra_main(cfg: DictConfig) -> None:
-    run_dir = Path(HydraConfig.get().runtime.output_dir)
+    hydra_cfg = HydraConfig.get()
+    run_dir = Path(hydra_cfg.runtime.output_dir)
+    sweep_dir = Path(hydra_cfg.sweep.dir) if hydra_cfg.mode == RunMode.MULTIRUN else None
     with exit_on_error():  # inside Hydra, which would print a traceback instead of the message
         try:
             run_record.record_hydra_run(run_dir, sys.argv[1:])  # .mtfw/: command, user files
             run(cfg, run_dir)
         except MtfwError:  # refused before it started (config, data files): leave nothing
-            discard_unused(run_dir)
+            discard_unused(run_dir, sweep_dir)
             raise
 
 

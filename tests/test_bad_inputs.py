@@ -49,6 +49,16 @@ def test_bad_values_are_refused_before_anything_is_written(
     assert not (workdir / "run").exists()  # not even Hydra's .hydra/
 
 
+def test_a_refusal_in_the_default_run_directory_leaves_no_empty_folders(
+    workdir: Path, capsys: pytest.CaptureFixture
+) -> None:
+    """Hydra makes outputs/runs/<date>/<time>/ before mtfw's checks run; a refused run removes
+    it and the folders above it that it left empty (the battery found outputs/runs/<date>/)."""
+    err = refused(["train", *TINY, "optim.lr=-0.1"], capsys)
+    assert "optim.lr=-0.1 is out of range" in err
+    assert list(workdir.iterdir()) == []
+
+
 @pytest.mark.parametrize("tasks", ["task=[income,income]", "task=[income,marital,income]"])
 def test_a_task_named_twice_is_refused(tasks: str, workdir: Path, capsys) -> None:
     err = refused(["train", tasks, "hydra.run.dir=run"], capsys)
@@ -171,3 +181,97 @@ def test_a_constant_label_gives_undefined_metrics_that_are_explained(workdir: Pa
     assert "-: undefined on that split" in proc.stdout and "test/click/auc" in proc.stdout
     assert "metrics are undefined on that split" in proc.stdout + proc.stderr  # the log
     assert json.loads((workdir / "run" / "summary.json").read_text())["test/click/auc"] is None
+
+
+def test_a_multirun_refused_at_its_first_job_leaves_nothing(workdir: Path, capsys) -> None:
+    err = refused(["train", "-m", *TINY, "optim.lr=-1,-2"], capsys)
+    assert "optim.lr=-1 is out of range" in err
+    assert list(workdir.iterdir()) == []  # no outputs/multiruns/<date>/<time>/multirun.yaml
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        ("name: tabular\npath: [unclosed\n", "people.yaml, line 3 is not valid YAML"),
+        ("- name\n- tabular\n", "people.yaml holds a list, not a mapping of settings"),
+    ],
+)
+def test_a_user_config_file_hydra_cannot_read_is_named(
+    content: str, expected: str, workdir: Path, capsys: pytest.CaptureFixture
+) -> None:
+    (workdir / "conf" / "data").mkdir(parents=True)
+    (workdir / "conf" / "data" / "people.yaml").write_text(content)
+    err = refused(["train", "--config-dir=conf", "data=people", "hydra.run.dir=run"], capsys)
+    assert expected in err and "Traceback" not in err, err
+    assert not (workdir / "run").exists()
+
+
+def test_an_empty_census_file_is_named(workdir: Path, capsys: pytest.CaptureFixture) -> None:
+    (workdir / "census.gz").write_bytes(b"")
+    err = refused(["train", *TINY, "data.path=census.gz", "hydra.run.dir=run"], capsys)
+    assert "data file census.gz has no rows" in err, err  # not "the train split is empty"
+
+
+def damage_checkpoint(run: Path) -> None:
+    (run / "checkpoint.pt").write_bytes(bytes(range(256)) * 4)
+
+
+def damage_best(run: Path) -> None:
+    (run / "best.pt").write_bytes((run / "best.pt").read_bytes()[:100])
+
+
+def damage_metrics(run: Path) -> None:
+    lines = (run / "metrics.jsonl").read_text().splitlines()
+    (run / "metrics.jsonl").write_text("\n".join([lines[0][:10], *lines[1:]]) + "\n")
+
+
+@pytest.mark.parametrize(
+    ("damage", "expected"),
+    [
+        (damage_checkpoint, "cannot read checkpoint"),
+        (damage_best, "best.pt is not a readable mtfw checkpoint"),
+        (damage_metrics, "metrics.jsonl, line 1, is not a JSON row"),
+    ],
+)
+def test_resume_refuses_damage_before_writing_anything(
+    damage, expected: str, tiny_run: Path, workdir: Path, capsys: pytest.CaptureFixture
+) -> None:
+    """The run directory is as it was: no summary.json saying "failed", no log lines, no
+    preprocess.json rewritten (the battery found all three)."""
+    run = workdir / "run"
+    shutil.copytree(tiny_run, run)
+    (run / "summary.json").unlink()  # interrupted
+    damage(run)
+    before = {p: p.read_bytes() for p in run.rglob("*") if p.is_file()}
+    err = refused(["train", f"resume={run}"], capsys)
+    assert expected in err, err
+    assert {p: p.read_bytes() for p in run.rglob("*") if p.is_file()} == before
+
+
+@pytest.mark.parametrize(
+    ("name", "content"), [("summary.json", "{not json"), (".hydra/config.yaml", "a: [b\n")]
+)
+def test_report_names_the_unreadable_file(
+    name: str, content: str, tiny_run: Path, workdir: Path, capsys: pytest.CaptureFixture
+) -> None:
+    run = workdir / "run"
+    shutil.copytree(tiny_run, run)
+    (run / name).write_text(content)
+    err = refused(["report", str(workdir)], capsys)
+    assert f"{Path(name).name} is unreadable" in err and "did not complete" not in err, err
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["out=out"], "out=out already exists and is not an empty folder"),
+        (["trainer.num_threads=many"], "trainer.num_threads='many': expected"),
+    ],
+)
+def test_reproduce_refuses_before_making_its_folder(
+    args: list[str], expected: str, tiny_run: Path, workdir: Path, capsys: pytest.CaptureFixture
+) -> None:
+    (workdir / "out").write_text("a file, not a folder")
+    err = refused(["reproduce", str(tiny_run), *args], capsys)
+    assert expected in err, err
+    assert sorted(p.name for p in workdir.iterdir()) == ["out"]  # no outputs/reproductions/

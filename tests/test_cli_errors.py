@@ -11,6 +11,7 @@ import torch
 from conftest import TINY, cli
 
 from mtfw.cli import main as cli_main
+from mtfw.hydra_flags import refuse_flags_between_overrides
 
 
 def fails(argv: list[str], capsys: pytest.CaptureFixture) -> str:
@@ -143,3 +144,17 @@ def test_stray_top_level_keys_and_code_under_hydra_are_refused(
     for text in expected:
         assert text in err, (text, err)
     assert not (workdir / "run").exists() and not (workdir / "pwned").exists()
+
+
+def test_a_flag_between_overrides_is_named(workdir: Path, capsys: pytest.CaptureFixture) -> None:
+    """Hydra's parser would call the overrides after the flag "unrecognized arguments"."""
+    err = fails(["trainer.max_epochs=1", "-m", "seed=1,2"], capsys)
+    assert "'-m' stands between overrides" in err and "mtfw train -m seed=0,1" in err
+    assert list(workdir.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    "argv", [["-m", "a=1", "b=2"], ["a=1", "b=2", "--cfg", "job"], ["-cd", "conf", "a=1", "-m"]]
+)
+def test_flags_before_or_after_every_override_are_fine(argv: list[str]) -> None:
+    refuse_flags_between_overrides(argv)

@@ -227,3 +227,46 @@ def test_entry_point_component_becomes_available(
 
 def test_entry_point_component_is_gone_after_the_test() -> None:
     assert "plugin_encoder" not in registry.names("encoder")
+
+
+@pytest.mark.parametrize(
+    ("node", "expected"),
+    [
+        ({"name": "mmoe", "n_experts": 0}, "encoder.n_experts=0 is out of range: allowed [1, inf)"),
+        ({"name": "ple", "levels": -1}, "encoder.levels=-1 is out of range: allowed [1, inf)"),
+        ({"name": "cross_stitch", "hidden": [8, -1]}, "encoder.hidden=-1 is out of range"),
+        (
+            {"name": "cross_stitch", "self_weight": 1.5},
+            "encoder.self_weight=1.5 is out of range: allowed [0, 1]",
+        ),
+        ({"name": "aitm", "calibrator": -1}, "encoder.calibrator=-1 is out of range: allowed [0"),
+        (
+            {"name": "mmoe", "expert": {"name": "mlp", "dropout": 1}},
+            "encoder.expert.dropout=1 is out of range: allowed [0, 1)",
+        ),
+        (
+            {"name": "mmoe", "expert": {"name": "cnn", "kernel_size": 0}},
+            "encoder.expert.kernel_size=0 is out of range",
+        ),
+        (
+            {
+                "name": "esmm",
+                "shared": {"name": "shared_bottom", "expert": {"name": "mlp", "hidden": [-1]}},
+            },
+            "encoder.shared.expert.hidden=-1 is out of range",
+        ),
+    ],
+)
+def test_declared_ranges_are_checked_without_building(node: dict, expected: str) -> None:
+    """``n_experts: Count`` and the like: a range beside the type, refused by ``check`` (before
+    any data is loaded), naming the key, the value and what is allowed."""
+    with pytest.raises(ConfigError) as err:
+        registry.check("encoder", node, where="encoder")
+    assert expected in str(err.value)
+
+
+def test_values_inside_the_declared_ranges_pass() -> None:
+    expert = {"name": "mlp", "dropout": 0.0}
+    registry.check("encoder", {"name": "cross_stitch", "self_weight": 1.0, "hidden": []})
+    registry.check("encoder", {"name": "mmoe", "n_experts": 1, "expert": expert})
+    registry.check("encoder", {"name": "aitm", "calibrator": 0})

@@ -18,6 +18,7 @@ from mtfw.data.flat import TableDataset
 from mtfw.data.locate import locate, sha256sum
 from mtfw.data.reading import reading
 from mtfw.data.table import Table
+from mtfw.errors import DataFileError
 from mtfw.registry import ConfigError, closest, register
 
 COLUMNS = [
@@ -93,6 +94,8 @@ def _read(file: str, mtime_ns: int, size: int) -> pd.DataFrame:
             dtype={c: "float64" if c in NUMERIC else "str" for c in COLUMNS},
             keep_default_na=False, na_values=["?"],
         )  # fmt: skip
+    if frame.empty:  # with column names given, pandas reads an empty file as 0 rows
+        raise DataFileError(f"data file {file} has no rows (an empty or cut-off census file)")
     frame["income"] = (frame["income_50k"].str.strip() == "50000+.").astype(np.float32)
     frame["marital"] = (frame["marital_stat"] == "Never married").astype(np.float32)
     frame["education"] = frame["education"].str.startswith(COLLEGE).astype(np.float32)

@@ -18,6 +18,7 @@ from torch import Tensor, nn
 from mtfw.models.encoder import Encoder
 from mtfw.models.layout import InputLayout
 from mtfw.registry import register
+from mtfw.value_types import NonNegative
 
 
 class AdaptiveTransfer(nn.Module):
@@ -52,7 +53,7 @@ class AITM(Encoder):
         task_names: list[str],
         layout: InputLayout | None = None,
         expert: dict | str | None = None,
-        calibrator: float = 0.6,
+        calibrator: NonNegative = 0.6,
     ):
         super().__init__(in_dim, task_names, layout)
         self.towers = self.experts(expert, n=len(task_names))  # q_t: one network per task

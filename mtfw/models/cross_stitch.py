@@ -15,6 +15,7 @@ from torch import Tensor, nn
 from mtfw.models.encoder import Encoder
 from mtfw.models.layout import InputLayout
 from mtfw.registry import register
+from mtfw.value_types import Count, Share
 
 
 def identity_like(t: int, self_weight: float) -> Tensor:
@@ -34,8 +35,8 @@ class CrossStitch(Encoder):
         task_names: list[str],
         layout: InputLayout | None = None,
         expert: dict | str | None = None,
-        hidden: list[int] = (32,),
-        self_weight: float = 0.9,
+        hidden: list[Count] = (32,),
+        self_weight: Share = 0.9,
     ):
         super().__init__(in_dim, task_names, layout)
         t = len(self.task_names)

@@ -16,7 +16,7 @@ from torch import Tensor, nn
 from mtfw.models.layout import InputLayout
 from mtfw.models.mlp import activation as make_activation
 from mtfw.registry import ConfigError, register
-from mtfw.value_types import check_range
+from mtfw.value_types import Count, Fraction, check_range
 
 
 @register("expert", "mlp")
@@ -28,9 +28,9 @@ class MLPExperts(nn.Module):
         n: int,
         in_dim: int,
         layout: InputLayout | None,
-        hidden: list[int] = (64,),
+        hidden: list[Count] = (64,),
         activation: str = "relu",
-        dropout: float = 0.0,
+        dropout: Fraction = 0.0,
     ):
         super().__init__()
         hidden = list(hidden)

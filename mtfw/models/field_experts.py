@@ -13,6 +13,7 @@ from mtfw.models.experts import per_expert, require_fields
 from mtfw.models.layout import FieldView, InputLayout
 from mtfw.models.mlp import activation as make_activation
 from mtfw.registry import ConfigError, register
+from mtfw.value_types import Count, Fraction
 
 
 @register("expert", "cnn")
@@ -24,10 +25,10 @@ class CNNExperts(nn.Module):
         n: int,
         in_dim: int,
         layout: InputLayout | None,
-        channels: list[int] = (32,),
-        kernel_size: int = 3,
+        channels: list[Count] = (32,),
+        kernel_size: Count = 3,
         activation: str = "relu",
-        out_dim: int = 64,
+        out_dim: Count = 64,
     ):
         super().__init__()
         self.view = FieldView(require_fields(layout, "cnn"))
@@ -62,11 +63,11 @@ class SelfAttentionExperts(nn.Module):
         n: int,
         in_dim: int,
         layout: InputLayout | None,
-        heads: int = 2,
-        layers: int = 2,
-        attention_dim: int = 16,
-        out_dim: int = 64,
-        dropout: float = 0.0,
+        heads: Count = 2,
+        layers: Count = 2,
+        attention_dim: Count = 16,
+        out_dim: Count = 64,
+        dropout: Fraction = 0.0,
     ):
         super().__init__()
         if attention_dim % heads:

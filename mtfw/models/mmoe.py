@@ -15,6 +15,7 @@ from torch import Tensor, nn
 from mtfw.models.encoder import Encoder
 from mtfw.models.layout import InputLayout
 from mtfw.registry import register
+from mtfw.value_types import Count
 
 
 @register("encoder", "mmoe")
@@ -28,7 +29,7 @@ class MMoE(Encoder):
         in_dim: int,
         task_names: list[str],
         layout: InputLayout | None = None,
-        n_experts: int = 8,
+        n_experts: Count = 8,
         expert: dict | str | None = None,
     ):
         super().__init__(in_dim, task_names, layout)

@@ -17,6 +17,7 @@ from torch import Tensor, nn
 from mtfw.models.encoder import Encoder
 from mtfw.models.layout import InputLayout
 from mtfw.registry import ConfigError, register
+from mtfw.value_types import Count
 
 
 class ExtractionLevel(nn.Module):
@@ -65,9 +66,9 @@ class PLE(Encoder):
         in_dim: int,
         task_names: list[str],
         layout: InputLayout | None = None,
-        levels: int = 2,
-        n_specific: int = 2,
-        n_shared: int = 2,
+        levels: Count = 2,
+        n_specific: Count = 2,
+        n_shared: Count = 2,
         expert: dict | str | None = None,
     ):
         super().__init__(in_dim, task_names, layout)
@@ -108,8 +109,8 @@ class CGC(PLE):
         in_dim: int,
         task_names: list[str],
         layout: InputLayout | None = None,
-        n_specific: int = 2,
-        n_shared: int = 2,
+        n_specific: Count = 2,
+        n_shared: Count = 2,
         expert: dict | str | None = None,
     ):
         super().__init__(in_dim, task_names, layout, 1, n_specific, n_shared, expert)

@@ -13,6 +13,7 @@ import re
 from pathlib import Path
 
 import pandas as pd
+import yaml
 from omegaconf import OmegaConf
 
 from mtfw.errors import MtfwError
@@ -92,11 +93,13 @@ def collect_runs(inputs: list[Path]) -> tuple[pd.DataFrame, list[str]]:
         )
     rows, config_keys, notes, statuses = [], {}, [], {}
     for run_dir in run_dirs:
+        path = run_dir / "summary.json"
         try:
-            summary = json.loads((run_dir / "summary.json").read_text())
-            config = load_config(run_dir / ".hydra" / "config.yaml")
-        except (OSError, ValueError) as err:
-            notes.append(f"skipped {run_dir}: unreadable record ({err})")
+            summary = json.loads(path.read_text())
+            path = run_dir / ".hydra" / "config.yaml"
+            config = load_config(path)
+        except (OSError, ValueError, yaml.YAMLError) as err:  # named, never "did not complete"
+            notes.append(f"skipped {run_dir}: {path.name} is unreadable ({err})")
             continue
         if not isinstance(summary, dict):
             notes.append(f"skipped {run_dir}: summary.json is not a run summary (not an object)")
@@ -114,7 +117,7 @@ def collect_runs(inputs: list[Path]) -> tuple[pd.DataFrame, list[str]]:
     if not rows:
         raise ReportError(
             f"none of the {len(run_dirs)} runs below {', '.join(str(p) for p in inputs)} "
-            f"completed; nothing to report ({'; '.join(notes)})"
+            f"is a readable, completed run; nothing to report ({'; '.join(notes)})"
         )
     table = pd.DataFrame(rows)
     table.attrs["config_keys"] = list(config_keys)

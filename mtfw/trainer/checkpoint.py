@@ -10,8 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from omegaconf import DictConfig
 
 from mtfw.errors import CheckpointError
+from mtfw.record import read_rows
+from mtfw.run_control import fingerprint
 
 FORMAT = "mtfw-checkpoint-v2"  # v2 (mtfw 0.2.0): one model shape for every dataset
 EARLIER = {"mtfw-checkpoint-v1": "mtfw 0.1.x"}
@@ -69,3 +72,15 @@ def load_model(path: Path, device: torch.device | str = "cpu") -> dict[str, Any]
         state = {**state, "format": "mtfw-checkpoint-v1"}  # best.pt of 0.1.x had no format
     check_format(path, state)
     return state["model"]
+
+
+def check_resumable(run_dir: Path, cfg: DictConfig) -> None:
+    """What ``resume=`` will read, checked before anything is built or written (a damaged file is
+    refused with the run directory as it was): checkpoint.pt (this config's), best.pt and the
+    rows of metrics.jsonl, where the run has them."""
+    if (run_dir / "checkpoint.pt").exists():
+        load(run_dir / "checkpoint.pt", fingerprint(cfg))
+    if (run_dir / "best.pt").exists():
+        load_model(run_dir / "best.pt")
+    if (run_dir / "metrics.jsonl").exists():
+        read_rows(run_dir / "metrics.jsonl")

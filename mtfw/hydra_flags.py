@@ -1,0 +1,72 @@
+"""Hydra's command-line flags, checked before Hydra reads them: flags stand before or after all
+of the overrides, never between two (``a=1 -m b=2`` would make ``b=2`` an "unrecognized
+argument"), and a ``--config-dir`` holds YAML mappings (Hydra would print a traceback for a file
+that is not YAML or not a mapping)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from mtfw.errors import ConfigError
+
+# Hydra's flags whose value may be the next argument (``--cfg job``, ``-cd conf``).
+VALUED = ("--cfg", "-c", "--package", "-p", "--config-path", "-cp", "--config-name", "-cn",
+          "--config-dir", "-cd")  # fmt: skip
+
+
+def refuse_flags_between_overrides(argv: list[str]) -> None:
+    """Raise a ConfigError naming the first flag that stands between two overrides."""
+    overrides, value_next = [], False
+    for i, arg in enumerate(argv):
+        if not arg.startswith("-") and not value_next:
+            overrides.append(i)
+        value_next = arg in VALUED
+    if not overrides:
+        return
+    between = [argv[i] for i in range(overrides[0], overrides[-1]) if i not in overrides]
+    if between:
+        raise ConfigError(
+            f"'{between[0]}' stands between overrides: Hydra reads its flags (-m, --cfg job, "
+            "--config-dir=DIR, ...) before or after all of the overrides; move it to the front, "
+            "e.g. mtfw train -m seed=0,1 trainer.max_epochs=2"
+        )
+
+
+def config_dirs(argv: list[str]) -> list[Path]:
+    """The folders named by ``--config-dir=DIR``, ``--config-dir DIR`` or ``-cd DIR``."""
+    found = []
+    for i, arg in enumerate(argv):
+        if arg.startswith(("--config-dir=", "-cd=")):
+            found.append(Path(arg.split("=", 1)[1]))
+        elif arg in ("--config-dir", "-cd") and i + 1 < len(argv):
+            found.append(Path(argv[i + 1]))
+    return found
+
+
+def check_config_dir(folder: Path) -> None:
+    """Every YAML file of a user config folder is YAML, and a mapping of settings."""
+    if not folder.is_dir():
+        raise ConfigError(f"--config-dir={folder}: no such folder")
+    for path in sorted(folder.rglob("*.yaml")):
+        try:
+            node = yaml.safe_load(path.read_text())
+        except (OSError, UnicodeDecodeError, yaml.YAMLError) as err:
+            where = getattr(err, "problem_mark", None)
+            line = f", line {where.line + 1}" if where is not None else ""
+            problem = getattr(err, "problem", None) or type(err).__name__
+            raise ConfigError(f"{path}{line} is not valid YAML ({problem}); fix or remove "
+                              "it (--config-dir)") from None  # fmt: skip
+        if node is not None and not isinstance(node, dict):
+            raise ConfigError(
+                f"{path} holds a {type(node).__name__}, not a mapping of settings: a config file "
+                "of --config-dir maps keys to values, as the files of mtfw/conf/ do"
+            )
+
+
+def check_flags(argv: list[str]) -> None:
+    """The flags of ``mtfw train``: their places among the overrides, any config folder."""
+    refuse_flags_between_overrides(argv)
+    for folder in config_dirs(argv):
+        check_config_dir(folder)
