@@ -34,21 +34,9 @@ def refuse_flags_between_overrides(argv: list[str]) -> None:
         )
 
 
-def config_dirs(argv: list[str]) -> list[Path]:
-    """The folders named by ``--config-dir=DIR``, ``--config-dir DIR`` or ``-cd DIR``."""
-    found = []
-    for i, arg in enumerate(argv):
-        if arg.startswith(("--config-dir=", "-cd=")):
-            found.append(Path(arg.split("=", 1)[1]))
-        elif arg in ("--config-dir", "-cd") and i + 1 < len(argv):
-            found.append(Path(argv[i + 1]))
-    return found
-
-
-def check_config_dir(folder: Path) -> None:
-    """Every YAML file of a user config folder is YAML, and a mapping of settings."""
-    if not folder.is_dir():
-        raise ConfigError(f"--config-dir={folder}: no such folder")
+def check_config_dir(folder: Path, origin: str = "--config-dir") -> None:
+    """Every YAML file of a user config folder (an existing one, named by ``origin``) is YAML,
+    and a mapping of settings."""
     for path in sorted(folder.rglob("*.yaml")):
         try:
             node = yaml.safe_load(path.read_text())
@@ -57,16 +45,9 @@ def check_config_dir(folder: Path) -> None:
             line = f", line {where.line + 1}" if where is not None else ""
             problem = getattr(err, "problem", None) or type(err).__name__
             raise ConfigError(f"{path}{line} is not valid YAML ({problem}); fix or remove "
-                              "it (--config-dir)") from None  # fmt: skip
+                              f"it ({origin})") from None  # fmt: skip
         if node is not None and not isinstance(node, dict):
             raise ConfigError(
                 f"{path} holds a {type(node).__name__}, not a mapping of settings: a config file "
-                "of --config-dir maps keys to values, as the files of mtfw/conf/ do"
+                f"of {origin} maps keys to values, as the files of mtfw/conf/ do"
             )
-
-
-def check_flags(argv: list[str]) -> None:
-    """The flags of ``mtfw train``: their places among the overrides, any config folder."""
-    refuse_flags_between_overrides(argv)
-    for folder in config_dirs(argv):
-        check_config_dir(folder)

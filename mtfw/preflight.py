@@ -1,12 +1,10 @@
 """Checks on the command line before Hydra runs: clearer errors, and no run overwritten.
 
-Hydra rejects an unknown config choice or key too, but without the closest match; and it writes
-``.hydra/`` into ``hydra.run.dir`` before any of our code runs, so a run directory that already
-holds a run must be refused here, before Hydra touches it: the directory as Hydra will resolve it
-(``${oc.env:...}`` names no directory until resolved). Hydra also accepts a key mtfw never reads
-(``+foo=1``: a run that silently ignores it) and calls any ``_target_`` under ``hydra.callbacks``
-(code run from the command line); both are refused here. The checks search the user's config
-folders (``mtfw.user_config``) as Hydra will: their choices count, and their files are checked too.
+Hydra rejects an unknown config choice or key too, but without the closest match; it writes
+``.hydra/`` into ``hydra.run.dir`` before any of our code runs, so a directory holding a run is
+refused here, as Hydra will resolve it (``${oc.env:...}``); it accepts a key mtfw never reads
+(``+foo=1``) and calls any ``_target_`` under ``hydra.callbacks``: both refused here. The checks
+search the user's config folders (``mtfw.user_config``) as Hydra will.
 """
 
 from __future__ import annotations
@@ -21,7 +19,7 @@ from hydra.errors import OverrideParseException
 from omegaconf import DictConfig, OmegaConf
 
 from mtfw.errors import ConfigError
-from mtfw.hydra_flags import check_flags
+from mtfw.hydra_flags import refuse_flags_between_overrides
 from mtfw.registry import closest
 from mtfw.run_guard import CLAIM, holder
 from mtfw.user_config.check import check_user_files
@@ -156,7 +154,7 @@ def preflight(argv: list[str]) -> Path | None:
     run directory. Returns the resolved ``hydra.run.dir`` of a single run given one that resolves
     the same later (no ``${now:..}``, no flags such as -m or --cfg), for ``mtfw train`` to claim
     before Hydra writes there; else None."""
-    check_flags(argv)  # flags between overrides, a --config-dir that Hydra cannot read
+    refuse_flags_between_overrides(argv)
     groups = config_groups()
     if any(a.startswith(("--config-name", "-cn", "--config-path", "-cp")) for a in argv):
         groups = {}  # another primary config: leave every check to Hydra

@@ -21,6 +21,7 @@ from hydra.core.plugins import Plugins
 from hydra.plugins.search_path_plugin import SearchPathPlugin
 
 from mtfw.errors import ConfigError
+from mtfw.hydra_flags import check_config_dir
 
 CONF_DIR = Path(__file__).resolve().parent.parent / "conf"  # shipped in the package (and wheel)
 ENV = "MTFW_CONFIG_PATH"
@@ -72,6 +73,7 @@ def _checked(text: str, origin: str) -> Path:
             f"{origin} {text}: {path} {what}. A config folder has mtfw/conf/'s layout (data/, "
             f"task/, experiment/, sweep/, ...); name it with --config-dir DIR or {ENV}=DIR1:DIR2"
         )
+    check_config_dir(path, origin)  # Hydra would print a traceback for a file it cannot read
     return path
 
 
