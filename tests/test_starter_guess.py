@@ -15,7 +15,7 @@ from mtfw.starter.column_kinds import guess_column
 from mtfw.starter.derived_columns import derived_reason
 from mtfw.starter.label_tasks import plan_label
 from mtfw.starter.starter_files import flow
-from mtfw.starter.starter_plan import config_name, own_name
+from mtfw.starter.starter_plan import config_name, unique_name
 
 N = 200
 RNG = np.random.default_rng(0)
@@ -128,9 +128,7 @@ def test_yaml_values_stay_what_they_are(value) -> None:
     assert (OmegaConf.to_container(loaded) if not isinstance(value, str) else loaded) == value
 
 
-def test_names_are_config_names_and_avoid_shipped_ones() -> None:
+def test_names_are_config_names_unique_among_the_columns() -> None:
     assert config_name("marital-status") == "marital_status" and config_name("a.b c") == "a_b_c"
-    assert own_name("income", ("task",)) == "income_own"  # conf/task/income.yaml is shipped
-    assert own_name("docvis", ("task",)) == "docvis"
-    assert own_name("census", ("data", "experiment")) == "census_own"
-    assert own_name("x", ("task",), {"x", "x_own"}) == "x_own2"
+    assert unique_name("income", set()) == "income"  # a shipped name is kept: the user's wins
+    assert unique_name("x", {"x", "x_2"}) == "x_3"

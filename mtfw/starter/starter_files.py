@@ -7,6 +7,7 @@ are written only when none of them exists yet: ``mtfw init`` never overwrites.
 
 from __future__ import annotations
 
+import math
 import shlex
 import textwrap
 from pathlib import Path
@@ -124,7 +125,21 @@ def experiment_yaml(plan: StarterPlan, folder: str) -> str:
         "defaults:",
         f"  - override /data: {plan.name}",
         f"  - override /task: {flow([p.name for p in plan.labels])}",
+        *trainer_budget(plan.rows),
     ]) + "\n"  # fmt: skip
+
+
+def trainer_budget(rows: int) -> list[str]:
+    """A batch size giving about 40 steps per epoch over the train share (a power of two in
+    [64, 1024]) and epochs enough for early stopping (patience 3) to end the run, not the cap:
+    conf/trainer's 10 epochs of 1,024 rows are a handful of steps on a small table."""
+    batch = min(1024, max(64, 2 ** round(math.log2(max(rows * 0.8 / 40, 1)))))
+    return [
+        f"trainer:  # sized to {rows:,} rows: about {max(1, round(rows * 0.8 / batch))} steps per "
+        "epoch; early stopping ends the run",
+        f"  batch_size: {batch}",
+        "  max_epochs: 100",
+    ]
 
 
 def starter_files(plan: StarterPlan, folder: str) -> dict[Path, str]:

@@ -2,8 +2,8 @@
 
 Names: the data set and experiment are named after the file (``DoctorVisits.csv`` ->
 ``doctorvisits``) unless given; a label and its task are named after the column (characters other
-than letters, digits and ``_`` become ``_``). A name that a shipped config of the same folder
-already has gets ``_own`` appended, since Hydra would pick the shipped file over the user's.
+than letters, digits and ``_`` become ``_``). A name a shipped config has is kept: the user's
+file shadows the shipped one (mtfw says so once when it runs; see "Your own config folder").
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ import pandas as pd
 
 from mtfw.data.label_spec import derive_label
 from mtfw.errors import ConfigError
-from mtfw.preflight import config_groups
 from mtfw.settings import closest
 from mtfw.starter.column_kinds import INPUT_KINDS, Guess, guess_column
 from mtfw.starter.derived_columns import derived_reason
@@ -51,14 +50,13 @@ def config_name(text: str) -> str:
     return re.sub(r"\W+", "_", text, flags=re.ASCII).strip("_") or "data"
 
 
-def own_name(name: str, groups: tuple[str, ...], taken: set[str] = frozenset()) -> str:
-    """``name``, or ``name_own`` (``name_own2``, ...) where a shipped config of one of ``groups``
-    (folders of conf/) or ``taken`` has it."""
-    shipped = {n for g in groups for n in config_groups().get(g, [])} | set(taken)
+def unique_name(name: str, taken: set[str]) -> str:
+    """``name``, or ``name_2`` (``name_3``, ...) where ``taken`` (input columns, earlier labels)
+    has it."""
     candidate, n = name, 1
-    while candidate in shipped:
-        candidate = f"{name}_own{'' if n == 1 else n}"
+    while candidate in taken:
         n += 1
+        candidate = f"{name}_{n}"
     return candidate
 
 
@@ -85,7 +83,7 @@ def plan_starter(
     taken = {str(c) for c in frame.columns} - set(labels)  # a label may not replace an input
     plans = []
     for column in labels:
-        label_name = own_name(config_name(column), ("task",), taken)
+        label_name = unique_name(config_name(column), taken)
         taken.add(label_name)
         plans.append(plan_label(frame[column], label_name, count))
     values = {p.name: derive_label(frame, p.name, p.spec)[0] for p in plans}
@@ -103,4 +101,4 @@ def plan_starter(
             guess = Guess(column, "date", guess.reason.replace("-> timestamp", "-> a second "
                           "timestamp, excluded (data.timestamp is one column)"))  # fmt: skip
         columns.append(guess)
-    return StarterPlan(own_name(name, ("data", "experiment")), path, len(frame), columns, plans)
+    return StarterPlan(name, path, len(frame), columns, plans)
