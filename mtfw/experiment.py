@@ -32,11 +32,8 @@ def label_views(data: PreparedData) -> dict[str, Batch]:
     """The labels (and masks) of every split that holds them as columns, as batches without
     inputs: flat tables' splits and the training interactions."""
     empty = Inputs(torch.zeros(0, 0, dtype=torch.long), torch.zeros(0, 0))
-    return {
-        name: Batch(empty, split.labels, getattr(split, "masks", {}))
-        for name, split in data.splits.items()
-        if isinstance(getattr(split, "labels", None), dict)
-    }
+    columns = {name: split.label_columns() for name, split in data.splits.items()}
+    return {name: Batch(empty, *found) for name, found in columns.items() if found is not None}
 
 
 def prepare_data(cfg: DictConfig, tasks: dict[str, Task]) -> PreparedData:
@@ -51,7 +48,7 @@ def prepare_data(cfg: DictConfig, tasks: dict[str, Task]) -> PreparedData:
         task.fit_labels(views)
     for task in tasks.values():  # evaluated on another task's output: read in that task's units
         source = tasks.get(task.output_of) if task.output_of else None
-        if source is not None and getattr(source, "scale", None) is not None:
+        if source is not None and source.scale is not None:
             task.scale = source.scale
     return data
 

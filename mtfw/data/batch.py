@@ -80,6 +80,11 @@ class Split(Protocol):
 
     def to(self, device: torch.device) -> Split: ...
 
+    def label_columns(self) -> tuple[dict[str, Tensor], dict[str, Tensor]] | None:
+        """Every sample's label columns and masks (what a task fits its label statistics on),
+        or None for a split whose labels exist per batch only (interaction evaluation sets)."""
+        ...
+
 
 def index_batches(
     split: Split, batch_size: int, generator: torch.Generator | None = None

@@ -46,3 +46,6 @@ class Columns:
 
     def batches(self, batch_size: int, generator: torch.Generator | None = None) -> Iterator[Batch]:
         return index_batches(self, batch_size, generator)
+
+    def label_columns(self) -> tuple[dict[str, Tensor], dict[str, Tensor]]:
+        return self.labels, self.masks

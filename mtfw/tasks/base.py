@@ -23,6 +23,7 @@ from mtfw.data.prepared import DataContext
 from mtfw.errors import ConfigError
 from mtfw.metrics.exact import exact_mean
 from mtfw.models.heads import Head, HeadContext, TowerHead
+from mtfw.models.label_scale import LabelScale
 from mtfw.registry import get, names
 from mtfw.settings import closest
 from mtfw.value_types import check_range
@@ -37,6 +38,10 @@ class Task:
     # What the head outputs per evaluated row: "rows" (one prediction per sample or pair) or
     # "item_scores" (every catalogue item scored, what a classical recommender also gives).
     output: ClassVar[str] = "rows"
+    # The scale the head's outputs are in, when it is not the label's own (a regression label
+    # standardised on train, a count's log-rate shift): fitted by ``fit_labels``, saved with the
+    # head's weights. None: outputs are read as they are.
+    scale: LabelScale | None = None
 
     def __init__(
         self,

@@ -48,6 +48,9 @@ class TrainSet:
     def batches(self, batch_size: int, generator: torch.Generator | None = None) -> Iterator[Batch]:
         return index_batches(self, batch_size, generator)
 
+    def label_columns(self) -> tuple[dict[str, Tensor], dict[str, Tensor]]:
+        return self.labels, {}
+
     def to(self, device: torch.device) -> TrainSet:
         return TrainSet(
             self.users.to(device),
@@ -98,6 +101,9 @@ class EvalSet:
 
     def batches(self, batch_size: int, generator: torch.Generator | None = None) -> Iterator[Batch]:
         return index_batches(self, batch_size)
+
+    def label_columns(self) -> None:
+        return None  # per batch only: the held-out pairs of the batch's users
 
     def to(self, device: torch.device) -> EvalSet:
         return EvalSet(
