@@ -27,6 +27,10 @@ class TrainingDiverged(MtfwError):
     """A task's loss became NaN or infinite."""
 
 
+class NothingMeasured(MtfwError):
+    """Every metric of a trained run is undefined: the run measured nothing (status "failed")."""
+
+
 class RunDirInUse(MtfwError):
     """Another live process writes the run directory (two runs never share one record)."""
 

@@ -36,6 +36,17 @@ def label_views(data: PreparedData) -> dict[str, Batch]:
     return {name: Batch(empty, *found) for name, found in columns.items() if found is not None}
 
 
+def check_labelled(task: Task, views: dict[str, Batch]) -> None:
+    """A task with no labelled sample in a split can be neither trained nor measured there."""
+    for split, view in views.items():
+        if task.label in view.labels and task.labelled_targets(view).numel() == 0:
+            raise ConfigError(
+                f"task '{task.name}' has no labelled sample in the {split} split: label "
+                f"'{task.label}' is missing in all {len(view.labels[task.label]):,} rows there. "
+                "Check the label's column and its where:/mask_missing, or data.split's shares"
+            )
+
+
 def prepare_data(cfg: DictConfig, tasks: dict[str, Task]) -> PreparedData:
     """Build the dataset and prepare what the tasks need; check the labels suit the tasks and
     fit the tasks' label statistics on train (saved with the model's weights)."""
@@ -46,6 +57,7 @@ def prepare_data(cfg: DictConfig, tasks: dict[str, Task]) -> PreparedData:
     for task in tasks.values():
         task.check_labels(data.splits["train"].labels)
         task.fit_labels(views)
+        check_labelled(task, views)
     for task in tasks.values():  # evaluated on another task's output: read in that task's units
         source = tasks.get(task.output_of) if task.output_of else None
         if source is not None and source.scale is not None:

@@ -42,7 +42,7 @@ from mtfw.tracking import tracked_record, warn_if_dirty
 from mtfw.trainer.checkpoint import check_resumable
 from mtfw.trainer.config import TrainerConfig
 from mtfw.trainer.evaluate import eval_mode
-from mtfw.trainer.table import UNDEFINED, format_results, undefined_metrics
+from mtfw.trainer.table import UNDEFINED, check_measured, format_results, undefined_metrics
 from mtfw.user_config import run_record
 
 log = logging.getLogger("mtfw")
@@ -127,6 +127,7 @@ def fit_and_record(
             summary.update(exp.model.gate_utilisation(val, trainer.eval_batch_size))
         for split in ("val", "test"):  # test: once, on the model selected on validation
             summary.update(exp.evaluate(split))
+        check_measured(summary)  # all null: not "completed"
     summary.update(
         status="completed",
         best_epoch=state["best_epoch"],

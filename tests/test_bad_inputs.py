@@ -275,3 +275,34 @@ def test_reproduce_refuses_before_making_its_folder(
     err = refused(["reproduce", str(tiny_run), *args], capsys)
     assert expected in err, err
     assert sorted(p.name for p in workdir.iterdir()) == ["out"]  # no outputs/reproductions/
+
+
+def test_a_task_with_no_labelled_sample_in_a_split_is_refused(
+    workdir: Path, capsys: pytest.CaptureFixture
+) -> None:
+    """Every row lacks the masked label: nothing to train or measure, said before training
+    (it used to train, print a table of nulls and say "completed")."""
+    rows = [f"{'xyz'[i % 3]},{i / 400:.4f},{i % 2}," for i in range(400)]
+    (workdir / "t.csv").write_text("a,b,y,z\n" + "\n".join(rows) + "\n")
+    (workdir / "conf" / "data").mkdir(parents=True)
+    (workdir / "conf" / "task").mkdir()
+    (workdir / "conf" / "data" / "t.yaml").write_text(
+        f"name: tabular\npath: {workdir / 't.csv'}\ncategorical: [a]\nnumeric: [b]\n"
+        "labels: {y: y, z: z}\n"
+    )
+    (workdir / "conf" / "task" / "zt.yaml").write_text(
+        "zt: {name: binary, label: z, mask_missing: true}\n"
+    )
+    err = refused(["train", "--config-dir=conf", "data=t", "task=[zt]", "hydra.run.dir=run"],
+                  capsys)  # fmt: skip
+    assert "task 'zt' has no labelled sample in the train split" in err, err
+    assert not (workdir / "run").exists()
+
+
+def test_a_run_whose_every_metric_is_undefined_does_not_complete() -> None:
+    from mtfw.errors import NothingMeasured
+    from mtfw.trainer.table import check_measured
+
+    check_measured({"val/a/auc": float("nan"), "test/a/auc": 0.7})  # one measured: fine
+    with pytest.raises(NothingMeasured, match="every val/test metric of the run is undefined"):
+        check_measured({"val/a/auc": float("nan"), "test/a/auc": None, "best_epoch": 1})

@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+from mtfw.errors import NothingMeasured
 from mtfw.metrics import is_per_category
 
 
@@ -34,6 +35,18 @@ def undefined_metrics(summary: dict) -> list[str]:
         return v is None or (isinstance(v, float) and math.isnan(v))
 
     return [k for k, v in summary.items() if k.startswith(("val/", "test/")) and missing(v)]
+
+
+def check_measured(summary: dict) -> None:
+    """A run whose every val/test metric is undefined measured nothing: it fails, naming why,
+    rather than saying "completed" over a table of nulls."""
+    measured = [k for k in summary if k.startswith(("val/", "test/"))]
+    if measured and len(undefined_metrics(summary)) == len(measured):
+        raise NothingMeasured(
+            f"every val/test metric of the run is undefined ({', '.join(measured[:6])}"
+            f"{', ...' if len(measured) > 6 else ''}): no split gave the tasks anything to measure "
+            "(no labelled sample, or one label value only). Check the labels and data.split"
+        )
 
 
 def format_results(summary: dict, tasks: list[str], run_dir: Path) -> str:
