@@ -42,10 +42,11 @@ class LabelPlan:
 
 
 def count_task() -> bool:
-    """Whether a ``count`` task type for label columns of flat tables is registered."""
+    """Whether a ``count`` task type for label columns of flat tables is registered (a plug-in
+    registry may lack one: counts then become regression tasks)."""
     if "count" not in registry.names("task"):
         return False
-    requires = getattr(registry.get("task", "count"), "requires", frozenset({"columns"}))
+    requires = registry.get("task", "count").requires  # every task type declares it
     return "label" in registry.parameters("task", "count") and requires <= {"columns"}
 
 

@@ -100,7 +100,7 @@ def task_yaml(plan: StarterPlan, label: LabelPlan, folder: str) -> str:
         "  weight: 1.0",
         f"  tower: {flow(TOWER)}",
     ]
-    metrics = list(getattr(registry.get("task", label.task), "default_metrics", ()))
+    metrics = list(registry.get("task", label.task).default_metrics)
     if "metrics" in params and metrics:
         lines.append(f"  metrics: {flow(metrics)}")
     if label.missing:
