@@ -12,7 +12,7 @@ from mtfw import registry
 from mtfw.data import merge_needs
 from mtfw.data.dataset import describe
 from mtfw.errors import ConfigError
-from mtfw.metrics import higher_is_better
+from mtfw.metrics import AGGREGATES, higher_is_better
 from mtfw.tasks import Task
 from mtfw.trainer.config import TrainerConfig
 from mtfw.value_types import check_range, check_types
@@ -21,6 +21,12 @@ from mtfw.value_types import check_range, check_types
 def build_tasks(cfg: DictConfig) -> dict[str, Task]:
     if not cfg.get("task"):
         raise ConfigError("no task selected: choose at least one, e.g. 'task=[income,marital]'")
+    taken = [name for name in cfg.task if name in AGGREGATES]
+    if taken:
+        raise ConfigError(
+            f"a task may not be named '{taken[0]}': <split>/{taken[0]}/... keys aggregate over the "
+            f"tasks ({', '.join(AGGREGATES)} are reserved); rename the task"
+        )
     tasks = {
         name: registry.build("task", node, where=f"task.{name}", name=name)
         for name, node in cfg.task.items()

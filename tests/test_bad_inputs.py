@@ -306,3 +306,11 @@ def test_a_run_whose_every_metric_is_undefined_does_not_complete() -> None:
     check_measured({"val/a/auc": float("nan"), "test/a/auc": 0.7})  # one measured: fine
     with pytest.raises(NothingMeasured, match="every val/test metric of the run is undefined"):
         check_measured({"val/a/auc": float("nan"), "test/a/auc": None, "best_epoch": 1})
+
+
+@pytest.mark.parametrize("name", ["mean", "weighted"])
+def test_a_task_named_like_an_aggregate_is_refused(name: str, workdir: Path, capsys) -> None:
+    err = refused(["train", f"+task.{name}={{name: binary, label: income}}", "hydra.run.dir=run"],
+                  capsys)  # fmt: skip
+    assert f"a task may not be named '{name}'" in err, err
+    assert not (workdir / "run").exists()

@@ -273,3 +273,17 @@ def test_default_rows_are_the_experiment_file_and_what_varies_within_it() -> Non
     table["experiment"] = None  # runs composed without experiment files
     table.attrs["config_keys"] = ["experiment", "encoder.name", "embedding.dim", "seed"]
     assert default_by(table) == ["encoder.name", "embedding.dim"]
+
+
+def test_aggregates_over_tasks_are_not_tasks_of_the_table() -> None:
+    """`test/weighted/loss` (the default monitor's test value) and `test/mean/*` summarise the
+    tasks: no column, MTL gain or Δm of their own (Δm once averaged the weighted loss in)."""
+    import pandas as pd
+
+    from mtfw.report.build import default_metrics, gain_metrics
+
+    table = pd.DataFrame(columns=["test/a/auc", "test/b/rmse", "test/weighted/loss",
+                                  "test/mean/loss"])  # fmt: skip
+    assert default_metrics(table) == ["test/a/auc", "test/b/rmse"]
+    chosen = ["test/a/auc", "test/weighted/loss", "test/mean/loss"]
+    assert gain_metrics(chosen) == {"a": "test/a/auc"}

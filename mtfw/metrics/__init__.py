@@ -1,9 +1,17 @@
 """Metrics, keyed ``<split>/<task>/<metric>`` in the run record."""
 
 from mtfw.metrics import classification, ranking, regression
-from mtfw.metrics.base import direction, directions, higher_is_better, is_per_category, metric
+from mtfw.metrics.base import (
+    AGGREGATES,
+    direction,
+    directions,
+    higher_is_better,
+    is_per_category,
+    metric,
+)
 
 __all__ = [
+    "AGGREGATES",
     "classification",
     "direction",
     "directions",

@@ -13,6 +13,9 @@ from collections.abc import Callable
 from mtfw.errors import ConfigError
 from mtfw.registry import get, load_components, names, register
 
+# `<split>/mean/<metric>` and `<split>/weighted/loss` aggregate over the tasks: no task may take
+# these names, and tables read them as summaries of the tasks, never as tasks of their own.
+AGGREGATES = ("mean", "weighted")
 _HIGHER_IS_BETTER: dict[str, bool] = {}  # metric name (no cut-off, no category) -> direction
 
 

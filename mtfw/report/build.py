@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from mtfw.metrics import AGGREGATES
 from mtfw.report.collect import ReportError
 from mtfw.report.direction import better, unknown_directions
 from mtfw.report.group import Group, group_runs
@@ -53,7 +54,7 @@ def default_metrics(table: pd.DataFrame) -> list[str]:
     """Each task's first configured metric on test, else its first non-loss test key."""
     keys = [c for c in table.columns if c.startswith("test/")]
     chosen = []
-    tasks = dict.fromkeys(task_of(k) for k in keys if task_of(k) != "mean")
+    tasks = dict.fromkeys(task_of(k) for k in keys if task_of(k) not in AGGREGATES)
     for task in tasks:
         own = [k for k in keys if task_of(k) == task and not k.endswith("/loss")]
         names = configured_metrics(table, task)
@@ -90,7 +91,7 @@ def select_metrics(table: pd.DataFrame, patterns: list[str] | None) -> list[str]
 def gain_metrics(metrics: list[str]) -> dict[str, str]:
     firsts: dict[str, str] = {}
     for key in metrics:
-        if task_of(key) not in ("", "mean"):
+        if task_of(key) not in ("", *AGGREGATES):
             firsts.setdefault(task_of(key), key)
     return firsts
 
