@@ -96,3 +96,18 @@ def test_a_sweep_over_the_users_own_data(workdir: Path) -> None:
     best = json.loads((workdir / "sw" / "best.json").read_text())
     assert best["command"].startswith(f"mtfw train --config-dir={conf} ")
     assert f"--config-dir={conf}" in (workdir / "sw" / "sweep.yaml").read_text()
+
+
+@pytest.mark.slow  # a 2-trial Optuna study: CI runs it
+def test_a_user_sweep_file_starts_from_a_shipped_one(workdir: Path) -> None:
+    """`defaults: [task_weights, _self_]` in a user's sweep/mine.yaml: every key of the shipped
+    study, the user's own on top (here: the trial count)."""
+    (workdir / "proj" / "sweep").mkdir(parents=True)
+    (workdir / "proj" / "sweep" / "mine.yaml").write_text(
+        "defaults:\n  - task_weights\n  - _self_\nn_trials: 2\n"
+    )
+    cli("sweep", "--config-dir=proj", "sweep=mine", "experiment=synthetic", "data.n_samples=500",
+        "trainer.max_epochs=1", "sweep.dir=sw", cwd=workdir)  # fmt: skip
+    rows = (workdir / "sw" / "trials.csv").read_text().splitlines()
+    assert len(rows) == 3 and "task.y1.weight" in rows[0]  # the shipped search, 2 trials
+    assert (workdir / "sw" / "pareto.json").is_file()  # the shipped objectives: one per task
