@@ -3,6 +3,7 @@ work out by hand, and the leakage guard on the real MovieLens-100K."""
 
 from __future__ import annotations
 
+import pytest
 import torch
 from recsys_support import ml100k, prepare_tiny, tiny_frames
 
@@ -120,3 +121,43 @@ def test_popularity_sampler_draws_in_proportion_to_training_counts() -> None:
     # counts i2 3, i3 1, i4 3 (i1 is u2's own; i5, i6 never trained on): 3 : 1 : 3
     assert drawn[0] == drawn[1] == drawn[5] == drawn[6] == 0
     assert abs(drawn[2] / 4000 - 3 / 7) < 0.03 and abs(drawn[3] / 4000 - 1 / 7) < 0.03
+
+
+def parts(split: SplitSpec) -> dict[tuple[str, str], str]:
+    frame = tiny_frames().interactions
+    part = assign(split, frame)
+    return {(u, i): p for u, i, p in zip(frame["user"], frame["item"], part, strict=True)}
+
+
+def test_leave_one_out_holds_out_each_users_last_and_second_last_interaction() -> None:
+    got = parts(SplitSpec(by="leave_one_out", val=0.4, test=0.4))  # the shares are not used
+    assert got[("u1", "i6")] == "test" and got[("u1", "i5")] == "val"
+    assert got[("u4", "i1")] == "test" and got[("u4", "i6")] == "val"  # by time, not file order
+    assert [p for (u, _), p in got.items() if u == "u1"].count("train") == 4  # one each held out
+    assert {got[("u3", "i2")], got[("u3", "i4")]} == {"train"}  # too few to hold out
+
+
+def test_random_split_holds_out_a_seeded_share_of_each_user_not_the_latest() -> None:
+    split = SplitSpec(by="random", val=0.2, test=0.2, seed=0)
+    got = parts(split)
+    for user, n in (("u1", 6), ("u2", 3), ("u4", 4)):  # max(1, floor(n * share)) each
+        mine = [p for (u, _), p in got.items() if u == user]
+        assert mine.count("test") == 1 and mine.count("val") == 1 and len(mine) == n
+    assert {got[("u3", "i2")], got[("u3", "i4")]} == {"train"}
+    assert parts(split) == got  # seeded
+    tests_of_u1 = {next(i for (u, i), p in parts(SplitSpec(by="random", seed=s)).items()
+                        if u == "u1" and p == "test") for s in range(8)}  # fmt: skip
+    assert len(tests_of_u1) > 1  # at random, not always the latest (i6)
+
+
+def test_interaction_data_offers_the_per_user_protocols_and_flat_tables_refuse_them() -> None:
+    from mtfw.data.dataset import Dataset
+    from mtfw.data.interactions.dataset import InteractionDataset
+    from mtfw.data.split import SplitError
+
+    for by in ("random", "leave_one_out"):
+        spec = SplitSpec.from_config({"by": by}, InteractionDataset.split_protocols)
+        assert spec.by == by
+    with pytest.raises(SplitError, match="must be random or time for this dataset, not "
+                                         "'leave_one_out'"):  # fmt: skip
+        SplitSpec.from_config({"by": "leave_one_out"}, Dataset.split_protocols)

@@ -196,3 +196,15 @@ def test_task_weight_sweep_on_movielens_targets_ndcg(workdir: Path) -> None:
     trials = pd.read_csv(workdir / "sweep" / "trials.csv")
     assert (trials["state"] == "COMPLETE").sum() == 2
     assert {"val/ranking/ndcg@10", "val/interest/auc"} <= set(trials.columns)
+
+
+@pytest.mark.slow  # MovieLens-100K through the CLI: CI runs it
+@pytest.mark.parametrize("by", ["leave_one_out", "random"])
+def test_movielens_trains_with_the_per_user_holdouts_papers_use(by: str, workdir: Path) -> None:
+    cli("train", "experiment=ml100k_mtl", *ml100k(), *QUICK, f"data.split.by={by}",
+        "hydra.run.dir=run", cwd=workdir)  # fmt: skip
+    s = summary(workdir / "run")
+    assert s["status"] == "completed" and s["data/split"] == by
+    # every MovieLens-100K user rated 20 films or more: one held out (leave-one-out), or 10%
+    assert s["data/n_test"] == 943 if by == "leave_one_out" else s["data/n_test"] > 9000
+    assert "test/ranking/ndcg@10" in s

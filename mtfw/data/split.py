@@ -2,11 +2,13 @@
 
 ``by`` chooses the protocol; a dataset says which it supports:
 
-- ``random`` (flat tables): a seeded permutation of the rows;
+- ``random``: on flat tables a seeded permutation of the rows; on interaction data a seeded
+  random share of each user's interactions;
 - ``time`` (flat tables): the newest rows (by the timestamp column) are test, the ones before
   them val, so no model is trained on the future. On interaction data ``time`` means
   ``user_time``, as it always has there;
 - ``user_time`` (interaction data): each user's last interactions are held out;
+- ``leave_one_out`` (interaction data): each user's last interaction is test, the one before val;
 - ``cold_start`` (interaction data): a seeded share of users is held out entirely.
 """
 
@@ -20,7 +22,7 @@ import numpy as np
 from mtfw.errors import ConfigError
 from mtfw.settings import settings_from
 
-PROTOCOLS = ("random", "time", "user_time", "cold_start")
+PROTOCOLS = ("random", "time", "user_time", "leave_one_out", "cold_start")
 
 
 class SplitError(ConfigError):

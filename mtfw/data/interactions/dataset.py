@@ -20,7 +20,13 @@ class InteractionDataset(Dataset):
     id is an input feature (off for cold-start studies, where it is never known)."""
 
     provides: ClassVar[frozenset[str]] = frozenset({"users", "items", "interactions"})
-    split_protocols: ClassVar[tuple[str, ...]] = ("time", "user_time", "cold_start")
+    split_protocols: ClassVar[tuple[str, ...]] = (
+        "time",
+        "user_time",
+        "random",
+        "leave_one_out",
+        "cold_start",
+    )
     default_split: ClassVar[str] = "time"
 
     def __init__(

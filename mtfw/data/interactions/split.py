@@ -1,4 +1,4 @@
-"""Splits of interaction data: by time within each user, or by user (cold start).
+"""Splits of interaction data: held-out interactions within each user, or held-out users.
 
 ``by: user_time`` (``time`` on interaction data) holds out the last interactions of every user (by
 timestamp; ties broken by the original row order, so the split is deterministic): a ``val`` share
@@ -6,6 +6,11 @@ then a ``test`` share of each user's history, at least one interaction each when
 or more. Users with fewer stay in train only. The model is trained on the train part; validation
 asks for the val part given the train part, test for the test part given train + val (the usual
 protocol of sequential recommendation).
+
+``by: random`` holds out a seeded random ``val`` and ``test`` share of each user's interactions
+(the per-user random holdout of most recommender tables, e.g. 80/20), with the same minimums;
+``by: leave_one_out`` holds out each user's last interaction for test and the one before it for
+val (users with three or more; the shares are not used). Either way the model sees the rest.
 
 ``by: cold_start`` draws a seeded share of users for validation and for test and holds them out
 entirely: the model never sees them, their features are all it gets, and every interaction of
@@ -24,18 +29,27 @@ def assign(spec: SplitSpec, interactions: pd.DataFrame) -> np.ndarray:
     """The split of every interaction row: an array of 'train' / 'val' / 'test'."""
     if spec.by == "cold_start":
         return by_user(spec, interactions)
-    return by_user_time(spec, interactions)
+    return within_users(spec, interactions)
 
 
-def by_user_time(spec: SplitSpec, frame: pd.DataFrame) -> np.ndarray:
-    order = np.lexsort((np.arange(len(frame)), frame["timestamp"].to_numpy(), frame["user"]))
+def within_users(spec: SplitSpec, frame: pd.DataFrame) -> np.ndarray:
+    """Each user's interactions ordered (by time, or at random for ``random``), the last ones of
+    that order held out: test, then val before it."""
+    if spec.by == "random":
+        key = np.random.default_rng(spec.seed).permutation(len(frame))
+    else:
+        key = frame["timestamp"].to_numpy()
+    order = np.lexsort((np.arange(len(frame)), key, frame["user"]))
     users = frame["user"].to_numpy()[order]
     starts = np.r_[0, np.flatnonzero(users[1:] != users[:-1]) + 1]
     sizes = np.diff(np.r_[starts, len(users)])
-    # Rank of each interaction from the end of its user's history: 0 = the most recent.
+    # Rank of each interaction from the end of its user's order: 0 = the most recent (the last).
     from_end = np.repeat(starts + sizes, sizes) - 1 - np.arange(len(users))
-    n_test = np.where(sizes >= 3, np.maximum(1, np.floor(sizes * spec.test)), 0)
-    n_val = np.where(sizes >= 3, np.maximum(1, np.floor(sizes * spec.val)), 0)
+    if spec.by == "leave_one_out":
+        n_test = n_val = np.where(sizes >= 3, 1, 0)
+    else:
+        n_test = np.where(sizes >= 3, np.maximum(1, np.floor(sizes * spec.test)), 0)
+        n_val = np.where(sizes >= 3, np.maximum(1, np.floor(sizes * spec.val)), 0)
     n_test, n_val = np.repeat(n_test, sizes), np.repeat(n_val, sizes)
     part = np.where(from_end < n_test, "test", np.where(from_end < n_test + n_val, "val", "train"))
     out = np.empty(len(frame), dtype=object)
