@@ -30,18 +30,23 @@ def read_config(run_dir: Path) -> DictConfig:
     return cfg
 
 
-def read_summary(run_dir: Path) -> dict | None:
-    """``<run_dir>/summary.json``, or None when the run wrote none (yet)."""
-    path = run_dir / "summary.json"
+def read_record_file(path: Path, what: str) -> dict | None:
+    """A JSON object a run wrote (``what``: "run summary", "run record"), or None when there is
+    no such file; a CheckpointError naming the file when it is not one."""
     if not path.is_file():
         return None
     try:
-        summary = json.loads(path.read_text())
+        content = json.loads(path.read_text())
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise CheckpointError(f"{path} is not a readable run summary ({err})") from None
-    if not isinstance(summary, dict):
-        raise CheckpointError(f"{path} is not a run summary (a JSON object was expected)")
-    return summary
+        raise CheckpointError(f"{path} is not a readable {what} ({err})") from None
+    if not isinstance(content, dict):
+        raise CheckpointError(f"{path} is not a {what} (a JSON object was expected)")
+    return content
+
+
+def read_summary(run_dir: Path) -> dict | None:
+    """``<run_dir>/summary.json``, or None when the run wrote none (yet)."""
+    return read_record_file(run_dir / "summary.json", "run summary")
 
 
 def discard_unused(run_dir: Path, sweep_dir: Path | None = None) -> None:

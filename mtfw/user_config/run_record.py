@@ -20,7 +20,7 @@ from pathlib import Path
 from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 
-from mtfw.errors import CheckpointError
+from mtfw.run_files import read_record_file
 from mtfw.user_config.folders import UserFolders, active
 from mtfw.user_config.sources import UserFile, announce, files_read
 
@@ -53,16 +53,7 @@ def write(run_dir: Path, command: str, folders: UserFolders, files: Sequence[Use
 
 def read(run_dir: Path) -> dict:
     """``<run_dir>/.mtfw/run.json``, or ``{}`` for a run recorded without it."""
-    path = run_dir / RECORD_DIR / INFO
-    if not path.is_file():
-        return {}
-    try:
-        info = json.loads(path.read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise CheckpointError(f"{path} is not a readable run record ({err})") from None
-    if not isinstance(info, dict):
-        raise CheckpointError(f"{path} is not a run record (a JSON object was expected)")
-    return info
+    return read_record_file(run_dir / RECORD_DIR / INFO, "run record") or {}
 
 
 def copy_record(original: Path, new_run: Path, command: str) -> None:
