@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from functools import cache
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 import torch
@@ -41,6 +44,15 @@ def cli(
     if check and proc.returncode != 0:
         raise AssertionError(f"mtfw {' '.join(args)} failed:\n{proc.stdout}\n{proc.stderr}")
     return proc
+
+
+@cache
+def benchmark_script(name: str) -> ModuleType:
+    """``benchmarks/<name>.py`` imported by path (the folder is scripts, not a package)."""
+    spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def composed(*overrides: str) -> DictConfig:

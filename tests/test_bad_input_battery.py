@@ -5,28 +5,21 @@ the whole battery is refused clearly (slow: CI)."""
 
 from __future__ import annotations
 
-import importlib.util
 import logging
 import os
 import sys
-from functools import cache
 from pathlib import Path
 
 import pytest
+from conftest import benchmark_script
 from hydra.core.global_hydra import GlobalHydra
 
 import mtfw.train
 from mtfw.errors import ConfigError
 
-SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "bad_input_battery.py"
 
-
-@cache
 def battery():
-    spec = importlib.util.spec_from_file_location("bad_input_battery", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return benchmark_script("bad_input_battery")
 
 
 def outcomes(cases: list, folder: Path) -> dict[str, str]:

@@ -2,24 +2,18 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, cli, summary
+from conftest import benchmark_script, cli, summary
 from public_tables_support import public_csv
 
 pytest.importorskip("sklearn", reason="the benchmark's baseline: pip install 'mtfw[bench]'")
 
 
 def benchmark():
-    spec = importlib.util.spec_from_file_location(
-        "gradient_boosting", ROOT / "benchmarks" / "gradient_boosting.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return benchmark_script("gradient_boosting")
 
 
 @pytest.mark.slow  # a training run and two boosted models: several seconds; CI runs it
