@@ -14,7 +14,8 @@ from mtfw.errors import RunStopped
 
 QUICK = ["trainer.max_epochs=1", "trainer.max_steps_per_epoch=5", "trainer.num_threads=1"]
 RANKING = [f"test/ranking/{m}@{k}" for m in ("precision", "recall", "ndcg", "hit_rate",
-                                             "coverage") for k in (5, 10, 20)]  # fmt: skip
+                                             "coverage", "ild", "long_tail")
+           for k in (5, 10, 20)]  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -51,6 +52,23 @@ def test_a_baseline_reports_the_same_ranking_keys(mtl_run: Path, workdir: Path) 
     assert pop["baseline"] == "popularity" and pop["data/split_hash_test"] == mtl[
         "data/split_hash_test"]  # fmt: skip
     assert (workdir / "pop" / "baseline.pt").is_file()
+
+
+def test_beyond_accuracy_tells_a_popularity_list_from_a_personal_one(
+    mtl_run: Path, workdir: Path
+) -> None:
+    """The most-popular list is the least diverse there is: every user gets the short head, so
+    exposure is concentrated (Gini near 1), nothing is from the long tail, novelty is lowest;
+    item-based CF personalises. Neither has item vectors (ild_embedding null); the MTL model has."""
+    for name in ("popularity", "itemcf"):
+        cli("train", f"experiment=ml100k_{name}", *ml100k(), f"hydra.run.dir={name}", cwd=workdir)
+    pop, itemcf, mtl = (summary(workdir / d) for d in ("popularity", "itemcf", mtl_run))
+    assert pop["test/ranking/long_tail@10"] == 0.0 and pop["test/ranking/gini@10"] > 0.95
+    assert itemcf["test/ranking/gini@10"] < pop["test/ranking/gini@10"]
+    assert itemcf["test/ranking/novelty@10"] > pop["test/ranking/novelty@10"] > 0
+    assert itemcf["test/ranking/long_tail@10"] > 0
+    assert pop["test/ranking/ild_embedding@10"] is None is itemcf["test/ranking/ild_embedding@10"]
+    assert 0 < pop["test/ranking/ild@10"] < 1 and 0 < mtl["test/ranking/ild_embedding@10"] <= 2
 
 
 def test_recommend_excludes_seen_items(mtl_run: Path, workdir: Path) -> None:

@@ -45,6 +45,10 @@ class Baseline(nn.Module):
         scores = self.score(batch.inputs)
         return {name: scores for name in self.task_names if only is None or name in only}
 
+    def item_vectors(self) -> Tensor | None:
+        """``[I + 1, D]`` item representations, for models that learn them (BPR-MF's factors)."""
+        return None
+
     def gate_utilisation(self, split: Split, batch_size: int) -> dict[str, float]:
         return {}  # no experts, no gates
 

@@ -86,6 +86,9 @@ class BPRMF(Baseline):
             "item_bias": self.item_bias,
         }
 
+    def item_vectors(self) -> Tensor:
+        return self.item_factors
+
     def score(self, inputs: Inputs) -> Tensor:
         users = self.user_factors[inputs.uid.cpu()]
         return users @ self.item_factors.T + self.item_bias

@@ -8,8 +8,10 @@ from pathlib import Path
 from typing import Protocol
 
 import pandas as pd
+from torch import Tensor
 
 from mtfw.data.batch import Split
+from mtfw.data.interactions.popularity import ItemPopularity
 from mtfw.data.interactions.tables import Catalogue, UserTable
 
 
@@ -29,7 +31,10 @@ class InputSpec:
 class DataContext:
     """What tasks and the model know of the data beyond the splits: the input fields, the mean of
     each label column on train, and on interaction data the item catalogue (ids, features,
-    categories), the user table and every interaction (for ``mtfw recommend``)."""
+    categories), the user table, every interaction (for ``mtfw recommend``) and the items'
+    training popularity. ``item_vectors`` are the evaluated model's item representations
+    (``[I + 1, D]``), set by the evaluation loop for the metrics that read them; None when the
+    model has none."""
 
     inputs: InputSpec
     label_means: dict[str, float] = field(default_factory=dict)
@@ -37,6 +42,8 @@ class DataContext:
     item_inputs: InputSpec | None = None
     users: UserTable | None = None
     interactions: pd.DataFrame | None = None
+    popularity: ItemPopularity | None = None
+    item_vectors: Tensor | None = None
 
     @property
     def catalogue_size(self) -> int:

@@ -1,6 +1,6 @@
 """Metrics, keyed ``<split>/<task>/<metric>`` in the run record."""
 
-from mtfw.metrics import classification, ranking, regression
+from mtfw.metrics import beyond_accuracy, classification, ranking, regression
 from mtfw.metrics.base import (
     AGGREGATES,
     direction,
@@ -11,6 +11,7 @@ from mtfw.metrics.base import (
 )
 
 __all__ = [
+    "beyond_accuracy",
     "AGGREGATES",
     "classification",
     "direction",

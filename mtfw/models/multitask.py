@@ -64,6 +64,12 @@ class MultiTaskModel(nn.Module):
         restricts the heads computed (``mtfw recommend`` needs the ranking head alone)."""
         return self._heads(batch, evaluate=True, only=only)
 
+    @torch.no_grad()
+    def item_vectors(self) -> Tensor | None:
+        """``[I + 1, D]``: every catalogue item as the model represents it (id embedding plus
+        projected features); None on flat data. Beyond-accuracy metrics measure diversity by it."""
+        return None if self.items is None else self.items.all()
+
     def auxiliary_losses(self, outputs: dict[str, Tensor]) -> dict[str, Tensor]:
         return self.encoder.auxiliary_losses(outputs)
 

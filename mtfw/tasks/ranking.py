@@ -10,6 +10,7 @@ the user as of just before it.
 
 from __future__ import annotations
 
+import math
 from typing import ClassVar
 
 import torch
@@ -23,11 +24,15 @@ from mtfw.data.prepared import DataContext
 from mtfw.errors import ConfigError
 from mtfw.metrics.exact import exact_mean
 from mtfw.metrics.ranking import coverage, top_k, user_metrics
+from mtfw.metrics.list_metrics import list_metrics
 from mtfw.models.heads import HeadContext, ItemScoreHead
 from mtfw.registry import register
 from mtfw.tasks.base import Task
 
 RANKING_KEYS = ("precision", "recall", "ndcg", "hit_rate")
+# Of the whole set of lists (see mtfw/metrics/beyond_accuracy.py); NaN where the data has no item
+# categories (ild) or the model no item vectors (ild_embedding).
+LIST_KEYS = ("coverage", "ild", "ild_embedding", "novelty", "gini", "long_tail")
 INTERACTIONS = frozenset({"users", "items", "interactions"})
 
 
@@ -36,7 +41,8 @@ class RankingTask(Task):
     """Item recommendation from implicit feedback: each interaction is a positive, ``negatives``
     items are drawn per positive each epoch (``sampler``: uniform | popularity, ** ``alpha``);
     ``loss``: bce (pointwise), bpr (pairwise) or softmax (sampled softmax). Evaluated by ranking
-    the whole catalogue minus known items: precision, recall, ndcg, hit_rate, coverage @ ``k``."""
+    the whole catalogue minus known items: precision, recall, ndcg, hit_rate @ ``k``, and the
+    beyond-accuracy metrics of the lists: coverage, ild, ild_embedding, novelty, gini, long_tail."""
 
     requires: ClassVar[frozenset[str]] = INTERACTIONS
     output: ClassVar[str] = "item_scores"
@@ -72,7 +78,7 @@ class RankingTask(Task):
         return DataNeeds(negatives=self.negatives)
 
     def eval_keys(self) -> list[str]:
-        return [f"{m}@{k}" for m in (*RANKING_KEYS, "coverage") for k in self.k]
+        return [f"{m}@{k}" for m in (*RANKING_KEYS, *LIST_KEYS) for k in self.k]
 
     def primary_metric(self) -> str:
         return f"ndcg@{10 if 10 in self.k else self.k[0]}"
@@ -105,5 +111,7 @@ class RankingTask(Task):
 
     def summarise(self, parts: dict[str, Tensor], data: DataContext) -> dict[str, float]:
         out = {k: exact_mean(v) for k, v in parts.items() if k != "top"}
-        out.update(coverage(parts["top"], data.catalogue_size, self.k))
-        return out
+        top = parts["top"]
+        out.update(coverage(top, data.catalogue_size, self.k))
+        out.update(list_metrics(top, data, self.k))
+        return {key: out.get(key, math.nan) for key in self.eval_keys()}

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from itertools import combinations
 
 import torch
@@ -86,6 +87,8 @@ def evaluate(
             outputs = model.eval_outputs(batch)
             for task_name, task in tasks.items():
                 collected[task_name].append(task.collect(outputs[task_name], batch))
+        vectors = model.item_vectors()
+    context = replace(context, item_vectors=None if vectors is None else vectors.cpu())
     per_task = {n: task.summarise(merge(collected[n]), context) for n, task in tasks.items()}
     return {**keyed_with_means(per_task, name), **weighted_loss(per_task, tasks, name)}
 

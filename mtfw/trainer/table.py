@@ -23,8 +23,9 @@ def task_metrics(summary: dict, task: str) -> list[str]:
 
 
 UNDEFINED = (
-    "undefined on that split, null in summary.json: the split gives the metric nothing to "
-    "measure, e.g. AUC when every label of a task has one value"
+    "undefined on that split, null in summary.json: the split or the model gives the metric "
+    "nothing to measure, e.g. AUC when every label of a task has one value, ild_embedding for a "
+    "model without item vectors"
 )
 
 

@@ -13,6 +13,7 @@ import torch
 
 from mtfw.data.interactions.frames import InteractionFrames
 from mtfw.data.interactions.negatives import NegativeSampler
+from mtfw.data.interactions.popularity import ItemPopularity
 from mtfw.data.interactions.preprocessing import RecPreprocessing
 from mtfw.data.interactions.sequences import (
     eval_history,
@@ -176,6 +177,7 @@ def prepare_interactions(
         InputSpec(item_pre.vocab_sizes, len(item_pre.numeric)),
         users,
         frame,
+        ItemPopularity.of(uid, item, len(items)),
     )
     splits = {"train": TrainSet(users, uid, item, history, train_labels, sampler), **evals}
     return PreparedData(splits, RecPreprocessing(user_pre, item_pre), info, context)
