@@ -11,8 +11,8 @@ from mtfw.metrics.base import (
 )
 
 __all__ = [
-    "beyond_accuracy",
     "AGGREGATES",
+    "beyond_accuracy",
     "classification",
     "direction",
     "directions",

@@ -23,8 +23,8 @@ from mtfw.data.needs import DataNeeds, Negatives
 from mtfw.data.prepared import DataContext
 from mtfw.errors import ConfigError
 from mtfw.metrics.exact import exact_mean
-from mtfw.metrics.ranking import coverage, top_k, user_metrics
 from mtfw.metrics.list_metrics import list_metrics
+from mtfw.metrics.ranking import coverage, top_k, user_metrics
 from mtfw.models.heads import HeadContext, ItemScoreHead
 from mtfw.registry import register
 from mtfw.tasks.base import Task
