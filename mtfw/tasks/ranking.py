@@ -10,7 +10,6 @@ the user as of just before it.
 
 from __future__ import annotations
 
-import math
 from typing import ClassVar
 
 import torch
@@ -30,8 +29,8 @@ from mtfw.registry import register
 from mtfw.tasks.base import Task
 
 RANKING_KEYS = ("precision", "recall", "ndcg", "hit_rate")
-# Of the whole set of lists (see mtfw/metrics/beyond_accuracy.py); NaN where the data has no item
-# categories (ild) or the model no item vectors (ild_embedding).
+# Of the whole set of lists (see mtfw/metrics/beyond_accuracy.py); absent where the data has no
+# item categories (ild) or the model no item vectors (ild_embedding).
 LIST_KEYS = ("coverage", "ild", "ild_embedding", "novelty", "gini", "long_tail")
 INTERACTIONS = frozenset({"users", "items", "interactions"})
 
@@ -114,4 +113,4 @@ class RankingTask(Task):
         top = parts["top"]
         out.update(coverage(top, data.catalogue_size, self.k))
         out.update(list_metrics(top, data, self.k))
-        return {key: out.get(key, math.nan) for key in self.eval_keys()}
+        return out

@@ -18,6 +18,7 @@ from omegaconf import DictConfig
 from torch import nn
 
 from mtfw.data.prepared import PreparedData
+from mtfw.errors import ConfigError
 from mtfw.record import RunRecord
 from mtfw.tasks import Task
 from mtfw.trainer.config import TrainerConfig
@@ -54,7 +55,15 @@ class Experiment:
 
     def evaluate(self, split: str) -> dict[str, float]:
         """``{'<split>/<task>/<metric>': value}`` of every task on one split."""
-        return evaluate(
+        row = evaluate(
             self.model, self.tasks, self.data.splits[split], split,
             self.trainer.eval_batch_size, self.data.context,
         )  # fmt: skip
+        monitor = self.trainer.monitor
+        if split == "val" and monitor not in row:  # a metric this model or data cannot measure
+            measured = ", ".join(k for k in row if k.startswith("val/"))
+            raise ConfigError(
+                f"trainer.monitor={monitor} is not measured for this model and data (e.g. "
+                f"ild_embedding needs a model with item vectors); measured: {measured}"
+            )
+        return row
