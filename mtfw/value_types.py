@@ -34,6 +34,8 @@ Count = Annotated[int, Range(low=1)]  # a size, a number of experts, layers or h
 Fraction = Annotated[float, Range(low=0, high=1, high_open=True)]  # a dropout rate
 Share = Annotated[float, Range(low=0, high=1)]  # a weight of a convex combination
 NonNegative = Annotated[float, Range(low=0)]  # a loss weight
+Positive = Annotated[float, Range(low=0, low_open=True)]  # a learning rate
+Steps = Annotated[int, Range(low=0)]  # a number of updates, 0 allowed
 
 
 def declared_types(obj: Callable) -> dict[str, Any]:
@@ -62,6 +64,8 @@ def describe(annotation: Any) -> str:
     origin, args = typing.get_origin(annotation), typing.get_args(annotation)
     if origin is Annotated:
         return describe(args[0])
+    if origin is typing.Literal:
+        return "one of " + ", ".join(repr(a) for a in args)
     if origin in (typing.Union, types.UnionType):
         return " or ".join("null" if a is type(None) else describe(a) for a in args)
     if origin in (list, tuple):
@@ -76,6 +80,8 @@ def matches(value: Any, annotation: Any) -> bool:
         return True
     if origin is Annotated:
         return matches(value, args[0])
+    if origin is typing.Literal:  # a choice among names: variant: Literal["vae", "dae"]
+        return value in args
     if origin in (typing.Union, types.UnionType):
         return any(matches(value, a) for a in args)
     if annotation is type(None):

@@ -1,6 +1,7 @@
 """How a classical recommender is fitted in the run lifecycle: its own ``fit`` replaces the
-gradient loop; a trained one (BPR-MF) selects its epoch on validation through the same
-evaluation, and every validation is a row of ``metrics.jsonl`` like a network's epochs."""
+gradient loop; a trained one (BPR-MF, Mult-VAE, CFGAN) selects its epoch on validation through the
+same evaluation, and every validation is a row of ``metrics.jsonl`` like a network's epochs (with
+the training losses it passes). One that diverges leaves its last good state as ``baseline.pt``."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from pathlib import Path
 
 import torch
 
-from mtfw.errors import CheckpointError
+from mtfw.errors import CheckpointError, TrainingDiverged
 from mtfw.record import RunRecord
 from mtfw.trainer.experiment import Experiment, OnEval
 
@@ -21,8 +22,8 @@ class BaselineFitter:
         monitor, sign = exp.trainer.monitor, 1.0 if exp.higher_is_better else -1.0
         history: list[dict] = []
 
-        def validate(epoch: int, last: bool = False) -> float:
-            row = {"epoch": epoch, **exp.evaluate("val")}
+        def validate(epoch: int, last: bool = False, **train: float) -> float:
+            row = {"epoch": epoch, **train, **exp.evaluate("val")}
             record.log(row)
             history.append(row)
             if on_eval is not None:
@@ -30,7 +31,13 @@ class BaselineFitter:
             return sign * row[monitor]  # larger is better, for the baseline's own selection
 
         start = time.perf_counter()
-        exp.model.fit(exp.data, validate)
+        try:
+            exp.model.fit(exp.data, validate)
+        except TrainingDiverged as err:  # the last good state stays, as a network's checkpoint
+            kept = getattr(err, "kept", None)
+            if kept is not None:
+                torch.save(kept, record.dir / "baseline.pt")
+            raise
         seconds = time.perf_counter() - start
         if not history:  # nothing trained per epoch: one validation row for the record
             validate(1, last=True)
