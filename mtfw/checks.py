@@ -66,15 +66,9 @@ def check_fit(cfg: DictConfig, tasks: dict[str, Task]) -> None:
     provides = registry.get("data", cfg.data.name).provides
     parts = [(f"task '{n}' ({t.registry_name})", t.requires) for n, t in tasks.items()]
     baseline = cfg.get("baseline")
-    if baseline is not None:
-        model = registry.get("baseline", baseline.name)
-        parts.append((f"baseline={baseline.name}", model.requires))
-        others = [n for n, t in tasks.items() if t.output != model.outputs_kind]
-        if others:
-            raise ConfigError(
-                f"baseline={baseline.name} produces rankings only (every catalogue item scored "
-                f"per user); drop task(s) {', '.join(others)} (use 'task=[ranking]')"
-            )
+    if baseline is not None:  # the data first: a baseline on a flat table needs other data
+        parts.insert(0, (f"baseline={baseline.name}",
+                         registry.get("baseline", baseline.name).requires))  # fmt: skip
     else:
         history = (cfg.get("history") or {}).get("name", "none")
         encoder = registry.get("encoder", cfg.encoder.name)
@@ -89,6 +83,14 @@ def check_fit(cfg: DictConfig, tasks: dict[str, Task]) -> None:
                 f"{what} needs {describe(missing)}, which data={cfg.data.name} does not "
                 f"provide (it is {describe(provides)}); data sets that provide it: "
                 f"{', '.join(able) or 'none registered'}"
+            )
+    if baseline is not None:
+        model = registry.get("baseline", baseline.name)
+        others = [n for n, t in tasks.items() if t.output != model.outputs_kind]
+        if others:
+            raise ConfigError(
+                f"baseline={baseline.name} produces rankings only (every catalogue item scored "
+                f"per user); drop task(s) {', '.join(others)} (use 'task=[ranking]')"
             )
 
 

@@ -127,7 +127,8 @@ def overrides_for(group: str, option: str) -> list[str]:
     if experiment:
         base = [f"experiment={experiment}", *([f"{group}={option}"] if group == "history" else [])]
         data = experiment_overrides(experiment).get("data", "census")
-        if experiment_overrides(experiment).get("baseline") == "bpr_mf":
+        baseline = experiment_overrides(experiment).get("baseline")
+        if baseline and "epochs" in registry.parameters("baseline", baseline):  # trained ones
             base.append("baseline.epochs=1")
     elif interaction_task:
         ranked = RANKED if option == "ranking" else [f"trainer.monitor=val/{option}/loss"]
