@@ -1,0 +1,105 @@
+"""Mult-VAE and CFGAN through the command line: refused bad input (exit 2, no traceback, before
+data loads), and on MovieLens-100K with small sizes and few epochs: the same keys as the other
+baselines, a diverged run keeps its last good state, a resumed run equals the whole one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+from conftest import cli, composed, summary
+from recsys_support import ml100k
+
+from mtfw.baselines import mult_vae
+from mtfw.errors import RunStopped, TrainingDiverged
+
+# Small networks and few epochs: what is tested is the contract, not the accuracy.
+VAE = ["experiment=ml100k_mult_vae", "baseline.hidden=[32]", "baseline.latent=8",
+       "baseline.epochs=3", "baseline.batch_size=200", "trainer.num_threads=1"]  # fmt: skip
+GAN = ["experiment=ml100k_cfgan", "baseline.g_hidden=[32]", "baseline.d_hidden=[16]",
+       "baseline.epochs=2", "baseline.eval_every=1", "baseline.g_steps=1", "baseline.d_steps=1",
+       "baseline.g_batch_size=256", "baseline.d_batch_size=256", "trainer.num_threads=1"]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["baseline=mult_vae"], "baseline=mult_vae needs interaction data"),
+        (["baseline=cfgan", "task=[ranking]"], "baseline=cfgan needs interaction data"),
+        (["experiment=ml100k_mult_vae", "baseline.beta_max=2"], "beta_max=2 is out of range"),
+        (["experiment=ml100k_cfgan", "baseline.zr_ratio=1.5"], "zr_ratio=1.5 is out of range"),
+        (["experiment=ml100k_cfgan", "baseline.pm_ratio=-0.1"], "pm_ratio=-0.1 is out of range"),
+        (["experiment=ml100k_cfgan", "baseline.d_steps=0"], "d_steps=0 is out of range"),
+        (["experiment=ml100k_mult_vae", "baseline.variant=vea"], "one of 'vae', 'dae'"),
+    ],
+)
+def test_bad_generative_settings_are_refused_before_data_loads(workdir, args, message) -> None:
+    proc = cli("train", *args, cwd=workdir, check=False)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr[-600:]
+    assert message in proc.stderr and not any(workdir.iterdir())
+
+
+@pytest.mark.slow  # MovieLens-100K, a few epochs of each, evaluated on the whole catalogue
+def test_generative_baselines_report_the_keys_of_the_other_baselines(workdir: Path) -> None:
+    cli("train", "experiment=ml100k_popularity", *ml100k(), "hydra.run.dir=pop", cwd=workdir)
+    cli("train", *VAE, *ml100k(), "hydra.run.dir=vae", cwd=workdir)
+    cli("train", *GAN, *ml100k(), "hydra.run.dir=gan", cwd=workdir)
+    pop, vae, gan = (summary(workdir / d) for d in ("pop", "vae", "gan"))
+    keys = {k for k in pop if k.startswith(("val/ranking/", "test/ranking/"))}
+    for s, name in ((vae, "mult_vae"), (gan, "cfgan")):
+        assert s["status"] == "completed" and s["baseline"] == name
+        assert keys == {k for k in s if k.startswith(("val/ranking/", "test/ranking/"))}
+        assert s["test/ranking/ndcg@10"] > 0 and s["data/split_hash_test"] == pop[
+            "data/split_hash_test"]  # fmt: skip
+    rows = [line for line in (workdir / "gan" / "metrics.jsonl").read_text().splitlines()]
+    assert len(rows) == 2 and '"train/generator/loss"' in rows[0]
+
+
+@pytest.mark.slow  # MovieLens-100K: an epoch trained, then the loss is made NaN
+def test_a_diverged_run_keeps_its_last_good_state(tmp_path: Path, monkeypatch) -> None:
+    from mtfw.train import run
+
+    calls, real = {"n": 0}, mult_vae.multinomial_nll
+
+    def nan_after_epoch_one(logits, x):  # 943 users, 200 a batch: 5 updates an epoch
+        calls["n"] += 1
+        return real(logits, x) * (float("nan") if calls["n"] > 5 else 1.0)
+
+    monkeypatch.setattr(mult_vae, "multinomial_nll", nan_after_epoch_one)
+    with pytest.raises(TrainingDiverged):
+        run(composed(*VAE, *ml100k()), tmp_path / "run")
+    s = summary(tmp_path / "run")
+    assert s["status"] == "diverged" and "baseline.pt of epoch 1" in s["error"]
+    kept = torch.load(tmp_path / "run" / "baseline.pt", weights_only=True)
+    assert all(torch.isfinite(v).all() for v in kept.values())
+
+
+class Interrupt(RunStopped):
+    status = "interrupted"
+
+
+@pytest.mark.slow  # MovieLens-100K, three epochs twice, then a reproduction
+def test_an_interrupted_run_resumes_to_identical_metrics_and_reproduces(workdir: Path) -> None:
+    from omegaconf import OmegaConf
+
+    from mtfw.train import resume_run, run
+
+    cfg = composed(*VAE, *ml100k())
+    whole = run(cfg, workdir / "whole")
+
+    def stop_after_first_epoch(epoch: int, row: dict, last: bool) -> None:
+        if epoch == 1:
+            raise Interrupt("stopped")
+
+    broken = workdir / "broken"
+    (broken / ".hydra").mkdir(parents=True)
+    (broken / ".hydra" / "config.yaml").write_text(OmegaConf.to_yaml(cfg))
+    with pytest.raises(Interrupt):
+        run(cfg, broken, on_eval=stop_after_first_epoch)
+    assert summary(broken)["status"] == "interrupted"
+    resumed = resume_run(broken, [])
+    metrics = {k: v for k, v in whole.items() if k.startswith(("val/", "test/"))}
+    assert metrics == {k: resumed[k] for k in metrics}
+    proc = cli("reproduce", str(broken), f"out={workdir / 'again'}", cwd=workdir)
+    assert proc.returncode == 0
