@@ -43,3 +43,4 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/weighting.py
 	$(BIN)/python benchmarks/sweep_overhead.py
 	$(BIN)/python benchmarks/recsys_eval.py
+	$(BIN)/python benchmarks/generative_epoch.py

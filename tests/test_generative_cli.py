@@ -19,7 +19,8 @@ VAE = ["experiment=ml100k_mult_vae", "baseline.hidden=[32]", "baseline.latent=8"
        "baseline.epochs=3", "baseline.batch_size=200", "trainer.num_threads=1"]  # fmt: skip
 GAN = ["experiment=ml100k_cfgan", "baseline.g_hidden=[32]", "baseline.d_hidden=[16]",
        "baseline.epochs=2", "baseline.eval_every=1", "baseline.g_steps=1", "baseline.d_steps=1",
-       "baseline.g_batch_size=256", "baseline.d_batch_size=256", "trainer.num_threads=1"]  # fmt: skip
+       "baseline.g_batch_size=256", "baseline.d_batch_size=256",
+       "trainer.num_threads=1"]  # fmt: skip
 
 
 @pytest.mark.parametrize(

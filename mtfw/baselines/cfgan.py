@@ -54,8 +54,9 @@ def generator_loss(fake_logit: Tensor) -> Tensor:
 
 @register("baseline", "cfgan")
 class CFGAN(Baseline):
-    """CFGAN: a generator of each user's purchase vector conditioned on it, against a
-    discriminator; zero-reconstruction and partial-masking schemes; epochs selected on val."""
+    """CFGAN: a conditional generator of purchase vectors against a discriminator (ZR/PM).
+
+    Zero-reconstruction and partial-masking schemes; epochs selected on validation."""
 
     def __init__(
         self,

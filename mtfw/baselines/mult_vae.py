@@ -70,8 +70,9 @@ class AutoEncoder(nn.Module):
 
 @register("baseline", "mult_vae")
 class MultVAE(Baseline):
-    """Mult-VAE / Mult-DAE: a (variational) autoencoder of each user's item set, multinomial
-    likelihood, KL annealed to beta_max; epochs selected on validation."""
+    """Mult-VAE / Mult-DAE: an autoencoder of each user's items, multinomial likelihood.
+
+    KL annealed to beta_max (or chosen by validation); epochs selected on validation."""
 
     def __init__(
         self,
