@@ -55,6 +55,9 @@ def test_generative_baselines_report_the_keys_of_the_other_baselines(workdir: Pa
             "data/split_hash_test"]  # fmt: skip
     rows = [line for line in (workdir / "gan" / "metrics.jsonl").read_text().splitlines()]
     assert len(rows) == 2 and '"train/generator/loss"' in rows[0]
+    for run_dir in ("vae", "gan"):  # the fitted model reloads and ranks the unseen items
+        lines = cli("recommend", run_dir, "users=1", "k=3", cwd=workdir).stdout.splitlines()
+        assert [line.split()[:2] for line in lines[1:]] == [["1", "1"], ["1", "2"], ["1", "3"]]
 
 
 @pytest.mark.slow  # MovieLens-100K: an epoch trained, then the loss is made NaN
