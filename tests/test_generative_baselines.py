@@ -163,6 +163,12 @@ def test_a_gan_whose_discriminator_explodes_is_diverged(data) -> None:
     assert "discriminator" in str(err.value) or "generator" in str(err.value)
 
 
+def test_anneal_by_validation_is_refused_for_the_dae_which_has_no_kl() -> None:
+    with pytest.raises(ConfigError, match="use anneal: fixed"):
+        registry.build("baseline", {"name": "mult_vae", "variant": "dae", "anneal":
+                                    "by_validation"}, seed=0, task_names=["ranking"])  # fmt: skip
+
+
 @pytest.mark.parametrize(
     ("node", "message"),
     [
@@ -180,6 +186,6 @@ def test_a_gan_whose_discriminator_explodes_is_diverged(data) -> None:
     ],
 )
 def test_out_of_range_settings_are_refused_before_anything_is_built(node, message) -> None:
-    with pytest.raises(ConfigError, match=None) as err:
+    with pytest.raises(ConfigError) as err:
         registry.check("baseline", node, where="baseline")
     assert message in str(err.value)

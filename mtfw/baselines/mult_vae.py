@@ -26,6 +26,7 @@ from torch import Tensor, nn
 from mtfw.baselines.base import Baseline, known
 from mtfw.baselines.trained import EpochSelection, dense_layers, l2, user_batches
 from mtfw.data.batch import Inputs
+from mtfw.errors import ConfigError
 from mtfw.registry import register
 from mtfw.value_types import Count, Fraction, NonNegative, Positive, Share, Steps
 
@@ -92,6 +93,9 @@ class MultVAE(Baseline):
         patience: Count = 20,
     ):
         super().__init__(seed, task_names)
+        if anneal == "by_validation" and variant == "dae":
+            raise ConfigError("baseline.anneal=by_validation chooses the KL weight of Mult-VAE; "
+                              "Mult-DAE (variant: dae) has none: use anneal: fixed")  # fmt: skip
         self.variant, self.hidden, self.latent = variant, list(hidden), latent
         self.dropout, self.beta_max, self.anneal = dropout, beta_max, anneal
         self.total_anneal_steps, self.epochs, self.lr = total_anneal_steps, epochs, lr
@@ -104,11 +108,12 @@ class MultVAE(Baseline):
         super().fit(data, validate)
         torch.manual_seed(self.seed)
         initial = self.network(self.n_items).state_dict()
-        selection = EpochSelection(self.registry_name, self.state, validate, self.epochs,
-                                   self.patience)  # fmt: skip
+        passes = 2 if self.anneal == "by_validation" else 1
+        selection = EpochSelection(self.registry_name, self.state, validate,
+                                   passes * self.epochs, self.patience)  # fmt: skip
         cap = self.train_pass(initial, selection, self.beta_max, first_epoch=1)
-        if self.anneal == "by_validation" and self.variant == "vae":
-            selection.epochs, selection.bad = 2 * self.epochs, 0  # the second pass: to that beta
+        if passes == 2:  # the second pass, from the same start, anneals to the beta found
+            selection.bad = 0
             self.train_pass(initial, selection, cap, first_epoch=self.epochs + 1)
         self.load_state(selection.kept)
 
