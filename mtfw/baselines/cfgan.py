@@ -152,7 +152,7 @@ class CFGAN(Baseline):
             fake = self.generator(c) * shown
         real_logit = self.discriminator(torch.cat([c, c], 1))
         fake_logit = self.discriminator(torch.cat([c, fake], 1))
-        penalty = self.d_reg * 0.5 * l2(self.discriminator)
+        penalty = self.d_reg * 0.5 * l2(self.discriminator) if self.d_reg else 0.0
         return discriminator_loss(real_logit, fake_logit) + penalty
 
     def g_loss(self, c: Tensor, shown: Tensor, zero: Tensor) -> Tensor:
@@ -168,7 +168,8 @@ class CFGAN(Baseline):
 
     def load_state(self, state: dict[str, Tensor]) -> None:
         self.matrix, self.n_items = state["matrix"], state["matrix"].shape[1]
-        self.generator, self.discriminator = self.networks(self.n_items)
+        if getattr(self, "generator", None) is None:  # a fitted model reloaded from baseline.pt
+            self.generator, self.discriminator = self.networks(self.n_items)
         for prefix, net in (("g.", self.generator), ("d.", self.discriminator)):
             net.load_state_dict({k[2:]: v for k, v in state.items() if k.startswith(prefix)})
 

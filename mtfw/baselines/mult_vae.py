@@ -107,7 +107,8 @@ class MultVAE(Baseline):
     def fit(self, data, validate=None) -> None:
         super().fit(data, validate)
         torch.manual_seed(self.seed)
-        initial = self.network(self.n_items).state_dict()
+        self.net = self.network(self.n_items)
+        initial = {k: v.clone() for k, v in self.net.state_dict().items()}
         passes = 2 if self.anneal == "by_validation" else 1
         selection = EpochSelection(self.registry_name, self.state, validate,
                                    passes * self.epochs, self.patience)  # fmt: skip
@@ -120,7 +121,6 @@ class MultVAE(Baseline):
     def train_pass(self, initial: dict, selection: EpochSelection, beta_max: float,
                    first_epoch: int) -> float:  # fmt: skip
         """Train from ``initial`` for ``epochs``; returns ``beta`` at the best validated epoch."""
-        self.net = self.network(self.n_items)
         self.net.load_state_dict(initial)
         opt = torch.optim.Adam(self.net.parameters(), lr=self.lr)
         users = torch.nonzero(self.matrix.sum(1) > 0)[:, 0]  # users with training items
@@ -152,10 +152,14 @@ class MultVAE(Baseline):
         keep = (torch.rand(x.shape, generator=noise) >= self.dropout) / (1 - self.dropout)
         mu, logvar = self.net.encode(x, keep)
         if logvar is None:  # Mult-DAE
-            return multinomial_nll(self.net.decoder(mu), x) + self.reg * l2(self.net, True)
+            return multinomial_nll(self.net.decoder(mu), x) + self.penalty()
         z = mu + torch.randn(mu.shape, generator=noise) * (0.5 * logvar).exp()
         nll = multinomial_nll(self.net.decoder(z), x)
-        return nll + beta * gaussian_kl(mu, logvar) + self.reg * l2(self.net, True)
+        return nll + beta * gaussian_kl(mu, logvar) + self.penalty()
+
+    def penalty(self) -> Tensor | float:
+        """``reg`` x the squared weight matrices (the paper's code: L2 on weights, not biases)."""
+        return self.reg * l2(self.net, weights_only=True) if self.reg else 0.0
 
     def state(self) -> dict[str, Tensor]:
         weights = {f"net.{k}": v.detach().clone() for k, v in self.net.state_dict().items()}
@@ -163,7 +167,8 @@ class MultVAE(Baseline):
 
     def load_state(self, state: dict[str, Tensor]) -> None:
         self.matrix, self.n_items = state["matrix"], state["matrix"].shape[1]
-        self.net = self.network(self.n_items)
+        if getattr(self, "net", None) is None:  # a fitted model reloaded from baseline.pt
+            self.net = self.network(self.n_items)
         self.net.load_state_dict({k[4:]: v for k, v in state.items() if k.startswith("net.")})
 
     @torch.no_grad()
