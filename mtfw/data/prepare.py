@@ -59,7 +59,7 @@ def prepare_table(table: Table, split: SplitSpec, needs: DataNeeds) -> PreparedD
     check_leakage(table)
     coerced = check_numeric(table)
     times = None if table.timestamp is None else timestamp_values(table.frame[table.timestamp])
-    parts = split.indices(len(table.frame), fixed=table.fixed_splits, times=times)
+    parts = split.indices(len(table.frame), table.fixed_splits, times, table.frame)
     frames = {name: table.frame.iloc[idx] for name, idx in parts.items()}
     pre = Preprocessor(table.categorical, table.numeric, table.log1p, table.sequence,
                        table.missing_indicator)  # fmt: skip
@@ -72,7 +72,7 @@ def prepare_table(table: Table, split: SplitSpec, needs: DataNeeds) -> PreparedD
     info = {
         "data/source": table.source,
         "data/checksum": table.checksum,
-        "data/split_seed": split.seed,
+        **split.info,
         **{f"data/n_{name}": len(idx) for name, idx in parts.items()},
         **{f"data/split_hash_{name}": fingerprint(idx) for name, idx in parts.items()},
         **{f"data/{k}": v for k, v in table.info.items()},

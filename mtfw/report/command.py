@@ -20,7 +20,8 @@ EXAMPLES = """examples:
   mtfw report outputs/sweeps/tw --format latex --out paper/table.tex
   mtfw report runs/ --metrics 'test/*/auc,test/*/logloss' --baseline single_task/static
 
-Rows: runs that differ only by seed (by default the config keys that vary across the runs).
+Rows: runs that differ only by seed and, under cross-validation, by test fold (by default the
+config keys that vary across the runs); p-values pair runs by seed and fold.
 Plots (PNG) go to --plots DIR, or to plots/ beside --out; none when printing to the terminal
 without --plots."""
 

@@ -22,7 +22,7 @@ from mtfw.data.interactions.sequences import (
     user_runs,
 )
 from mtfw.data.interactions.sets import TrainSet
-from mtfw.data.interactions.split import assign
+from mtfw.data.interactions.split import assign, train_only_users
 from mtfw.data.interactions.tables import Catalogue, UserTable
 from mtfw.data.interactions.targets import eval_set
 from mtfw.data.needs import DataNeeds
@@ -159,7 +159,8 @@ def prepare_interactions(
         "data/source": frames.source,
         "data/checksum": frames.checksum,
         "data/split": split.by,
-        "data/split_seed": split.seed,
+        **split.info,
+        **({"data/cv_train_only_users": train_only_users(split, inter)} if split.folds else {}),
         "data/n_users": len(frames.users),
         "data/n_items": len(frames.items),
         **{f"data/n_{s}": int((frame["part"] == s).sum()) for s in ("train", "val", "test")},
