@@ -2,11 +2,12 @@
 the experts, so a reader follows field -> expert -> task.
 
 An expert's response to a field in a row is gradient x input (Shrikumar et al., 2016; Ancona et
-al., ICLR 2018): the gradient of the sum of the expert's outputs with respect to the embedded
-input, times that input, summed over the field's columns. The table holds, per expert, the mean
-over rows of its absolute value, divided by the sum over every field (each expert's row sums to
-1). Encoders say which experts read the embedded fields (``Encoder.field_experts``) and which
-experts each task's gate weighs (``Encoder.gate_experts``)."""
+al., ICLR 2018) of each of the expert's output units with respect to the embedded input, summed
+over the field's columns, its absolute value summed over the units (so that units of opposite
+sign do not cancel). The table holds, per expert, the mean over rows, divided by the sum over
+every field (each expert's row sums to 1). Encoders say which experts read the embedded fields
+(``Encoder.field_experts``) and which experts each task's gate weighs (``Encoder.gate_experts``).
+"""
 
 from __future__ import annotations
 
@@ -50,8 +51,11 @@ def expert_response(
             names, outputs = found
             per_expert = []
             for e in range(outputs.shape[1]):
-                (grad,) = torch.autograd.grad(outputs[:, e].sum(), x, retain_graph=True)
-                per_expert.append(field_sums(grad * x.detach(), fields).abs().sum(0).double().cpu())
+                response = torch.zeros(len(x), len(fields), dtype=torch.float64)
+                for unit in range(outputs.shape[2]):  # |.| per unit: units do not cancel
+                    (grad,) = torch.autograd.grad(outputs[:, e, unit].sum(), x, retain_graph=True)
+                    response += field_sums(grad * x.detach(), fields).abs().double().cpu()
+                per_expert.append(response.sum(0))
             part = torch.stack(per_expert)
             total = part if total is None else total + part
     if names is None:
