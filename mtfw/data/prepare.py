@@ -83,5 +83,6 @@ def prepare_table(table: Table, split: SplitSpec, needs: DataNeeds) -> PreparedD
     train = splits["train"]
     means = {k: float(v[train.masks[k]].mean() if k in train.masks else v.mean())
              for k, v in train.labels.items()}  # fmt: skip
-    inputs = InputSpec(pre.vocab_sizes, len(pre.numeric_names), pre.sequence_vocab_sizes)
+    names = [*pre.categorical, *pre.sequence, *pre.numeric_names]
+    inputs = InputSpec(pre.vocab_sizes, len(pre.numeric_names), pre.sequence_vocab_sizes, 0, names)
     return PreparedData(splits, pre, info, DataContext(inputs, means))

@@ -172,7 +172,13 @@ def prepare_interactions(
         **{f"data/{k}": v for k, v in frames.info.items()},
     }
     context = DataContext(
-        InputSpec(user_pre.vocab_sizes, len(user_pre.numeric), [], history_length),
+        InputSpec(
+            user_pre.vocab_sizes,
+            len(user_pre.numeric),
+            [],
+            history_length,
+            [*user_pre.categorical, *user_pre.numeric],
+        ),
         {k: float(v.mean()) for k, v in train_labels.items() if k in needs.labels},
         items,
         InputSpec(item_pre.vocab_sizes, len(item_pre.numeric)),
