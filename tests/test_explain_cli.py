@@ -174,3 +174,33 @@ def test_attributions_find_each_tasks_true_fields(tmp_path: Path) -> None:
         assert true.min() > others.max(), (method, task, values.to_dict())
     md = (tmp_path / "run" / "explain" / "val" / "importance.md").read_text()
     assert "Shared by several tasks: x0, x1." in md and "Specific to y1: x2, x3." in md
+
+
+class Untouchable:
+    """A split that fails the test on any use: explain must not read it."""
+
+    def __getattr__(self, name: str):
+        raise AssertionError(f"explain read the test split ({name})")
+
+    def __len__(self) -> int:
+        raise AssertionError("explain read the test split (len)")
+
+
+@pytest.mark.slow  # explains a trained run (the click_run fixture), a few seconds
+def test_the_test_split_is_never_read_unless_asked(
+    click_run: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import mtfw.explain.run as explain_run
+
+    built = explain_run.build_experiment
+
+    def without_test(cfg):
+        exp = built(cfg)
+        exp.data.splits["test"] = Untouchable()
+        return exp
+
+    monkeypatch.setattr(explain_run, "build_experiment", without_test)
+    run = shutil.copytree(click_run, tmp_path / "run")
+    cli("explain", str(run), "repeats=1", cwd=tmp_path)  # val: the test split stays unread
+    with pytest.raises(AssertionError, match="explain read the test split"):  # the spy works
+        cli("explain", str(run), "repeats=1", "split=test", cwd=tmp_path)
