@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import torch
@@ -17,11 +19,32 @@ from mtfw.errors import ConfigError
 from mtfw.settings import closest
 
 
-def check_leakage(table: Table) -> None:
-    """No label column, nor a column a label is derived from, may be an input."""
+def selected_sources(table: Table, labels: list[str]) -> list[str]:
+    """The label columns the run's tasks read and every raw column those labels come from."""
+    return list(dict.fromkeys(c for label in labels
+                              for c in [label, *table.label_sources.get(label, [])]))  # fmt: skip
+
+
+def drop_default_sources(table: Table, labels: list[str]) -> Table:
+    """A dataset's default inputs (every column) less the selected labels' sources; the sources
+    of labels no task reads stay inputs (census group 1 keeps ``education``)."""
+    if not table.default_inputs:
+        return table
+    sources = set(selected_sources(table, labels))
+    return dataclasses.replace(
+        table,
+        categorical=[c for c in table.categorical if c not in sources],
+        numeric=[c for c in table.numeric if c not in sources],
+        sequence={c: s for c, s in table.sequence.items() if c not in sources},
+    )
+
+
+def check_leakage(table: Table, labels: list[str]) -> None:
+    """No label column a task reads, nor a column such a label is derived from, may be an input
+    (the sources of labels no selected task reads may: they are only data)."""
     features = set(table.categorical) | set(table.numeric) | set(table.sequence)
-    for label in table.labels:
-        for col in [label, *table.label_sources.get(label, [])]:
+    for label in labels:
+        for col in selected_sources(table, [label]):
             if col in features:
                 raise ConfigError(
                     f"leakage: column '{col}' is the label (or the source of the label) "
@@ -56,7 +79,8 @@ def prepare_table(table: Table, split: SplitSpec, needs: DataNeeds) -> PreparedD
                 f"a task needs label column '{label}', but this dataset has labels "
                 f"{', '.join(table.labels)}.{closest(label, table.labels)}"
             )
-    check_leakage(table)
+    table = drop_default_sources(table, list(needed))
+    check_leakage(table, list(needed))
     coerced = check_numeric(table)
     times = None if table.timestamp is None else timestamp_values(table.frame[table.timestamp])
     parts = split.indices(len(table.frame), table.fixed_splits, times, table.frame)
