@@ -10,7 +10,7 @@ import torch
 
 from mtfw.data.column_values import check_numeric, timestamp_values
 from mtfw.data.columns import Columns
-from mtfw.data.needs import DataNeeds
+from mtfw.data.needs import USER_GROUPS, DataNeeds
 from mtfw.data.prepared import DataContext, InputSpec, PreparedData
 from mtfw.data.preprocess import Preprocessor
 from mtfw.data.split import SplitSpec, fingerprint
@@ -69,6 +69,19 @@ def _labels(frame: pd.DataFrame, split: str, needed: dict[str, bool]) -> tuple[d
     return labels, masks
 
 
+def add_user_groups(table: Table, parts: dict[str, np.ndarray], splits: dict) -> None:
+    """Each sample's user as an integer code (codes shared by the splits), for the metrics over
+    each user's samples (gauc); refused when the table declares no user id column."""
+    if table.user_id is None:
+        raise ConfigError(
+            "a task asks for gauc (AUC per user), but this dataset declares no user id: set "
+            "data.user_id to the column saying whose row each is (a tabular file's user column)"
+        )
+    codes = pd.factorize(table.frame[table.user_id])[0].astype(np.int64)
+    for name, rows in parts.items():
+        splits[name].labels[USER_GROUPS] = torch.from_numpy(codes[rows])
+
+
 def prepare_table(table: Table, split: SplitSpec, needs: DataNeeds) -> PreparedData:
     """Split (seeded), fit preprocessing on train only, and tensorise every split, with the label
     columns the tasks need (``needs.labels``: column -> whether missing values are allowed)."""
@@ -107,5 +120,7 @@ def prepare_table(table: Table, split: SplitSpec, needs: DataNeeds) -> PreparedD
     train = splits["train"]
     means = {k: float(v[train.masks[k]].mean() if k in train.masks else v.mean())
              for k, v in train.labels.items()}  # fmt: skip
+    if needs.user_groups:
+        add_user_groups(table, parts, splits)
     inputs = InputSpec(pre.vocab_sizes, len(pre.numeric_names), pre.sequence_vocab_sizes)
     return PreparedData(splits, pre, info, DataContext(inputs, means))

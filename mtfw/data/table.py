@@ -37,3 +37,4 @@ class Table:
     # True: the input lists are the dataset's default (every column), not the user's choice, and
     # preparing drops the selected labels' sources from them instead of refusing them.
     default_inputs: bool = False
+    user_id: str | None = None  # the column saying whose row each is (gAUC groups by it)
