@@ -74,6 +74,16 @@ def check_fit(cfg: DictConfig, tasks: dict[str, Task]) -> None:
         encoder = registry.get("encoder", cfg.encoder.name)
         parts.append((f"encoder={cfg.encoder.name}", encoder.requires))
         parts.append((f"history={history}", registry.get("history", history).requires))
+    grouped = {n: t.grouped for n, t in tasks.items() if t.grouped}
+    if grouped and cfg.data.get("user_id") is None:
+        name, metrics = next(iter(grouped.items()))
+        raise ConfigError(
+            f"task '{name}' asks for {', '.join(metrics)} (AUC per user, weighted by each user's "
+            f"samples), which needs the data to declare whose row each is, but data="
+            f"{cfg.data.name} has no data.user_id. A flat table (name: tabular) declares its user "
+            "column with data.user_id=<column>; otherwise drop the metric from "
+            f"task.{name}.metrics"
+        )
     for what, requires in parts:
         missing = requires - provides
         if missing:

@@ -20,6 +20,7 @@ commands:
   reproduce <run_dir>  re-run a finished run from its saved config and compare every metric
   report <dir>...      runs below the dirs as a table: mean ± std over seeds, MTL gain, plots
   recommend <run_dir>  top-k items per user from a finished run ([users=..] [k=10] [out=F])
+  explain <run_dir>    which input fields drive each task ([split=val] [methods=..] [fields=..])
   init <dir>           a starter config folder for one's own CSV (--csv FILE --label COL ...)
   list [kind]          registered components with their parameters
 
@@ -33,6 +34,7 @@ COMMANDS = {
     "reproduce": "mtfw.reproduce",
     "report": "mtfw.report.command",
     "recommend": "mtfw.recommend",
+    "explain": "mtfw.explain.command",
     "init": "mtfw.starter.command",
 }
 # `mtfw report` and `mtfw init` parse their options with argparse: their errors name them so.

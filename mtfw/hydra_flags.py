@@ -34,6 +34,25 @@ def refuse_flags_between_overrides(argv: list[str]) -> None:
         )
 
 
+# Hydra's modes: a command runs in one of them (Hydra raises a ValueError traceback for two).
+MODES = {"--run": "--run", "-r": "--run", "--multirun": "-m", "-m": "-m", "--cfg": "--cfg",
+         "-c": "--cfg", "--info": "--info", "-i": "--info",
+         "--shell-completion": "--shell-completion", "-sc": "--shell-completion"}  # fmt: skip
+
+
+def refuse_two_modes(argv: list[str]) -> None:
+    """Raise a ConfigError when the command line asks Hydra for two modes (``-m ... --cfg job``;
+    ``cv=K`` counts as ``-m``)."""
+    given = {MODES[a.split("=", 1)[0]] for a in argv if a.split("=", 1)[0] in MODES}
+    if len(given) > 1:
+        raise ConfigError(
+            f"{' and '.join(sorted(given))} cannot be combined: Hydra runs one of --run, -m "
+            "(--multirun, also what cv=K means), --cfg, --info and --shell-completion per "
+            "command; to see a multirun's config, print one of its runs' (mtfw train --cfg job "
+            "seed=0 ...)"
+        )
+
+
 def check_config_dir(folder: Path, origin: str = "--config-dir") -> None:
     """Every YAML file of a user config folder (an existing one, named by ``origin``) is YAML,
     and a mapping of settings."""

@@ -49,13 +49,15 @@ def parse(argv: list[str]) -> tuple[Path, dict]:
     return Path(argv[0]), options
 
 
-def check_finished(run_dir: Path, allow_unfinished: bool) -> None:
-    """A run that never completed (interrupted, failed, diverged) recommends only when asked to."""
+def check_finished(run_dir: Path, allow_unfinished: bool, command: str = "recommend") -> None:
+    """A run that never completed (interrupted, failed, diverged) is used (to recommend, to be
+    explained) only when asked to."""
     status = (read_summary(run_dir) or {}).get("status")
     if status != "completed" and not allow_unfinished:
         raise CheckpointError(
             f"{run_dir} did not complete (status {status or 'none: no summary.json'}); its "
-            "selected model may be a poor one. Pass allow_unfinished=true to recommend from it"
+            f"selected model may be a poor one. Pass allow_unfinished=true to {command} "
+            f"{'from it' if command == 'recommend' else 'it'}"
         )
 
 

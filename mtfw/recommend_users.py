@@ -3,6 +3,7 @@ users it is asked about (dataset users as of now, or new users given by their fe
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +20,7 @@ from mtfw.data.prepared import DataContext
 from mtfw.data.reading import read_table
 from mtfw.errors import CheckpointError, ConfigError
 from mtfw.experiment import Experiment, build_experiment
+from mtfw.run_files import read_record_file
 
 
 def load_run(cfg: DictConfig, run_dir: Path) -> tuple[Experiment, str]:
@@ -34,14 +36,27 @@ def load_run(cfg: DictConfig, run_dir: Path) -> tuple[Experiment, str]:
         raise ConfigError(
             f"{run_dir} has no ranking task ({', '.join(exp.tasks)}): nothing ranks items"
         )
-    saved = RecPreprocessing.load(run_dir / "preprocess.json").to_dict()
-    if saved != exp.data.preprocessor.to_dict():
+    restore_selected(exp, run_dir)
+    return exp, ranking[0]
+
+
+def restore_selected(exp: Experiment, run_dir: Path) -> None:
+    """Load the run's selected model (``best.pt``, or the fitted baseline) into ``exp``, built
+    from the run's config, after checking the data still gives the run's saved preprocessing
+    (``mtfw recommend``, ``mtfw explain``)."""
+    path, fitted = run_dir / "preprocess.json", exp.data.preprocessor
+    if read_record_file(path, "saved preprocessing") is None:
+        raise CheckpointError(f"{path} is missing: the run saved no preprocessing")
+    try:  # read as the run's own preprocessing class reads it (defaults of older files)
+        saved = type(fitted).load(path).to_dict()
+    except (KeyError, TypeError, AttributeError) as err:
+        raise CheckpointError(f"{path} is not this run's preprocessing ({err!r})") from None
+    if json.loads(json.dumps(saved)) != json.loads(json.dumps(fitted.to_dict())):
         raise CheckpointError(
             f"the data no longer matches the run's saved preprocessing ({run_dir}/"
             "preprocess.json): the dataset changed since training"
         )
     exp.fitter.restore(exp, run_dir)
-    return exp, ranking[0]
 
 
 def known_users(context: DataContext, ids: list[str]) -> tuple[Inputs, Sparse, torch.Tensor]:

@@ -81,14 +81,17 @@ class RunRecord:
             os.fsync(f.fileno())
 
     def log_steps(
-        self, epoch: int, first_step: int, tasks: list[str], losses: Tensor, weights: Tensor
-    ) -> None:
-        """Step rows for steps ``first_step + 1, ...`` of ``epoch`` from ``[steps, T]`` tensors."""
+        self, epoch: int, first_step: int, tasks: list[str], losses: Tensor, weights: Tensor,
+        extra: dict[int, dict] | None = None,
+    ) -> None:  # fmt: skip
+        """Step rows for steps ``first_step + 1, ...`` of ``epoch`` from ``[steps, T]`` tensors;
+        ``extra``: more keys for some steps (by index in the epoch), e.g. gradient cosines."""
         rows = []
         for i, (loss, weight) in enumerate(zip(losses.tolist(), weights.tolist(), strict=True)):
             row = {"kind": "step", "epoch": epoch, "step": first_step + i + 1}
             row.update({f"weight/{t}": w for t, w in zip(tasks, weight, strict=True)})
             row.update({f"train/{t}/loss": v for t, v in zip(tasks, loss, strict=True)})
+            row.update((extra or {}).get(i, {}))
             rows.append(row)
         self.log_rows(rows)
 

@@ -23,6 +23,7 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig
 
+from mtfw.cross_validation import expand_cv
 from mtfw.errors import (
     CheckpointError,
     ConfigError,
@@ -184,6 +185,7 @@ def main(argv: list[str] | None = None) -> None:
         others = [a for a in argv if a not in resume]
         resume_run(Path(resume[0].split("=", 1)[1]), others)
         return
+    argv = expand_cv(argv)  # cv=K: every fold, one multirun
     run_dir = preflight(argv)  # the resolved hydra.run.dir of a single run, when it is stable
     sys.argv = [sys.argv[0], *argv]
     with claimed(run_dir) if run_dir is not None else nullcontext():  # before Hydra writes there

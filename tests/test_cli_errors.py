@@ -153,6 +153,15 @@ def test_a_flag_between_overrides_is_named(workdir: Path, capsys: pytest.Capture
     assert list(workdir.iterdir()) == []
 
 
+@pytest.mark.parametrize("argv", [["-m", "seed=0,1", "--cfg", "job"], ["cv=3", "--cfg", "job"],
+                                  ["--cfg", "job", "--info"]])  # fmt: skip
+def test_two_hydra_modes_are_refused(argv, workdir: Path, capsys: pytest.CaptureFixture) -> None:
+    """Hydra would end in a ValueError traceback ("Only one of --run, --multirun, --cfg ...")."""
+    err = fails(argv, capsys)
+    assert "cannot be combined" in err and "mtfw train --cfg job seed=0" in err
+    assert "Traceback" not in err
+
+
 @pytest.mark.parametrize(
     "argv", [["-m", "a=1", "b=2"], ["a=1", "b=2", "--cfg", "job"], ["-cd", "conf", "a=1", "-m"]]
 )

@@ -368,25 +368,25 @@ def census_table(census_pandas: CachingPandas) -> Table:
 @pytest.fixture(scope="module")
 def census_prepared(census_pandas: CachingPandas) -> PreparedData:
     dataset = Census(path=str(CENSUS_FILE), download=False)
-    return prepare(dataset, {"income": False, "marital": False, "education": False})
+    return prepare(dataset, {"income": False, "marital": False, "college": False})
 
 
 def test_census_table_shape_and_checksum(census_table: Table) -> None:
     assert len(census_table.frame) == CENSUS_ROWS
     assert census_table.checksum == census_module.SHA256
-    assert census_table.labels == ["income", "marital", "education"]
-    # 42 columns less 3 label sources and the sampling weight; 7 of them numeric.
+    assert census_table.labels == ["income", "marital", "college"]
+    # The default inputs: 42 columns less the sampling weight; 7 of them numeric. Preparing drops
+    # the sources of the labels the run's tasks read.
     assert len(census_table.numeric) == 7
-    assert len(census_table.categorical) + len(census_table.numeric) == 42 - 4
+    assert len(census_table.categorical) + len(census_table.numeric) == 42 - 1
+    assert census_table.default_inputs
 
 
-def test_census_no_label_source_among_features(census_table: Table) -> None:
-    features = set(census_table.categorical) | set(census_table.numeric)
-    assert not features & CENSUS_SOURCES
-    assert not features & set(census_table.labels)
-    for label, sources in census_table.label_sources.items():
-        assert label not in features
-        assert not set(sources) & features
+def test_census_no_label_source_among_features(census_prepared: PreparedData) -> None:
+    pre = census_prepared.preprocessor
+    features = set(pre.categorical) | set(pre.numeric)
+    assert not features & CENSUS_SOURCES  # all three labels selected: all three sources dropped
+    assert not features & {"income", "marital", "college"}
 
 
 def test_census_label_rates_match_readme(census_table: Table) -> None:
@@ -420,9 +420,12 @@ def test_census_prepared_splits(census_prepared: PreparedData) -> None:
 def test_census_leakage_guard(census_pandas: CachingPandas) -> None:
     dataset = Census(path=str(CENSUS_FILE), download=False, features=["age", "sex", "marital_stat"])
     with pytest.raises(ConfigError) as err:
-        prepare(dataset, {"income": False})
+        prepare(dataset, {"income": False, "marital": False})
     assert "leakage" in str(err.value)
     assert "marital_stat" in str(err.value)
+    # marital_stat is the source of a label no task reads here: an input like any other
+    prepared = prepare(dataset, {"income": False})
+    assert "marital_stat" in prepared.preprocessor.categorical
 
 
 def test_census_unknown_feature_has_closest_match(census_pandas: CachingPandas) -> None:
@@ -438,7 +441,7 @@ def test_census_unknown_label(census_pandas: CachingPandas) -> None:
     dataset = Census(path=str(CENSUS_FILE), download=False)
     with pytest.raises(ConfigError) as err:
         prepare(dataset, {"incme": False})
-    assert "income, marital, education" in str(err.value)
+    assert "income, marital, college" in str(err.value)
     assert "Did you mean 'income'" in str(err.value)
 
 

@@ -1,9 +1,13 @@
 """UCI Census-Income (KDD), the benchmark of the MMoE paper (Ma et al., KDD 2018, §5.2).
 
-Tasks: ``income`` (income_50k == "50000+."), ``marital`` (marital_stat == "Never married") and
-``education`` (a college degree or higher). Group 1 of the paper is income + marital, group 2 is
-education + marital. All three source columns are removed from the inputs whichever tasks run, and
-``instance_weight`` (a sampling weight) is not a feature. Data: UCI ML Repository, CC BY 4.0.
+Labels, each in a column of its own beside the raw column it is derived from: ``income``
+(income_50k == "50000+."), ``marital`` (marital_stat == "Never married") and ``college`` (the
+``education`` column says a college degree or higher; task ``education``). Group 1 of the paper is
+income + marital, group 2 is education + marital. By default every column is an input except the
+sources of the labels the run's tasks read (prepare drops them), so group 1 keeps ``education`` and
+group 2 keeps ``income_50k``; an explicit ``features`` list naming a selected task's source is
+refused by the leakage guard. ``instance_weight`` (a sampling weight) is never a feature. Data: UCI
+ML Repository, CC BY 4.0.
 """
 
 from __future__ import annotations
@@ -75,7 +79,7 @@ COLLEGE = ("Bachelors degree", "Masters degree", "Doctorate degree", "Prof schoo
 LABEL_SOURCES = {
     "income": ["income_50k"],
     "marital": ["marital_stat"],
-    "education": ["education"],
+    "college": ["education"],
 }
 FILENAME = "census-income.test.gz"
 URL = "https://archive.ics.uci.edu/ml/machine-learning-databases/census-income-mld/" + FILENAME
@@ -98,7 +102,7 @@ def _read(file: str, mtime_ns: int, size: int) -> pd.DataFrame:
         raise DataFileError(f"data file {file} has no rows (an empty or cut-off census file)")
     frame["income"] = (frame["income_50k"].str.strip() == "50000+.").astype(np.float32)
     frame["marital"] = (frame["marital_stat"] == "Never married").astype(np.float32)
-    frame["education"] = frame["education"].str.startswith(COLLEGE).astype(np.float32)
+    frame["college"] = frame["education"].str.startswith(COLLEGE).astype(np.float32)
     return frame
 
 
@@ -129,8 +133,7 @@ class Census(TableDataset):
         )  # fmt: skip
         stat = file.stat()
         frame = _read(str(file), stat.st_mtime_ns, stat.st_size)
-        sources = {c for cols in LABEL_SOURCES.values() for c in cols}
-        allowed = [c for c in COLUMNS if c not in sources and c not in NOT_FEATURES]
+        allowed = [c for c in COLUMNS if c not in NOT_FEATURES]
         features = allowed if self.features is None else self._check_features()
         return Table(
             frame=frame,
@@ -141,6 +144,7 @@ class Census(TableDataset):
             checksum=sha256sum(file),
             source=str(file),
             log1p=HEAVY_TAILED if self.log1p else [],
+            default_inputs=self.features is None,
         )
 
     def _check_features(self) -> list[str]:
@@ -151,4 +155,4 @@ class Census(TableDataset):
                 )
             if col in NOT_FEATURES:
                 raise ConfigError(f"data.features: '{col}' is a sampling weight, not a feature")
-        return list(self.features)  # label sources are rejected by the leakage guard in prepare
+        return list(self.features)  # selected tasks' sources: refused by the guard in prepare

@@ -11,6 +11,10 @@ from dataclasses import dataclass, field
 
 from mtfw.errors import ConfigError
 
+# The key of each sample's user id (an integer code of ``data.user_id``) in a batch's labels: a
+# name no column can clash with in a config.
+USER_GROUPS = "@user_id"
+
 
 @dataclass(frozen=True)
 class Negatives:
@@ -27,6 +31,7 @@ class DataNeeds:
     labels: dict[str, bool] = field(default_factory=dict)  # column -> missing values allowed
     negatives: Negatives | None = None
     category_window: int | None = None  # ``next_categories``: those of the next N interactions
+    user_groups: bool = False  # each sample's user (``data.user_id``) as ``USER_GROUPS`` (gAUC)
 
     def merged(self, other: DataNeeds, names: tuple[str, str]) -> DataNeeds:
         """Both tasks' needs; ``names`` (this one's tasks, the other's) name them in errors. A
@@ -46,6 +51,7 @@ class DataNeeds:
             labels,
             self.negatives if self.negatives is not None else other.negatives,
             self.category_window if self.category_window is not None else other.category_window,
+            self.user_groups or other.user_groups,
         )
 
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import torch
 
 from mtfw.data.column_values import check_numeric, timestamp_values
 from mtfw.data.columns import Columns
-from mtfw.data.needs import DataNeeds
+from mtfw.data.needs import USER_GROUPS, DataNeeds
 from mtfw.data.prepared import DataContext, InputSpec, PreparedData
 from mtfw.data.preprocess import Preprocessor
 from mtfw.data.split import SplitSpec, fingerprint
@@ -17,11 +19,32 @@ from mtfw.errors import ConfigError
 from mtfw.settings import closest
 
 
-def check_leakage(table: Table) -> None:
-    """No label column, nor a column a label is derived from, may be an input."""
+def selected_sources(table: Table, labels: list[str]) -> list[str]:
+    """The label columns the run's tasks read and every raw column those labels come from."""
+    return list(dict.fromkeys(c for label in labels
+                              for c in [label, *table.label_sources.get(label, [])]))  # fmt: skip
+
+
+def drop_default_sources(table: Table, labels: list[str]) -> Table:
+    """A dataset's default inputs (every column) less the selected labels' sources; the sources
+    of labels no task reads stay inputs (census group 1 keeps ``education``)."""
+    if not table.default_inputs:
+        return table
+    sources = set(selected_sources(table, labels))
+    return dataclasses.replace(
+        table,
+        categorical=[c for c in table.categorical if c not in sources],
+        numeric=[c for c in table.numeric if c not in sources],
+        sequence={c: s for c, s in table.sequence.items() if c not in sources},
+    )
+
+
+def check_leakage(table: Table, labels: list[str]) -> None:
+    """No label column a task reads, nor a column such a label is derived from, may be an input
+    (the sources of labels no selected task reads may: they are only data)."""
     features = set(table.categorical) | set(table.numeric) | set(table.sequence)
-    for label in table.labels:
-        for col in [label, *table.label_sources.get(label, [])]:
+    for label in labels:
+        for col in selected_sources(table, [label]):
             if col in features:
                 raise ConfigError(
                     f"leakage: column '{col}' is the label (or the source of the label) "
@@ -46,6 +69,19 @@ def _labels(frame: pd.DataFrame, split: str, needed: dict[str, bool]) -> tuple[d
     return labels, masks
 
 
+def add_user_groups(table: Table, parts: dict[str, np.ndarray], splits: dict) -> None:
+    """Each sample's user as an integer code (codes shared by the splits), for the metrics over
+    each user's samples (gauc); refused when the table declares no user id column."""
+    if table.user_id is None:
+        raise ConfigError(
+            "a task asks for gauc (AUC per user), but this dataset declares no user id: set "
+            "data.user_id to the column saying whose row each is (a tabular file's user column)"
+        )
+    codes = pd.factorize(table.frame[table.user_id])[0].astype(np.int64)
+    for name, rows in parts.items():
+        splits[name].labels[USER_GROUPS] = torch.from_numpy(codes[rows])
+
+
 def prepare_table(table: Table, split: SplitSpec, needs: DataNeeds) -> PreparedData:
     """Split (seeded), fit preprocessing on train only, and tensorise every split, with the label
     columns the tasks need (``needs.labels``: column -> whether missing values are allowed)."""
@@ -56,10 +92,11 @@ def prepare_table(table: Table, split: SplitSpec, needs: DataNeeds) -> PreparedD
                 f"a task needs label column '{label}', but this dataset has labels "
                 f"{', '.join(table.labels)}.{closest(label, table.labels)}"
             )
-    check_leakage(table)
+    table = drop_default_sources(table, list(needed))
+    check_leakage(table, list(needed))
     coerced = check_numeric(table)
     times = None if table.timestamp is None else timestamp_values(table.frame[table.timestamp])
-    parts = split.indices(len(table.frame), fixed=table.fixed_splits, times=times)
+    parts = split.indices(len(table.frame), table.fixed_splits, times, table.frame)
     frames = {name: table.frame.iloc[idx] for name, idx in parts.items()}
     pre = Preprocessor(table.categorical, table.numeric, table.log1p, table.sequence,
                        table.missing_indicator)  # fmt: skip
@@ -72,7 +109,7 @@ def prepare_table(table: Table, split: SplitSpec, needs: DataNeeds) -> PreparedD
     info = {
         "data/source": table.source,
         "data/checksum": table.checksum,
-        "data/split_seed": split.seed,
+        **split.info,
         **{f"data/n_{name}": len(idx) for name, idx in parts.items()},
         **{f"data/split_hash_{name}": fingerprint(idx) for name, idx in parts.items()},
         **{f"data/{k}": v for k, v in table.info.items()},
@@ -83,5 +120,8 @@ def prepare_table(table: Table, split: SplitSpec, needs: DataNeeds) -> PreparedD
     train = splits["train"]
     means = {k: float(v[train.masks[k]].mean() if k in train.masks else v.mean())
              for k, v in train.labels.items()}  # fmt: skip
-    inputs = InputSpec(pre.vocab_sizes, len(pre.numeric_names), pre.sequence_vocab_sizes)
+    if needs.user_groups:
+        add_user_groups(table, parts, splits)
+    names = [*pre.categorical, *pre.sequence, *pre.numeric_names]
+    inputs = InputSpec(pre.vocab_sizes, len(pre.numeric_names), pre.sequence_vocab_sizes, 0, names)
     return PreparedData(splits, pre, info, DataContext(inputs, means))

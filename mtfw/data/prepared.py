@@ -19,12 +19,15 @@ from mtfw.data.interactions.tables import Catalogue, UserTable
 class InputSpec:
     """The input fields of the model's rows: one categorical field per vocabulary (sizes include
     the unknown id 0), ``n_numeric`` numbers, one pooled field per sequence vocabulary, and on
-    interaction data the user's last ``history_length`` items."""
+    interaction data the user's last ``history_length`` items. ``names``: the column each
+    categorical, sequence and numeric field comes from, in that order (what ``mtfw explain``
+    reports them as)."""
 
     vocab_sizes: list[int]
     n_numeric: int
     sequence_vocab_sizes: list[int] = field(default_factory=list)
     history_length: int = 0
+    names: list[str] = field(default_factory=list)
 
 
 @dataclass

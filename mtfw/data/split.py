@@ -10,6 +10,11 @@
 - ``user_time`` (interaction data): each user's last interactions are held out;
 - ``leave_one_out`` (interaction data): each user's last interaction is test, the one before val;
 - ``cold_start`` (interaction data): a seeded share of users is held out entirely.
+
+K-fold cross-validation (``folds: K``, ``fold: i``) replaces the ``test`` share: fold i is test
+and val is the ``val`` share of the other K-1 folds (see :mod:`mtfw.data.folds`). It applies to
+``random`` (rows of a flat table, or each user's interactions) and ``cold_start`` (folds of
+users); ``stratify`` and ``group`` name columns of a flat table.
 """
 
 from __future__ import annotations
@@ -18,11 +23,14 @@ import hashlib
 from dataclasses import dataclass, replace
 
 import numpy as np
+import pandas as pd
 
+from mtfw.data.folds import assign_folds, carve_val, class_codes, column_codes
 from mtfw.errors import ConfigError
 from mtfw.settings import settings_from
 
 PROTOCOLS = ("random", "time", "user_time", "leave_one_out", "cold_start")
+FOLD_PROTOCOLS = ("random", "cold_start")  # the protocols K-fold cross-validation applies to
 
 
 class SplitError(ConfigError):
@@ -36,6 +44,10 @@ class SplitSpec:
     test: float = 0.1
     seed: int = 0
     by: str = "random"
+    folds: int | None = None  # K-fold cross-validation: K, or None for none
+    fold: int | None = None  # the test fold, 0..K-1
+    stratify: str | None = None  # a label column: stratified folds
+    group: str | None = None  # an id column: one id never in two folds
 
     @classmethod
     def from_config(
@@ -56,16 +68,69 @@ class SplitSpec:
                 f"data.split fractions must be in [0, 1) and leave a train split: "
                 f"val={spec.val}, test={spec.test}"
             )
+        spec.check_folds()
         return spec
 
+    def check_folds(self) -> None:
+        """The K-fold settings, before any data is loaded."""
+        if self.folds is None:
+            for key in ("fold", "stratify", "group"):
+                if getattr(self, key) is not None:
+                    raise SplitError(
+                        f"data.split.{key}={getattr(self, key)} is a cross-validation setting, "
+                        "but data.split.folds is not set: add data.split.folds=K (K >= 2), e.g. "
+                        "`mtfw train cv=5` runs all five folds"
+                    )
+            return
+        if self.folds < 2:
+            raise SplitError(f"data.split.folds={self.folds}: K-fold cross-validation needs at "
+                             "least 2 folds (null for none)")  # fmt: skip
+        if self.fold is None or not 0 <= self.fold < self.folds:
+            raise SplitError(
+                f"data.split.fold={self.fold} with data.split.folds={self.folds}: the test fold "
+                f"must be one of 0..{self.folds - 1}; all of them: "
+                f"-m 'data.split.fold=range({self.folds})' (or cv={self.folds})"
+            )
+        if self.by not in FOLD_PROTOCOLS:
+            raise SplitError(
+                f"data.split.by={self.by} with data.split.folds: K-fold cross-validation assigns "
+                f"rows at random, which {self.by} does not (it holds out by time or position); "
+                "use data.split.by=random (per user on interaction data) or cold_start (folds "
+                "of users)"
+            )
+        if self.val <= 0:
+            raise SplitError(f"data.split.val={self.val}: cross-validation carves validation "
+                             "from the training folds and needs a val share > 0")  # fmt: skip
+
+    @property
+    def info(self) -> dict:
+        """What a run's summary records of the split (beside the hashes)."""
+        info: dict = {"data/split_seed": self.seed}
+        if self.folds is not None:
+            info.update({"data/split_folds": self.folds, "data/split_fold": self.fold})
+            info.update({f"data/split_{k}": getattr(self, k) for k in ("stratify", "group")
+                         if getattr(self, k) is not None})  # fmt: skip
+        return info
+
     def indices(
-        self, n: int, fixed: dict[str, np.ndarray] | None = None, times: np.ndarray | None = None
+        self,
+        n: int,
+        fixed: dict[str, np.ndarray] | None = None,
+        times: np.ndarray | None = None,
+        frame: pd.DataFrame | None = None,
     ) -> dict[str, np.ndarray]:
         """Row indices of each split of a flat table: a permutation drawn from ``seed`` (or the
-        rows by time, ``times``), cut val | test | train.
+        rows by time, ``times``), cut val | test | train; under cross-validation the folds of
+        the rows (``frame`` holds the ``stratify`` and ``group`` columns).
 
         With ``fixed`` splits from the data (pre-split files), those are kept; a missing val split
         is carved from train with the ``val`` fraction (seeded)."""
+        if self.folds is not None:
+            if fixed is not None:
+                raise SplitError("data.split.folds: this data comes split into files "
+                                 "(data.files), whose test split is fixed; cross-validate a "
+                                 "single file (data.path)")  # fmt: skip
+            return self._check_parts(self.fold_indices(n, frame), n)
         if fixed is not None and "val" not in fixed:
             train = fixed["train"][
                 np.random.default_rng(self.seed).permutation(len(fixed["train"]))
@@ -82,13 +147,30 @@ class SplitSpec:
                 "val": np.sort(order[:n_val]),
                 "test": np.sort(order[n_val : n_val + n_test]),
             }
+        return self._check_parts(parts, n)
+
+    def _check_parts(self, parts: dict[str, np.ndarray], n: int) -> dict[str, np.ndarray]:
         for name, idx in parts.items():
             if idx.size == 0:
-                raise SplitError(
-                    f"the {name} split is empty ({n} rows, val={self.val}, test={self.test}): "
-                    "use more data or larger fractions"
+                shares = f"val={self.val}, " + (
+                    f"folds={self.folds}" if self.folds else f"test={self.test}"
                 )
+                raise SplitError(f"the {name} split is empty ({n} rows, {shares}): use more "
+                                 "data or larger fractions")  # fmt: skip
         return parts
+
+    def fold_indices(self, n: int, frame: pd.DataFrame | None = None) -> dict[str, np.ndarray]:
+        """Fold ``fold`` of ``folds`` is test; val is the ``val`` share of the other folds."""
+        classes = groups = None
+        if self.stratify is not None:
+            classes = class_codes(frame, self.stratify)
+        if self.group is not None:
+            groups = column_codes(frame, self.group, "group")
+        fold = assign_folds(self.folds, self.seed, n, classes, groups)
+        rest = np.flatnonzero(fold != self.fold)
+        val = carve_val(rest, self.val, self.seed, classes, groups)
+        train = np.setdiff1d(rest, val, assume_unique=True)
+        return {"train": train, "val": val, "test": np.flatnonzero(fold == self.fold)}
 
     def _order(self, n: int, times: np.ndarray | None) -> np.ndarray:
         """Rows in the order val | test | train are cut from."""

@@ -13,8 +13,8 @@ class Table:
     """A loaded dataset before splitting: one row per sample.
 
     ``labels`` are the label columns tasks may name (float, NaN where a sample has no label);
-    ``label_sources`` maps each label to the raw columns it was derived from, which must never be
-    features (the leakage guard)."""
+    ``label_sources`` maps each label to the raw columns it was derived from: those of the labels
+    the run's tasks read must never be features (the leakage guard); those of other labels may."""
 
     frame: pd.DataFrame
     categorical: list[str]
@@ -34,3 +34,7 @@ class Table:
     coerce: list[str] = field(default_factory=list)
     # A 0/1 input ``<col>_missing`` for each numeric column with missing values in train.
     missing_indicator: bool = False
+    # True: the input lists are the dataset's default (every column), not the user's choice, and
+    # preparing drops the selected labels' sources from them instead of refusing them.
+    default_inputs: bool = False
+    user_id: str | None = None  # the column saying whose row each is (gAUC groups by it)

@@ -96,8 +96,10 @@ class TabularFile(TableDataset):
         split: dict | None = None,
         coerce: bool | list[str] = False,
         missing_indicator: bool = False,
+        user_id: str | None = None,
     ):
         super().__init__(split)
+        self.user_id = user_id  # whose row each is: the groups of gauc (need not be an input)
         self.exclude = list(exclude)  # never inputs: an id, a column known only after the outcome
         self.labels, self.path, self.filename, self.root = dict(labels), path, filename, root
         self.files = dict(files or {})
@@ -155,6 +157,7 @@ class TabularFile(TableDataset):
             for column in match_columns([pattern], columns, "sequence")
         }
         stamp = match_columns([self.timestamp], columns, "timestamp")[0] if self.timestamp else None
+        user = match_columns([self.user_id], columns, "user_id")[0] if self.user_id else None
         ids = match_columns(self.ids, columns, "ids")
         categorical = match_columns(self.categorical, columns, "categorical")
         numeric = match_columns(self.numeric, columns, "numeric")
@@ -189,4 +192,5 @@ class TabularFile(TableDataset):
             timestamp=stamp,
             coerce=coerce,
             missing_indicator=self.missing_indicator,
+            user_id=user,
         )

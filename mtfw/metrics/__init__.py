@@ -1,6 +1,6 @@
 """Metrics, keyed ``<split>/<task>/<metric>`` in the run record."""
 
-from mtfw.metrics import beyond_accuracy, classification, ranking, regression
+from mtfw.metrics import beyond_accuracy, classification, grouped, ranking, regression
 from mtfw.metrics.base import (
     AGGREGATES,
     direction,
@@ -16,6 +16,7 @@ __all__ = [
     "classification",
     "direction",
     "directions",
+    "grouped",
     "higher_is_better",
     "is_per_category",
     "metric",

@@ -39,12 +39,15 @@ def intra_list_diversity(top: Tensor, vectors: Tensor, ks: list[int], name: str 
     unit = vectors.double()
     norms = unit.norm(dim=1, keepdim=True)
     unit = torch.where(norms > 0, unit / norms.clamp_min(1e-300), torch.zeros_like(unit))
+    lists = unit[top[:, : max(ks)]]  # [U, K, D]
+    # The sum of a list's pairwise cosines is |sum of its unit vectors|^2 minus their squared norms,
+    # so prefix sums over list positions give every cut-off in one O(U K D) pass.
+    prefix = lists.cumsum(1)
+    self_similarity = (lists * lists).sum(2).cumsum(1)  # [U, K]
     out = {}
     for k in (k for k in ks if k >= 2):
-        lists = unit[top[:, :k]]  # [U, k, D]
-        similarity = lists @ lists.transpose(1, 2)  # [U, k, k], the diagonal 1 (or 0 if no norm)
-        off_diagonal = similarity.sum((1, 2)) - similarity.diagonal(dim1=1, dim2=2).sum(1)
-        out[f"{name}@{k}"] = exact_mean(1.0 - off_diagonal / (k * (k - 1)))
+        pairs = (prefix[:, k - 1] ** 2).sum(1) - self_similarity[:, k - 1]
+        out[f"{name}@{k}"] = exact_mean(1.0 - pairs / (k * (k - 1)))
     return out
 
 
@@ -52,7 +55,8 @@ def novelty(top: Tensor, users_per_item: Tensor, n_users: int, ks: list[int]) ->
     """``{novelty@k}``: the mean ``-log2((n_i + 1) / (n_users + 1))`` over the list slots and users;
     ``users_per_item`` is ``[I + 1]``, the training users who interacted with each item."""
     information = -torch.log2((users_per_item.double() + 1) / (n_users + 1))
-    return {f"novelty@{k}": exact_mean(information[top[:, :k]].mean(1)) for k in ks}
+    prefix = information[top[:, : max(ks)]].cumsum(1)
+    return {f"novelty@{k}": exact_mean(prefix[:, k - 1] / k) for k in ks}
 
 
 def exposure_gini(top: Tensor, n_items: int, ks: list[int]) -> dict:
@@ -87,4 +91,5 @@ def long_tail_share(
     in_tail = torch.ones(counts.numel() + 1, dtype=torch.bool)
     in_tail[head] = False
     in_tail[0] = False  # the padding item is never recommended
-    return {f"long_tail@{k}": exact_mean(in_tail[top[:, :k]].double().mean(1)) for k in ks}
+    prefix = in_tail[top[:, : max(ks)]].double().cumsum(1)
+    return {f"long_tail@{k}": exact_mean(prefix[:, k - 1] / k) for k in ks}

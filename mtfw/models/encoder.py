@@ -54,6 +54,17 @@ class Encoder(nn.Module):
     def forward(self, x: Tensor) -> dict[str, Tensor]:
         raise NotImplementedError
 
+    # Hooks for gated encoders, read by ``mtfw explain`` (field -> expert -> task).
+    def field_experts(self, x: Tensor) -> tuple[list[str], Tensor] | None:
+        """The experts that read the embedded input ``x`` itself, as (their names, outputs
+        ``[B, E, h]``); None for an encoder without experts."""
+        return None
+
+    def gate_experts(self, task: str) -> list[str]:
+        """The names of the experts task ``task``'s gate weighs, in the order of its gate
+        weights (``gate/<task>/<i>``); empty for an encoder without gates."""
+        return []
+
     # Hooks for structural models whose tasks depend on each other (ESMM, AITM).
     def borrowed_heads(self) -> set[str]:
         """Tasks that get no head of their own: ``combine`` fills their output from others'."""

@@ -66,6 +66,12 @@ class ESMM(Encoder):
     def shared_parameters(self) -> Iterator[nn.Parameter]:
         return self.inner.shared_parameters()
 
+    def field_experts(self, x: Tensor) -> tuple[list[str], Tensor] | None:
+        return self.inner.field_experts(x)
+
+    def gate_experts(self, task: str) -> list[str]:
+        return self.inner.gate_experts(task)
+
     def forward(self, x: Tensor) -> dict[str, Tensor]:
         reps = self.inner(x)
         self.shared_output, self.last_gates = self.inner.shared_output, self.inner.last_gates

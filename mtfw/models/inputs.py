@@ -34,6 +34,21 @@ class InputEmbedding(nn.Module):
         self.out_dim = self.fields.out_dim + history.out_dim
         extra = 1 if history.out_dim else 0
         self.layout = InputLayout(self.fields.n_fields + extra, dim, spec.n_numeric)
+        self.names = list(spec.names)
+
+    def field_slices(self) -> list[tuple[str, slice]]:
+        """Each input field's name and its columns in this module's output, in the layout's
+        order: the embedded fields (categorical, sequence, then the history vector), then one
+        column per numeric feature. Unnamed fields (a spec without names) are ``field<i>``."""
+        layout, n_embedded = self.layout, self.fields.n_fields
+        names = self.names if len(self.names) == n_embedded + layout.n_numeric else [
+            f"field{i}" for i in range(n_embedded + layout.n_numeric)
+        ]  # fmt: skip
+        embedded = [*names[:n_embedded], *(["history"] * (layout.n_fields - n_embedded))]
+        slices = [(n, slice(i * layout.dim, (i + 1) * layout.dim)) for i, n in enumerate(embedded)]
+        start = layout.n_fields * layout.dim
+        numeric = names[n_embedded:]
+        return slices + [(n, slice(start + i, start + i + 1)) for i, n in enumerate(numeric)]
 
     def forward(self, inputs: Inputs, items: ItemEmbedding | None = None) -> Tensor:
         x = self.fields(inputs.cat, inputs.num, inputs.seq)
@@ -53,6 +68,10 @@ class PerTaskInputs(nn.Module):
         super().__init__()
         self.tables = nn.ModuleList(inputs)
         self.out_dim, self.layout = inputs[0].out_dim, inputs[0].layout
+
+    def field_slices(self) -> list[tuple[str, slice]]:
+        """Every task's table has the same fields, at the same columns of the last dimension."""
+        return self.tables[0].field_slices()
 
     def forward(self, inputs: Inputs, items: ItemEmbedding | None = None) -> Tensor:
         return torch.stack([table(inputs, items) for table in self.tables], dim=1)

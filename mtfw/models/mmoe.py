@@ -41,6 +41,12 @@ class MMoE(Encoder):
     def shared_parameters(self) -> Iterator[nn.Parameter]:
         return self.bank.parameters()  # each MMoE gate serves one task: task-specific
 
+    def field_experts(self, x: Tensor) -> tuple[list[str], Tensor]:
+        return [str(e) for e in range(self.n_experts)], self.bank(x)
+
+    def gate_experts(self, task: str) -> list[str]:
+        return [str(e) for e in range(self.n_experts)]  # one gate (or OMoE's) over every expert
+
     def forward(self, x: Tensor) -> dict[str, Tensor]:
         experts = self.shared_output = self.bank(x)  # [B, E, h]
         gates = self.gates(x).view(x.shape[0], -1, self.n_experts).softmax(-1)  # [B, G, E]

@@ -92,6 +92,22 @@ class PLE(Encoder):
             if level.shared_gate is not None:
                 yield from level.shared_gate.parameters()
 
+    def expert_names(self, level: int, task: str | None = None) -> list[str]:
+        """``<task>/<i>`` for a task's own experts, ``shared/<j>`` for the shared ones (with
+        ``level<l>:`` in front above the first level): every expert of ``level``, or those
+        ``task``'s gate weighs there."""
+        at, prefix = self.levels[level], f"level{level}:" if level else ""
+        owners = [task] if task is not None else self.task_names
+        own = [f"{prefix}{t}/{i}" for t in owners for i in range(at.k)]
+        return own + [f"{prefix}shared/{j}" for j in range(at.s)]
+
+    def field_experts(self, x: Tensor) -> tuple[list[str], Tensor]:
+        first = self.levels[0]  # the level whose experts read the embedded fields
+        return self.expert_names(0), torch.cat([first.specific(x), first.shared(x)], dim=1)
+
+    def gate_experts(self, task: str) -> list[str]:
+        return self.expert_names(len(self.levels) - 1, task)
+
     def forward(self, x: Tensor) -> dict[str, Tensor]:
         task_in, shared_in = x, x
         for level in self.levels:

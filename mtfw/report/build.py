@@ -18,9 +18,9 @@ import pandas as pd
 from mtfw.metrics import AGGREGATES
 from mtfw.report.collect import ReportError
 from mtfw.report.direction import better, unknown_directions
-from mtfw.report.group import Group, group_runs
+from mtfw.report.group import Group, group_runs, replicates
 from mtfw.report.mtl import delta_m, mtl_gain, seesaw, single_task_baseline
-from mtfw.report.significance import TEST_NAME, compare_by_seed
+from mtfw.report.significance import compare_paired, pairing_name
 
 
 @dataclass
@@ -122,12 +122,12 @@ def build_report(
             row.seesaw = seesaw(list(row.gains.values()))
         against = fixed or single
         if against is not None and against is not g:
-            row.p_values = {t: compare_by_seed(g.runs, against.runs, k)
+            row.p_values = {t: compare_paired(g.runs, against.runs, k)
                             for t, k in per_task.items()}  # fmt: skip
         mixed = g.mixed_keys(by)
         if mixed:
             notes.append(f"row {g.label} mixes runs that differ in {', '.join(mixed)}, not only "
-                         "in seed")  # fmt: skip
+                         f"in {replicates(table)}")  # fmt: skip
         rows.append(row)
     if not any(r.baseline for r in rows):
         notes.append("no single_task runs on the same data and tasks: no MTL gain or Delta_m")
@@ -135,7 +135,7 @@ def build_report(
     if unknown:
         notes.append(f"direction unknown, taken as higher-is-better: {', '.join(unknown)}")
     against = f"row {fixed.label}" if fixed else "each row's single-task baseline"
-    notes.append(f"p: {TEST_NAME}, against {against}")
+    notes.append(f"p: {pairing_name(replicates(table))}, against {against}")
     return Report(by, metrics, per_task, rows, notes)
 
 

@@ -20,7 +20,8 @@ EXAMPLES = """examples:
   mtfw report outputs/sweeps/tw --format latex --out paper/table.tex
   mtfw report runs/ --metrics 'test/*/auc,test/*/logloss' --baseline single_task/static
 
-Rows: runs that differ only by seed (by default the config keys that vary across the runs).
+Rows: runs that differ only by seed and, under cross-validation, by test fold (by default the
+config keys that vary across the runs); p-values pair runs by seed and fold.
 Plots (PNG) go to --plots DIR, or to plots/ beside --out; none when printing to the terminal
 without --plots."""
 
@@ -51,6 +52,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--no-plots", action="store_true", help="write no figures")
     p.add_argument("--runs", type=Path, help="also write the per-run table (config + summary) "
                    "as CSV here")  # fmt: skip
+    p.add_argument("--protocol", help="a published experiment's table instead (Markdown): "
+                   "census_groups, mmoe_synthetic")  # fmt: skip
     return p
 
 
@@ -64,6 +67,8 @@ def report(argv: list[str]) -> str:
     if args.format not in FORMATS:
         raise ReportError(f"--format {args.format}: use one of {', '.join(FORMATS)}")
     table, notes = collect_runs(args.dirs)
+    if args.protocol:
+        return protocol_command(args, table, notes)
     by = resolve_by(table, split(args.by)) if args.by else default_by(table)
     metrics = select_metrics(table, split(args.metrics))
     result = build_report(table, by, metrics, args.baseline)
@@ -84,6 +89,24 @@ def report(argv: list[str]) -> str:
 
         for path in write_plots(result, plots):
             print(f"plot: {path}", file=sys.stderr)
+    return text
+
+
+def protocol_command(args: argparse.Namespace, table, notes: list[str]) -> str:
+    """``--protocol NAME``: the protocol's Markdown, printed or written to ``--out``."""
+    from mtfw.report.protocols import protocol_report
+
+    if args.format != "md" or args.by or args.metrics or args.baseline:
+        raise ReportError("--protocol writes its own Markdown table: drop --format, --by, "
+                          "--metrics and --baseline")  # fmt: skip
+    text = protocol_report(table, args.protocol) + "".join(f"note: {n}\n" for n in notes)
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(text)
+        print(f"report: {args.out} ({len(table)} runs, protocol {args.protocol})",
+              file=sys.stderr)  # fmt: skip
+    else:
+        sys.stdout.write(text)
     return text
 
 

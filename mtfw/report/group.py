@@ -1,7 +1,10 @@
-"""Group runs that differ only by seed; mean, sample std and the best run of each group.
+"""Group runs that differ only by seed (and, under cross-validation, by test fold); mean, sample
+std and the best run of each group.
 
 Run-control keys (where the data lives, threads, progress bars, the tracker) change how a run is
-made, not what it computes, so they never split a group.
+made, not what it computes, so they never split a group. ``data.split.fold`` changes what a run
+computes, but the folds of one K-fold cross-validation are replicates of one setting, as seeds
+are: they form one row, and paired tests pair runs by (seed, fold).
 """
 
 from __future__ import annotations
@@ -16,12 +19,24 @@ from mtfw.report.direction import better
 from mtfw.run_control import is_control
 
 SEED = "seed"
+FOLD = "data.split.fold"  # the test fold of K-fold cross-validation (None without)
+REPLICATES = (SEED, FOLD)  # a row's runs differ in these only
 MISSING = "-"  # a key a run's config does not have (e.g. encoder.n_experts of single_task)
 
 
 def experiment_keys(table: pd.DataFrame) -> list[str]:
-    """Config keys that define what a run computes (every config key but the control ones)."""
-    return [k for k in table.attrs.get("config_keys", []) if not is_control(k)]
+    """Config keys that define a row (every config key but the control ones and the fold)."""
+    return [k for k in table.attrs.get("config_keys", []) if not is_control(k) and k != FOLD]
+
+
+def has_folds(table: pd.DataFrame) -> bool:
+    """Whether any run is a fold of a cross-validation."""
+    return FOLD in table and table[FOLD].notna().any()
+
+
+def replicates(table: pd.DataFrame) -> str:
+    """What a row's runs differ in, for the legends: 'seed' or 'seed and data.split.fold'."""
+    return f"seed and {FOLD}" if has_folds(table) else "seed"
 
 
 def as_text(value) -> str:
@@ -87,7 +102,11 @@ class Group:
 
     @property
     def seeds(self) -> list:
-        return sorted(self.runs[SEED].dropna().tolist()) if SEED in self.runs else []
+        return sorted(set(self.runs[SEED].dropna().tolist())) if SEED in self.runs else []
+
+    @property
+    def folds(self) -> list:
+        return sorted(set(self.runs[FOLD].dropna().astype(int))) if has_folds(self.runs) else []
 
     def stats(self, key: str) -> tuple[float, float, int]:
         """(mean, sample std with ddof=1 (NaN for one run), number of runs with a value)."""

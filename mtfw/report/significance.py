@@ -1,7 +1,8 @@
-"""Paired t-test across seeds: is a group's metric different from the baseline row's?
+"""Paired t-test across seeds and folds: is a group's metric different from the baseline row's?
 
 Runs are paired by seed (seed s of the group with seed s of the baseline: same data split, same
-batch order), which removes the seed-to-seed variance both share. The Student t distribution is
+batch order) and, under K-fold cross-validation, by test fold (fold i with fold i: the same test
+rows), which removes the variance both share. The Student t distribution is
 computed here through the regularised incomplete beta function (continued fraction, Lentz's
 method), so reports need no scipy.
 """
@@ -13,6 +14,12 @@ import math
 import pandas as pd
 
 TEST_NAME = "paired t-test, two-sided, runs paired by seed"
+PAIRING = ("seed", "data.split.fold")  # a fold of None (no cross-validation) pairs by seed
+
+
+def pairing_name(replicates: str) -> str:
+    """The legend's name of the test, ``replicates`` being 'seed' or 'seed and data.split.fold'."""
+    return f"paired t-test, two-sided, runs paired by {replicates}"
 
 
 def _beta_fraction(a: float, b: float, x: float) -> float:
@@ -72,20 +79,23 @@ def paired_t_test(values: list[float], baseline: list[float]) -> tuple[float, fl
     return t, 2.0 * (1.0 - t_cdf(abs(t), n - 1)), n
 
 
-def by_seed(runs: pd.DataFrame, key: str) -> dict:
-    """seed -> value of ``key`` (the first run of a seed when a seed repeats)."""
+def by_pair(runs: pd.DataFrame, key: str) -> dict:
+    """(seed, fold) -> value of ``key`` (the first run of a pair when one repeats)."""
     values: dict = {}
     if key not in runs or "seed" not in runs:
         return values
-    for seed, value in zip(runs["seed"], pd.to_numeric(runs[key], errors="coerce"), strict=True):
+    folds = runs[PAIRING[1]] if PAIRING[1] in runs else pd.Series(None, index=runs.index)
+    numbers = pd.to_numeric(runs[key], errors="coerce")
+    for seed, fold, value in zip(runs["seed"], folds, numbers, strict=True):
         if not math.isnan(value):
-            values.setdefault(seed, float(value))
+            values.setdefault((seed, None if pd.isna(fold) else int(fold)), float(value))
     return values
 
 
-def compare_by_seed(runs: pd.DataFrame, baseline: pd.DataFrame, key: str) -> tuple[float, int]:
-    """(two-sided p, pairs) of the paired t-test of ``key`` on the seeds both sets have."""
-    mine, theirs = by_seed(runs, key), by_seed(baseline, key)
-    seeds = sorted(set(mine) & set(theirs))
-    _, p, n = paired_t_test([mine[s] for s in seeds], [theirs[s] for s in seeds])
+def compare_paired(runs: pd.DataFrame, baseline: pd.DataFrame, key: str) -> tuple[float, int]:
+    """(two-sided p, pairs) of the paired t-test of ``key`` on the (seed, fold) pairs both sets
+    have."""
+    mine, theirs = by_pair(runs, key), by_pair(baseline, key)
+    pairs = sorted(set(mine) & set(theirs), key=str)
+    _, p, n = paired_t_test([mine[s] for s in pairs], [theirs[s] for s in pairs])
     return p, n

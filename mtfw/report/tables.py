@@ -11,7 +11,8 @@ import math
 import pandas as pd
 
 from mtfw.report.build import Report, Row
-from mtfw.report.significance import TEST_NAME
+from mtfw.report.group import has_folds, replicates
+from mtfw.report.significance import pairing_name
 
 FORMATS = ("md", "latex", "csv")
 MISSING = "-"
@@ -70,11 +71,15 @@ def text_cells(report: Report) -> tuple[list[str], list[list[str]]]:
 
 
 def legend(report: Report) -> list[str]:
+    runs = pd.concat([r.group.runs for r in report.rows]) if report.rows else pd.DataFrame()
+    over = f"which differ only by {replicates(runs)}"
+    if has_folds(runs):
+        over += ", the test folds of K-fold cross-validation"
     monitors = {str(r.group.best_run().get("monitor")) for r in report.rows}
     metric = ", ".join(f"{t}: {k}" for t, k in report.gain_metrics.items())
     pairs = "; ".join(f"{r.group.label} vs {r.baseline}" for r in report.rows if r.baseline)
     return [
-        "mean ± std: over the n runs of a row, which differ only by seed (sample std, ddof=1)",
+        f"mean ± std: over the n runs of a row, {over} (sample std, ddof=1)",
         f"best: the run with the best {' / '.join(sorted(monitors))} (validation), its test value",
         f"gain: MTL gain, Tang et al. (RecSys 2020) Eq. 11, in metric units ({metric}); Δm %: "
         "Maninis et al. (CVPR 2019), mean relative change over tasks; seesaw: one task gains "
@@ -132,7 +137,8 @@ def csv_frame(report: Report) -> pd.DataFrame:
 
 def csv_record(report: Report, row: Row) -> dict:
     record: dict = {"label": row.group.label, **row.group.values, "n": len(row.group.runs),
-                    "seeds": " ".join(str(s) for s in row.group.seeds)}  # fmt: skip
+                    "seeds": " ".join(str(s) for s in row.group.seeds),
+                    "folds": " ".join(str(f) for f in row.group.folds)}  # fmt: skip
     for m in report.metrics:
         mean, std, _ = row.stats[m]
         record.update({f"{m} mean": mean, f"{m} std": std, f"{m} best": row.best[m]})
@@ -143,7 +149,7 @@ def csv_record(report: Report, row: Row) -> dict:
     for task in report.gain_metrics:
         p, pairs = row.p_values.get(task, (math.nan, 0))
         record.update({f"p {task}": p, f"pairs {task}": pairs})
-    record["test"] = TEST_NAME
+    record["test"] = pairing_name(replicates(row.group.runs))
     return record
 
 

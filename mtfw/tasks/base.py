@@ -18,7 +18,7 @@ from typing import ClassVar
 from torch import Tensor
 
 from mtfw.data.batch import Batch
-from mtfw.data.needs import DataNeeds
+from mtfw.data.needs import USER_GROUPS, DataNeeds
 from mtfw.data.prepared import DataContext
 from mtfw.errors import ConfigError
 from mtfw.metrics.exact import exact_mean
@@ -73,13 +73,15 @@ class Task:
                     f"task.{name}.metrics: unknown metric '{m}'; metrics: {', '.join(known)}."
                     f"{closest(m, known)}"
                 )
+        # metrics over the samples of each user (gauc): the data must declare its user id
+        self.grouped = [m for m in self.metrics if getattr(get("metric", m), "needs_groups", 0)]
         check_range(f"task.{name}.weight", self.weight, low=0)
         check_range(f"task.{name}.dropout", dropout, low=0, high=1, high_open=True)
         for width in self.tower:
             check_range(f"task.{name}.tower", width, low=1)
 
     def needs(self) -> DataNeeds:
-        return DataNeeds(labels={self.label: self.mask_missing})
+        return DataNeeds(labels={self.label: self.mask_missing}, user_groups=bool(self.grouped))
 
     def eval_keys(self) -> list[str]:
         """The metric names evaluation reports for this task (``<split>/<task>/<name>``)."""
@@ -127,17 +129,26 @@ class Task:
         """What one evaluation batch contributes (concatenated over batches for ``summarise``)."""
         target, mask = self.target(batch)
         parts = {"output": output.float(), "target": target}
+        if self.grouped:
+            parts["groups"] = batch.labels[USER_GROUPS]
         return parts if mask is None else {**parts, "mask": mask}
 
     def summarise(self, parts: dict[str, Tensor], data: DataContext) -> dict[str, float]:
-        return self.evaluate(parts["output"], parts["target"], parts.get("mask"))
+        return self.evaluate(parts["output"], parts["target"], parts.get("mask"),
+                             parts.get("groups"))  # fmt: skip
 
-    def evaluate(self, output: Tensor, target: Tensor, mask: Tensor | None = None) -> dict:
-        """``{metric: value}`` on the labelled samples, the task loss included as ``loss``."""
+    def evaluate(
+        self, output: Tensor, target: Tensor, mask: Tensor | None = None,
+        groups: Tensor | None = None,
+    ) -> dict:  # fmt: skip
+        """``{metric: value}`` on the labelled samples, the task loss included as ``loss``;
+        ``groups``: each sample's user, for the grouped metrics (gauc)."""
         if mask is not None:
             output, target = output[mask], target[mask]
+            groups = None if groups is None else groups[mask]
         pred = self.predict(output)
         values = {"loss": exact_mean(self.pointwise_loss(output, target))}
         for m in self.metrics:
-            values[m] = get("metric", m)(pred, target)
+            fn = get("metric", m)
+            values[m] = fn(pred, target, groups) if m in self.grouped else fn(pred, target)
         return values

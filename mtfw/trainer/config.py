@@ -29,13 +29,15 @@ class TrainerConfig:
     num_threads: int | None = None  # torch CPU threads; null: torch's default
     deterministic: bool = True
     progress: str = "auto"  # auto (a bar only when stdout is a terminal) | always | never
+    grad_cos_every: int | None = None  # gradient cosines every N steps too; null: once an epoch
 
     @classmethod
     def from_config(cls, node: DictConfig | dict) -> TrainerConfig:
         cfg = settings_from(cls, node, "trainer", what="setting")
         for key in ("max_epochs", "batch_size", "eval_batch_size"):
             check_range(f"trainer.{key}", getattr(cfg, key), low=1)
-        for key, low in (("max_steps_per_epoch", 1), ("patience", 0), ("num_threads", 1)):
+        for key, low in (("max_steps_per_epoch", 1), ("patience", 0), ("num_threads", 1),
+                         ("grad_cos_every", 1)):  # fmt: skip
             if getattr(cfg, key) is not None:  # null: no cap, never stop early, torch's default
                 check_range(f"trainer.{key}", getattr(cfg, key), low=low)
         check_range("trainer.min_delta", cfg.min_delta, low=0)

@@ -48,15 +48,22 @@ def batch_losses(model: nn.Module, tasks: dict[str, Task], batch: Batch) -> Tens
 def gradient_conflict(
     model: nn.Module, tasks: dict[str, Task], split: Split, batch_size: int
 ) -> dict[str, float]:
+    """:func:`gradient_cosines` on the first ``batch_size`` rows of ``split`` (once per epoch)."""
+    if len(split) == 0:
+        return {}
+    return gradient_cosines(model, tasks, split.take(slice(0, batch_size)))
+
+
+def gradient_cosines(model: nn.Module, tasks: dict[str, Task], batch: Batch) -> dict[str, float]:
     """Cosine similarity of every pair of task gradients on the shared parameters,
-    ``grad_cos/<a>~<b>`` (negative: the tasks conflict), on the first ``batch_size`` rows of
-    ``split`` with dropout off. Measured the same way whatever the weighting method; empty with
-    fewer than two tasks or nothing shared. Leaves ``.grad`` and the random state untouched."""
+    ``grad_cos/<a>~<b>`` (negative: the tasks conflict), on ``batch`` with dropout off. Measured
+    the same way whatever the weighting method; empty with fewer than two tasks or nothing
+    shared. Leaves ``.grad`` and the random state untouched (no dropout mask is drawn)."""
     shared = [p for p in model.shared_parameters() if p.requires_grad]
-    if len(tasks) < 2 or not shared or len(split) == 0:
+    if len(tasks) < 2 or not shared:
         return {}
     with eval_mode(model), torch.enable_grad():
-        losses = batch_losses(model, tasks, split.take(slice(0, batch_size)))
+        losses = batch_losses(model, tasks, batch)
         grads = task_gradients(losses, shared)
     cosine = cosine_matrix(grads.double() @ grads.double().T)
     names = list(tasks)

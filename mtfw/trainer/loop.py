@@ -21,24 +21,28 @@ from mtfw.record import RunRecord
 from mtfw.run_control import fingerprint
 from mtfw.trainer import checkpoint
 from mtfw.trainer.divergence import check_diverged, divergence_limit
-from mtfw.trainer.evaluate import batch_losses, gradient_conflict
+from mtfw.trainer.evaluate import batch_losses, gradient_conflict, gradient_cosines
 from mtfw.trainer.experiment import Experiment, OnEval
 
 log = logging.getLogger("mtfw")
 
 
 def train_epoch(exp: Experiment, epoch: int, state: dict, bar: tqdm) -> dict:
-    """One epoch of gradient steps; returns the per-step losses and weights ``[steps, T]``."""
+    """One epoch of gradient steps; returns the per-step losses and weights ``[steps, T]`` and,
+    every ``grad_cos_every`` steps, the gradient cosines on that step's batch before its update
+    (``{index in the epoch: {grad_cos/<a>~<b>: value}}``)."""
     cfg, model, opt = exp.trainer, exp.model, exp.optimizer
     tasks = {n: t for n, t in exp.tasks.items() if t.train}  # the others are only evaluated
     train, shared = exp.data.splits["train"], list(model.shared_parameters())
     # The shuffle (and any negatives) depend on (seed, epoch) only: a resumed run sees the same.
     order = torch.Generator().manual_seed(exp.cfg.seed * 100_003 + epoch)
     total = min(-(-len(train) // cfg.batch_size), cfg.max_steps_per_epoch or len(train))
-    losses_seen, weights_used, limit = [], [], None
+    losses_seen, weights_used, limit, cosines = [], [], None, {}
     for batch in train.batches(cfg.batch_size, order):
         if len(losses_seen) == total:
             break
+        if cfg.grad_cos_every and (state["step"] + 1) % cfg.grad_cos_every == 0:
+            cosines[len(losses_seen)] = gradient_cosines(model, tasks, batch)
         losses = batch_losses(model, tasks, batch)
         # A loss that is NaN/inf, or a million times its first value, has diverged.
         if limit is None:  # once per epoch, not per step: the first losses never change
@@ -64,6 +68,7 @@ def train_epoch(exp: Experiment, epoch: int, state: dict, bar: tqdm) -> dict:
     return {
         "loss": torch.stack(losses_seen).cpu() if losses_seen else empty,
         "weight": torch.stack(weights_used).cpu() if weights_used else empty,
+        "grad_cos": cosines,
     }
 
 
@@ -135,7 +140,8 @@ def fit(
         state["train_seconds"] += seconds
         n_steps = len(steps["loss"])
         # One row per step (the weights the method used), then the epoch's evaluation row.
-        record.log_steps(epoch + 1, state["step"] - n_steps, names, steps["loss"], steps["weight"])
+        record.log_steps(epoch + 1, state["step"] - n_steps, names, steps["loss"], steps["weight"],
+                         steps["grad_cos"])  # fmt: skip
         loss_sum, weight_sum = steps["loss"].sum(0), steps["weight"].sum(0)
         weighted = (steps["loss"] * steps["weight"]).sum().item() / max(n_steps, 1)  # optimised
         state["weight_sum"] = (torch.tensor(state["weight_sum"]) + weight_sum).tolist()

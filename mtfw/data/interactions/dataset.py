@@ -38,6 +38,13 @@ class InteractionDataset(Dataset):
                 f"data.split fractions must be in (0, 1) on interaction data, which holds out "
                 f"part of every user: val={self.split.val}, test={self.split.test}"
             )
+        taken = [k for k in ("stratify", "group") if getattr(self.split, k) is not None]
+        if taken:
+            raise SplitError(
+                f"data.split.{taken[0]} applies to flat tables; on interaction data the folds "
+                "are per user already (by=random: each user's interactions; by=cold_start: "
+                f"whole users): unset data.split.{taken[0]}"
+            )
         if history_length < 0:
             raise ConfigError(f"data.history_length must be >= 0, got {history_length}")
         self.history_length, self.user_id_feature = history_length, user_id_feature

@@ -22,7 +22,7 @@ from mtfw.data.interactions.sequences import (
     user_runs,
 )
 from mtfw.data.interactions.sets import TrainSet
-from mtfw.data.interactions.split import assign
+from mtfw.data.interactions.split import assign, train_only_users
 from mtfw.data.interactions.tables import Catalogue, UserTable
 from mtfw.data.interactions.targets import eval_set
 from mtfw.data.needs import DataNeeds
@@ -159,7 +159,8 @@ def prepare_interactions(
         "data/source": frames.source,
         "data/checksum": frames.checksum,
         "data/split": split.by,
-        "data/split_seed": split.seed,
+        **split.info,
+        **({"data/cv_train_only_users": train_only_users(split, inter)} if split.folds else {}),
         "data/n_users": len(frames.users),
         "data/n_items": len(frames.items),
         **{f"data/n_{s}": int((frame["part"] == s).sum()) for s in ("train", "val", "test")},
@@ -171,7 +172,13 @@ def prepare_interactions(
         **{f"data/{k}": v for k, v in frames.info.items()},
     }
     context = DataContext(
-        InputSpec(user_pre.vocab_sizes, len(user_pre.numeric), [], history_length),
+        InputSpec(
+            user_pre.vocab_sizes,
+            len(user_pre.numeric),
+            [],
+            history_length,
+            [*user_pre.categorical, *user_pre.numeric],
+        ),
         {k: float(v.mean()) for k, v in train_labels.items() if k in needs.labels},
         items,
         InputSpec(item_pre.vocab_sizes, len(item_pre.numeric)),

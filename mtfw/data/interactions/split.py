@@ -15,21 +15,92 @@ val (users with three or more; the shares are not used). Either way the model se
 ``by: cold_start`` draws a seeded share of users for validation and for test and holds them out
 entirely: the model never sees them, their features are all it gets, and every interaction of
 theirs is relevant.
+
+K-fold cross-validation (``folds: K``, ``fold: i``): with ``by: random`` each user's interactions
+are dealt at random (seeded) into K folds, fold i held out for test and the ``val`` share of the
+rest (at least one when two or more remain) for validation. A user with fewer than K interactions
+cannot be in every test fold: such users stay in train in every fold, and the count is logged and
+recorded (``data/cv_train_only_users``). With ``by: cold_start`` the users are dealt into K folds:
+fold i's users are test, the ``val`` share of the others val.
 """
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 import pandas as pd
 
+from mtfw.data.folds import assign_folds, carve_val
 from mtfw.data.split import SplitError, SplitSpec
+
+log = logging.getLogger("mtfw")
 
 
 def assign(spec: SplitSpec, interactions: pd.DataFrame) -> np.ndarray:
     """The split of every interaction row: an array of 'train' / 'val' / 'test'."""
+    if spec.folds is not None and spec.by == "cold_start":
+        return fold_users(spec, interactions)
+    if spec.folds is not None:
+        n_users, few = interactions["user"].nunique(), train_only_users(spec, interactions)
+        if few == n_users:
+            raise SplitError(f"data.split.folds={spec.folds}: no user has {spec.folds} "
+                             "interactions, so no fold would hold any for test; use fewer "
+                             "folds")  # fmt: skip
+        if few:
+            log.info(
+                "cross-validation: %d of %d users have fewer than %d interactions and "
+                "stay in train in every fold (never tested)",
+                few,
+                n_users,
+                spec.folds,
+            )
+        return user_folds(spec, interactions)
     if spec.by == "cold_start":
         return by_user(spec, interactions)
     return within_users(spec, interactions)
+
+
+def train_only_users(spec: SplitSpec, frame: pd.DataFrame) -> int:
+    """Users with fewer interactions than folds: under per-user folds they are never tested."""
+    if spec.folds is None or spec.by != "random":
+        return 0
+    return int((frame.groupby("user").size() < spec.folds).sum())
+
+
+def user_folds(spec: SplitSpec, frame: pd.DataFrame) -> np.ndarray:
+    """Each user's interactions in a seeded random order, dealt into the folds round-robin from a
+    random start (so the folds stay even); fold ``fold`` test, then the first ``val`` share of the
+    user's other interactions val."""
+    rng = np.random.default_rng(spec.seed)
+    order = np.lexsort((rng.permutation(len(frame)), frame["user"].to_numpy()))
+    users = frame["user"].to_numpy()[order]
+    starts = np.r_[0, np.flatnonzero(users[1:] != users[:-1]) + 1]
+    sizes = np.diff(np.r_[starts, len(users)])
+    rank = np.arange(len(users)) - np.repeat(starts, sizes)  # position in the user's order
+    offset = np.repeat(rng.integers(0, spec.folds, len(sizes)), sizes)
+    tested = sizes >= spec.folds  # the others stay in train
+    test = np.repeat(tested, sizes) & ((rank + offset) % spec.folds == spec.fold)
+    rest = sizes - np.add.reduceat(test, starts)
+    n_val = np.where(tested & (rest >= 2), np.maximum(1, np.floor(rest * spec.val)), 0)
+    kept = np.cumsum(~test)  # position of each non-test interaction among its user's others
+    position = kept - np.repeat(kept[starts] - ~test[starts], sizes) - 1
+    val = ~test & (position < np.repeat(n_val, sizes))
+    out = np.empty(len(frame), dtype=object)
+    out[order] = np.where(test, "test", np.where(val, "val", "train"))
+    return out
+
+
+def fold_users(spec: SplitSpec, frame: pd.DataFrame) -> np.ndarray:
+    """Cold-start folds: the users dealt into the folds (seeded); fold ``fold``'s users test,
+    the ``val`` share of the other users val; every interaction goes with its user."""
+    users = np.sort(frame["user"].unique())
+    fold = assign_folds(spec.folds, spec.seed, len(users))
+    rest = np.flatnonzero(fold != spec.fold)
+    which = pd.Series("train", index=users, dtype=object)
+    which.iloc[np.flatnonzero(fold == spec.fold)] = "test"
+    which.iloc[carve_val(rest, spec.val, spec.seed)] = "val"
+    return which.loc[frame["user"]].to_numpy()
 
 
 def within_users(spec: SplitSpec, frame: pd.DataFrame) -> np.ndarray:
