@@ -1,6 +1,6 @@
 """Hydra's command-line flags, checked before Hydra reads them: flags stand before or after all
 of the overrides, never between two (``a=1 -m b=2`` would make ``b=2`` an "unrecognized
-argument"), and a ``--config-dir`` holds YAML mappings (Hydra would print a traceback for a file
+argument"), one mode per command (``-m`` and ``--cfg`` are two), and a ``--config-dir`` holds YAML mappings (Hydra would print a traceback for a file
 that is not YAML or not a mapping)."""
 
 from __future__ import annotations
@@ -14,6 +14,12 @@ from mtfw.errors import ConfigError
 # Hydra's flags whose value may be the next argument (``--cfg job``, ``-cd conf``).
 VALUED = ("--cfg", "-c", "--package", "-p", "--config-path", "-cp", "--config-name", "-cn",
           "--config-dir", "-cd")  # fmt: skip
+
+
+def check_flags(argv: list[str]) -> None:
+    """Hydra's flags in places and combinations Hydra can run."""
+    refuse_flags_between_overrides(argv)
+    refuse_two_modes(argv)
 
 
 def refuse_flags_between_overrides(argv: list[str]) -> None:

@@ -19,7 +19,7 @@ from hydra.errors import OverrideParseException
 from omegaconf import DictConfig, OmegaConf
 
 from mtfw.errors import ConfigError
-from mtfw.hydra_flags import refuse_flags_between_overrides, refuse_two_modes
+from mtfw.hydra_flags import check_flags
 from mtfw.registry import closest
 from mtfw.run_guard import CLAIM, holder
 from mtfw.user_config.check import check_user_files
@@ -154,8 +154,7 @@ def preflight(argv: list[str]) -> Path | None:
     run directory. Returns the resolved ``hydra.run.dir`` of a single run given one that resolves
     the same later (no ``${now:..}``, no flags such as -m or --cfg), for ``mtfw train`` to claim
     before Hydra writes there; else None."""
-    refuse_flags_between_overrides(argv)
-    refuse_two_modes(argv)
+    check_flags(argv)
     groups = config_groups()
     if any(a.startswith(("--config-name", "-cn", "--config-path", "-cp")) for a in argv):
         groups = {}  # another primary config: leave every check to Hydra
