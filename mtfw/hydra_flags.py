@@ -1,7 +1,7 @@
 """Hydra's command-line flags, checked before Hydra reads them: flags stand before or after all
 of the overrides, never between two (``a=1 -m b=2`` would make ``b=2`` an "unrecognized
-argument"), one mode per command (``-m`` and ``--cfg`` are two), and a ``--config-dir`` holds YAML mappings (Hydra would print a traceback for a file
-that is not YAML or not a mapping)."""
+argument"), one mode per command (``-m`` and ``--cfg`` are two), and a ``--config-dir`` holds
+YAML mappings (Hydra would print a traceback for a file that is not YAML or not a mapping)."""
 
 from __future__ import annotations
 
