@@ -150,6 +150,21 @@ def test_random_split_holds_out_a_seeded_share_of_each_user_not_the_latest() -> 
     assert len(tests_of_u1) > 1  # at random, not always the latest (i6)
 
 
+def test_shares_that_leave_a_user_nothing_to_train_on_are_refused(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """With val 0.7 and test 0.25, u1 (6 interactions) and u4 (4) keep one to train on; u2 (3)
+    holds out 1 for test and 2 for val, nothing is left: the error says how many users and why."""
+    from mtfw.data.split import SplitError
+
+    with pytest.raises(SplitError, match=r"leaves 1 of 4 users with no training interaction \(a "
+                       r"user with 3 holds out 1 for test and 2 for val"):  # fmt: skip
+        parts(SplitSpec(by="random", val=0.7, test=0.25))
+    with caplog.at_level("INFO", logger="mtfw"):
+        parts(SplitSpec(by="random", val=0.2, test=0.2))
+    assert "1 of 4 users have fewer than 3 interactions: they stay in train" in caplog.text
+
+
 def test_interaction_data_offers_the_per_user_protocols_and_flat_tables_refuse_them() -> None:
     from mtfw.data.dataset import Dataset
     from mtfw.data.interactions.dataset import InteractionDataset

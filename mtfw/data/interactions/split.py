@@ -121,11 +121,29 @@ def within_users(spec: SplitSpec, frame: pd.DataFrame) -> np.ndarray:
     else:
         n_test = np.where(sizes >= 3, np.maximum(1, np.floor(sizes * spec.test)), 0)
         n_val = np.where(sizes >= 3, np.maximum(1, np.floor(sizes * spec.val)), 0)
+    check_users_train(spec, sizes, n_test, n_val)
     n_test, n_val = np.repeat(n_test, sizes), np.repeat(n_val, sizes)
     part = np.where(from_end < n_test, "test", np.where(from_end < n_test + n_val, "val", "train"))
     out = np.empty(len(frame), dtype=object)
     out[order] = part
     return out
+
+
+def check_users_train(spec: SplitSpec, sizes, n_test, n_val) -> None:
+    """Every evaluated user keeps a training interaction; users too small to split are named."""
+    starved = (sizes >= 3) & (sizes - n_test - n_val < 1)
+    if starved.any():
+        i = int(np.flatnonzero(starved)[0])
+        raise SplitError(
+            f"data.split val={spec.val}, test={spec.test} leaves {int(starved.sum())} of "
+            f"{len(sizes)} users with no training interaction (a user with {sizes[i]} holds out "
+            f"{int(n_test[i])} for test and {int(n_val[i])} for val, at least one each): use "
+            "smaller shares"
+        )
+    small = int((sizes < 3).sum())
+    if small:
+        log.info("%d of %d users have fewer than 3 interactions: they stay in train and are not "
+                 "evaluated", small, len(sizes))  # fmt: skip
 
 
 def by_user(spec: SplitSpec, frame: pd.DataFrame) -> np.ndarray:
