@@ -115,27 +115,25 @@ class CFGAN(Baseline):
                                    self.patience)  # fmt: skip
         sums = {"discriminator": 0.0, "generator": 0.0}
         counts = dict.fromkeys(sums, 0)
+
+        def step(name: str, opt: torch.optim.Optimizer, loss: Tensor, epoch: int) -> None:
+            selection.check_loss(name, loss, epoch)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            sums[name] += float(loss.detach())
+            counts[name] += 1
+
         for epoch in range(1, self.epochs + 1):
             order = torch.Generator().manual_seed(self.seed * 100_003 + epoch)
             shown, zero = self.masks(order)
-            for _ in range(self.d_steps):
+            for _ in range(self.d_steps):  # the discriminator first, then the generator
                 for rows in user_batches(users, self.d_batch_size, order):
-                    loss = self.d_loss(self.matrix[rows], shown[rows])
-                    selection.check_loss("discriminator", loss, epoch)
-                    d_opt.zero_grad()
-                    loss.backward()
-                    d_opt.step()
-                    sums["discriminator"] += float(loss.detach())
-                    counts["discriminator"] += 1
+                    step("discriminator", d_opt, self.d_loss(self.matrix[rows], shown[rows]), epoch)
             for _ in range(self.g_steps):
                 for rows in user_batches(users, self.g_batch_size, order):
                     loss = self.g_loss(self.matrix[rows], shown[rows], zero[rows])
-                    selection.check_loss("generator", loss, epoch)
-                    g_opt.zero_grad()
-                    loss.backward()
-                    g_opt.step()
-                    sums["generator"] += float(loss.detach())
-                    counts["generator"] += 1
+                    step("generator", g_opt, loss, epoch)
             nets = {"generator": self.generator, "discriminator": self.discriminator}
             selection.check_parameters(nets, epoch)
             if epoch % self.eval_every and epoch != self.epochs:
