@@ -1,5 +1,6 @@
-"""Damaged or unfinished run directories for ``resume=``, ``reproduce``, ``recommend`` and
-``report``: each case copies the battery's one finished run into ``run/`` and damages it once."""
+"""Damaged or unfinished run directories for ``resume=``, ``reproduce``, ``recommend``,
+``explain`` and ``report``: each case copies the battery's one finished run into ``run/`` and
+damages it once."""
 
 from __future__ import annotations
 
@@ -101,6 +102,21 @@ RECOMMEND = [
     on_run("recommend", "a flat-table run", says="flat table", args=("k=3",)),
     on_run("recommend", "users_file missing", says="flat table", args=("users_file=no.csv",)),
 ]
+EXPLAIN = [
+    Case("explain: not a run", ("explain", "."), says="not a run directory"),
+    Case("explain: missing folder", ("explain", "nowhere"), says="nowhere"),
+    Case("explain: no folder", ("explain",), says="usage"),
+    on_run("explain", "unknown method", says="shap", args=("methods=shap",)),
+    on_run("explain", "split=train", says="split=train", args=("split=train",)),
+    on_run("explain", "repeats=0", says="repeats=0", args=("repeats=0",)),
+    on_run("explain", "unknown option", says="seeds=1", args=("seeds=1",)),
+    on_run("explain", "interrupted run", status("interrupted"), says="allow_unfinished=true"),
+    on_run("explain", "run never finished", INTERRUPTED, says="allow_unfinished=true"),
+    on_run("explain", "no best.pt", remove("best.pt"), says="best.pt"),
+    on_run("explain", "garbage config.yaml", GARBAGE_CONFIG, says="config.yaml"),
+    on_run("explain", "unknown task", says="nosuchtask", args=("tasks=nosuchtask",)),
+    on_run("explain", "unknown field", says="nosuchfield", args=("fields=nosuchfield",)),
+]
 REPORT = [
     Case("report: missing folder", ("report", "nowhere"), says="nowhere"),
     Case("report: empty folder", ("report", "."), says="no runs found"),
@@ -115,5 +131,6 @@ REPORT = [
     on_run("report", "--by unknown key", says="nosuchkey", args=("--by", "nosuchkey")),
     on_run("report", "--metrics match nothing", says="nothing/", args=("--metrics", "nothing/*")),
     on_run("report", "--baseline out of range", says="99", args=("--baseline", "99")),
+    on_run("report", "--protocol unknown", says="nosuch", args=("--protocol", "nosuch")),
 ]
-CASES = [*RESUME, *REPRODUCE, *RECOMMEND, *REPORT]
+CASES = [*RESUME, *REPRODUCE, *RECOMMEND, *EXPLAIN, *REPORT]
