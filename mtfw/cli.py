@@ -59,8 +59,9 @@ def run_command(command: str, rest: list[str]) -> None:
         list_components(rest)
         return
     if command not in COMMANDS:
-        print(f"mtfw: unknown command '{command}'.{closest(command, [*COMMANDS, 'list'])}"
-              f"\n{USAGE}", file=sys.stderr)  # fmt: skip
+        names = [*COMMANDS, "list"]
+        print(f"mtfw: unknown command '{command}'.{closest(command, names)} Commands: "
+              f"{', '.join(names)} (mtfw --help says what each does)", file=sys.stderr)  # fmt: skip
         sys.exit(2)
     from mtfw.user_config.folders import UserFolders, resolve, searching, split_flags
 
