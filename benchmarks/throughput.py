@@ -6,8 +6,9 @@
 For each encoder (default: every registered encoder that runs on census), one epoch of
 ``mtfw.trainer.loop.fit`` on fresh copies of the initial model, weighting and optimizer, alternating
 with hand-written references of the same parameter count (benchmarks/bare_models.py) where one
-exists: MMoE "bare-batched" (experts as one batched matmul) and "bare-loop" (a list of expert
-modules), PLE "bare-batched". One data load per process; contestants alternate so machine load hits
+exists: "bare-batched" for shared-bottom, OMoE, MMoE, CGC, PLE and cross-stitch (experts and
+columns as batched matmuls; benchmarks/bare_models.py, bare_twins.py), and for MMoE "bare-loop" (a
+list of expert modules). One data load per process; contestants alternate so machine load hits
 them alike. Target (issue 2): mtfw at least 0.9x bare-batched on MMoE.
 """
 
@@ -26,6 +27,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 from bare_models import BareMMoE, BarePLE
+from bare_twins import BareCrossStitch, BareOMoE, BareSharedBottom
 from hydra import compose, initialize_config_dir
 
 from mtfw import registry
@@ -43,18 +45,27 @@ def n_params(model: torch.nn.Module) -> int:
 
 
 def bare_model(exp: Experiment, batched: bool) -> torch.nn.Module | None:
-    """A hand-written twin of mtfw's model (one-layer MLP experts only), or None."""
+    """A hand-written twin of mtfw's model (MLP experts with one layer, a shared bottom of any
+    depth), or None: every census encoder but single_task has a batched twin, MMoE a loop one."""
     cfg, pre, enc = exp.cfg, exp.data.preprocessor, exp.cfg.encoder
     expert = enc.get("expert") or {}
-    if enc.name not in ("mmoe", "ple") or expert.get("name") != "mlp" or len(expert.hidden) != 1:
+    if expert.get("name") != "mlp" or (enc.name != "shared_bottom" and len(expert.hidden) != 1):
         return None
     torch.manual_seed(cfg.seed)
     base = (pre.vocab_sizes, len(pre.numeric), cfg.embedding.dim)
-    specs = [t.tower for t in exp.tasks.values()]
+    specs, h = [t.tower for t in exp.tasks.values()], expert.hidden[0]
     if enc.name == "mmoe":
-        model = BareMMoE(*base, enc.n_experts, expert.hidden[0], specs, batched)
-    elif batched:
-        model = BarePLE(*base, enc.levels, enc.n_specific, enc.n_shared, expert.hidden[0], specs)
+        model = BareMMoE(*base, enc.n_experts, h, specs, batched)
+    elif not batched:
+        return None
+    elif enc.name in ("ple", "cgc"):
+        model = BarePLE(*base, enc.get("levels", 1), enc.n_specific, enc.n_shared, h, specs)
+    elif enc.name == "omoe":
+        model = BareOMoE(*base, enc.n_experts, h, specs)
+    elif enc.name == "shared_bottom":
+        model = BareSharedBottom(*base, list(expert.hidden), specs)
+    elif enc.name == "cross_stitch":
+        model = BareCrossStitch(*base, [h, *enc.hidden], enc.self_weight, specs)
     else:
         return None
     assert n_params(model) == n_params(exp.model), "bare model and mtfw's differ in size"
