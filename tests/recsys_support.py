@@ -14,7 +14,7 @@ from mtfw.data import DataNeeds, Negatives, PreparedData
 from mtfw.data.interactions.frames import InteractionFrames
 from mtfw.data.interactions.prepare import prepare_interactions
 from mtfw.data.split import SplitSpec
-from mtfw.errors import DataNotFoundError
+from mtfw.errors import DataNotFoundError, RunStopped
 
 CACHE = Path("/tmp/mtfw-test-data")
 
@@ -82,3 +82,24 @@ def prepare_tiny(
     return prepare_interactions(
         frames or tiny_frames(), split or SplitSpec(by="time"), needs, history_length, True
     )
+
+
+class Interrupt(RunStopped):
+    status = "interrupted"
+
+
+def interrupted_after_first_epoch(cfg, run_dir: Path) -> Path:
+    """A run of ``cfg`` in ``run_dir`` stopped, as by Ctrl-C, after its first validation."""
+    from omegaconf import OmegaConf
+
+    from mtfw.train import run
+
+    def stop_after_first_epoch(epoch: int, row: dict, last: bool) -> None:
+        if epoch == 1:
+            raise Interrupt("stopped")
+
+    (run_dir / ".hydra").mkdir(parents=True)
+    (run_dir / ".hydra" / "config.yaml").write_text(OmegaConf.to_yaml(cfg))
+    with pytest.raises(Interrupt):
+        run(cfg, run_dir, on_eval=stop_after_first_epoch)
+    return run_dir

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 import torch
 from conftest import cli, composed, summary
-from recsys_support import ml100k
+from recsys_support import interrupted_after_first_epoch, ml100k
 
 from mtfw.baselines import mult_vae
-from mtfw.errors import RunStopped, TrainingDiverged
+from mtfw.errors import TrainingDiverged
 
 # Small networks and few epochs: what is tested is the contract, not the accuracy.
 VAE = ["experiment=ml100k_mult_vae", "baseline.hidden=[32]", "baseline.latent=8",
@@ -79,28 +79,13 @@ def test_a_diverged_run_keeps_its_last_good_state(tmp_path: Path, monkeypatch) -
     assert all(torch.isfinite(v).all() for v in kept.values())
 
 
-class Interrupt(RunStopped):
-    status = "interrupted"
-
-
 @pytest.mark.slow  # MovieLens-100K, three epochs twice, then a reproduction
 def test_an_interrupted_run_resumes_to_identical_metrics_and_reproduces(workdir: Path) -> None:
-    from omegaconf import OmegaConf
-
     from mtfw.train import resume_run, run
 
     cfg = composed(*VAE, *ml100k())
     whole = run(cfg, workdir / "whole")
-
-    def stop_after_first_epoch(epoch: int, row: dict, last: bool) -> None:
-        if epoch == 1:
-            raise Interrupt("stopped")
-
-    broken = workdir / "broken"
-    (broken / ".hydra").mkdir(parents=True)
-    (broken / ".hydra" / "config.yaml").write_text(OmegaConf.to_yaml(cfg))
-    with pytest.raises(Interrupt):
-        run(cfg, broken, on_eval=stop_after_first_epoch)
+    broken = interrupted_after_first_epoch(cfg, workdir / "broken")
     assert summary(broken)["status"] == "interrupted"
     resumed = resume_run(broken, [])
     metrics = {k: v for k, v in whole.items() if k.startswith(("val/", "test/"))}

@@ -8,9 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from conftest import cli, summary
-from recsys_support import ml100k
-
-from mtfw.errors import RunStopped
+from recsys_support import interrupted_after_first_epoch, ml100k
 
 QUICK = ["trainer.max_epochs=1", "trainer.max_steps_per_epoch=5", "trainer.num_threads=1"]
 RANKING = [f"test/ranking/{m}@{k}" for m in ("precision", "recall", "ndcg", "hit_rate",
@@ -180,15 +178,10 @@ def test_cold_start_split_recommends_from_features_alone(workdir: Path) -> None:
     assert s["test/ranking/hit_rate@20"] > 0
 
 
-class Interrupt(RunStopped):
-    status = "interrupted"
-
-
 @pytest.mark.slow
 def test_interrupted_run_resumes_to_identical_metrics_and_reproduces(workdir: Path) -> None:
     """Negatives are drawn from (seed, epoch): a resumed run sees the same batches."""
     from hydra import compose, initialize_config_dir
-    from omegaconf import OmegaConf
 
     from mtfw.preflight import CONF_DIR
     from mtfw.train import resume_run, run
@@ -198,16 +191,7 @@ def test_interrupted_run_resumes_to_identical_metrics_and_reproduces(workdir: Pa
     with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
         cfg = compose("train", overrides=overrides)
     whole = run(cfg, workdir / "whole")
-
-    def stop_after_first_epoch(epoch: int, row: dict, last: bool) -> None:
-        if epoch == 1:
-            raise Interrupt("stopped")
-
-    broken = workdir / "broken"
-    (broken / ".hydra").mkdir(parents=True)
-    (broken / ".hydra" / "config.yaml").write_text(OmegaConf.to_yaml(cfg))
-    with pytest.raises(Interrupt):
-        run(cfg, broken, on_eval=stop_after_first_epoch)
+    broken = interrupted_after_first_epoch(cfg, workdir / "broken")
     assert summary(broken)["status"] == "interrupted" and summary(broken)["epochs_trained"] == 1
     resumed = resume_run(broken, [])
     metrics = {k: v for k, v in whole.items() if k.startswith(("val/", "test/"))}
