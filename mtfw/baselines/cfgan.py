@@ -88,6 +88,8 @@ class CFGAN(Baseline):
         self.g_batch_size, self.d_batch_size = g_batch_size, d_batch_size
         self.g_steps, self.d_steps, self.epochs = g_steps, d_steps, epochs
         self.eval_every, self.patience = eval_every, patience
+        self.generator: nn.Module | None = None  # built by fit, or by load_state from baseline.pt
+        self.discriminator: nn.Module | None = None
 
     def networks(self, n_items: int) -> tuple[nn.Module, nn.Module]:
         generator = dense_layers([n_items, *self.g_hidden, n_items], nn.Sigmoid, nn.Sigmoid())
@@ -166,7 +168,7 @@ class CFGAN(Baseline):
 
     def load_state(self, state: dict[str, Tensor]) -> None:
         self.matrix, self.n_items = state["matrix"], state["matrix"].shape[1]
-        if getattr(self, "generator", None) is None:  # a fitted model reloaded from baseline.pt
+        if self.generator is None:  # a fitted model reloaded from baseline.pt
             self.generator, self.discriminator = self.networks(self.n_items)
         for prefix, net in (("g.", self.generator), ("d.", self.discriminator)):
             net.load_state_dict({k[2:]: v for k, v in state.items() if k.startswith(prefix)})

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import torch
 
-from mtfw.errors import CheckpointError, TrainingDiverged
+from mtfw.baselines.trained import BaselineDiverged
+from mtfw.errors import CheckpointError
 from mtfw.record import RunRecord
 from mtfw.trainer.experiment import Experiment, OnEval
 
@@ -33,10 +34,9 @@ class BaselineFitter:
         start = time.perf_counter()
         try:
             exp.model.fit(exp.data, validate)
-        except TrainingDiverged as err:  # the last good state stays, as a network's checkpoint
-            kept = getattr(err, "kept", None)
-            if kept is not None:
-                torch.save(kept, record.dir / "baseline.pt")
+        except BaselineDiverged as err:  # the last good state stays, as a network's checkpoint
+            if err.kept is not None:
+                torch.save(err.kept, record.dir / "baseline.pt")
             raise
         seconds = time.perf_counter() - start
         if not history:  # nothing trained per epoch: one validation row for the record

@@ -100,6 +100,7 @@ class MultVAE(Baseline):
         self.dropout, self.beta_max, self.anneal = dropout, beta_max, anneal
         self.total_anneal_steps, self.epochs, self.lr = total_anneal_steps, epochs, lr
         self.reg, self.batch_size, self.patience = reg, batch_size, patience
+        self.net: AutoEncoder | None = None  # built by fit, or by load_state from baseline.pt
 
     def network(self, n_items: int) -> AutoEncoder:
         return AutoEncoder(n_items, self.hidden, self.latent, self.variant == "vae")
@@ -167,7 +168,7 @@ class MultVAE(Baseline):
 
     def load_state(self, state: dict[str, Tensor]) -> None:
         self.matrix, self.n_items = state["matrix"], state["matrix"].shape[1]
-        if getattr(self, "net", None) is None:  # a fitted model reloaded from baseline.pt
+        if self.net is None:  # a fitted model reloaded from baseline.pt
             self.net = self.network(self.n_items)
         self.net.load_state_dict({k[4:]: v for k, v in state.items() if k.startswith("net.")})
 

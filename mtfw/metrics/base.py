@@ -17,6 +17,7 @@ from mtfw.registry import get, load_components, names, register
 # these names, and tables read them as summaries of the tasks, never as tasks of their own.
 AGGREGATES = ("mean", "weighted")
 _HIGHER_IS_BETTER: dict[str, bool] = {}  # metric name (no cut-off, no category) -> direction
+_GROUPED: set[str] = set()  # metrics called as fn(pred, target, groups): per-user ones (gauc)
 
 
 def direction(name: str, higher_is_better: bool) -> None:
@@ -27,15 +28,24 @@ def direction(name: str, higher_is_better: bool) -> None:
     _HIGHER_IS_BETTER[name] = higher_is_better
 
 
-def metric(name: str, higher_is_better: bool) -> Callable:
-    """Register a metric function under ``name`` with its direction."""
+def metric(name: str, higher_is_better: bool, grouped: bool = False) -> Callable:
+    """Register a metric function under ``name`` with its direction; a ``grouped`` one is called
+    as ``fn(pred, target, groups)`` with each sample's group (user) id."""
 
     def decorate(fn: Callable) -> Callable:
         direction(name, higher_is_better)
+        if grouped:
+            _GROUPED.add(name)
         fn.higher_is_better = higher_is_better
         return register("metric", name)(fn)
 
     return decorate
+
+
+def needs_groups(name: str) -> bool:
+    """Whether the registered metric ``name`` reads each sample's group (user) id."""
+    load_components()
+    return name in _GROUPED
 
 
 def directions() -> dict[str, bool]:

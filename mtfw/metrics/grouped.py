@@ -20,14 +20,7 @@ from torch import Tensor
 from mtfw.metrics.base import metric
 
 
-def grouped(fn):
-    """Mark a metric as one that needs the samples' group (user) ids."""
-    fn.needs_groups = True
-    return fn
-
-
-@metric("gauc", higher_is_better=True)
-@grouped
+@metric("gauc", higher_is_better=True, grouped=True)
 def gauc(pred: Tensor, target: Tensor, groups: Tensor) -> float:
     """AUC per user, weighted by each user's samples, over users with both classes (gAUC)."""
     score = pred.detach().double().cpu().numpy()

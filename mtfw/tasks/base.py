@@ -21,6 +21,7 @@ from mtfw.data.batch import Batch
 from mtfw.data.needs import USER_GROUPS, DataNeeds
 from mtfw.data.prepared import DataContext
 from mtfw.errors import ConfigError
+from mtfw.metrics.base import needs_groups
 from mtfw.metrics.exact import exact_mean
 from mtfw.models.heads import Head, HeadContext, TowerHead
 from mtfw.models.label_scale import LabelScale
@@ -74,7 +75,7 @@ class Task:
                     f"{closest(m, known)}"
                 )
         # metrics over the samples of each user (gauc): the data must declare its user id
-        self.grouped = [m for m in self.metrics if getattr(get("metric", m), "needs_groups", 0)]
+        self.grouped = [m for m in self.metrics if needs_groups(m)]
         check_range(f"task.{name}.weight", self.weight, low=0)
         check_range(f"task.{name}.dropout", dropout, low=0, high=1, high_open=True)
         for width in self.tower:
