@@ -36,6 +36,7 @@ KINDS: dict[str, tuple[str, ...]] = {
     "baseline": ("seed", "task_names"),
     "sampler": ("space", "n_objectives", "seed_offset"),
     "pruner": (),
+    "text": (),
 }
 # Parameters holding a nested component node of another kind, besides those named after a kind;
 # None: a parameter named after a kind that holds no component (a ranking task's negative sampler).

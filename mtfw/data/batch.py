@@ -27,7 +27,9 @@ class Inputs:
     (recent items, most recent last, 0 = empty); for training on interaction data ``candidates``
     ``[B, C]`` (the interacted item, then the sampled negatives); for evaluating it ``known``
     ``[B, I]`` (items the user already interacted with: never recommended) and the held-out
-    interactions of these users as pairs ``pair_row`` ``[P]`` (local row) and ``pair_item``."""
+    interactions of these users as pairs ``pair_row`` ``[P]`` (local row) and ``pair_item``;
+    ``text`` ``[B, T, L]`` token ids of text columns and ``text_weights`` their weights (0 =
+    padding; a row of zeros: an empty text)."""
 
     cat: Tensor
     num: Tensor
@@ -38,13 +40,16 @@ class Inputs:
     known: Tensor | None = None
     pair_row: Tensor | None = None
     pair_item: Tensor | None = None
+    text: Tensor | None = None
+    text_weights: Tensor | None = None
 
     def __len__(self) -> int:
         return self.cat.shape[0]
 
     def rows(self, index: Tensor | slice) -> Inputs:
         """The row-aligned fields of some rows (pair fields are per batch and not carried)."""
-        keep = ("cat", "num", "seq", "uid", "history", "candidates", "known")
+        keep = ("cat", "num", "seq", "uid", "history", "candidates", "known", "text",
+                "text_weights")  # fmt: skip
         values = {k: getattr(self, k) for k in keep}
         return Inputs(**{k: None if v is None else v[index] for k, v in values.items()})
 

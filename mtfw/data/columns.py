@@ -16,21 +16,24 @@ from mtfw.data.batch import Batch, Inputs, index_batches
 class Columns:
     """One split of a flat table: categorical ids ``[N, F_cat]``, numeric features ``[N, F_num]``,
     per label column its values ``[N]``, and for labels some samples lack, a mask ``[N]`` (True
-    where present); sequence columns (e.g. a user's recent items) as token ids ``[N, S, L]``."""
+    where present); sequence columns (e.g. a user's recent items) as token ids ``[N, S, L]``;
+    text columns as token ids and weights ``[N, T, L]``."""
 
     cat: Tensor
     num: Tensor
     labels: dict[str, Tensor]
     masks: dict[str, Tensor]
     seq: Tensor | None = None
+    text: tuple[Tensor, Tensor] | None = None
 
     def __len__(self) -> int:
         return self.cat.shape[0]
 
     def take(self, index: Tensor | slice, generator: torch.Generator | None = None) -> Batch:
         seq = None if self.seq is None else self.seq[index]
+        text, weights = (None, None) if self.text is None else (t[index] for t in self.text)
         return Batch(
-            Inputs(self.cat[index], self.num[index], seq),
+            Inputs(self.cat[index], self.num[index], seq, text=text, text_weights=weights),
             {k: v[index] for k, v in self.labels.items()},
             {k: v[index] for k, v in self.masks.items()},
         )
@@ -42,6 +45,7 @@ class Columns:
             {k: v.to(device) for k, v in self.labels.items()},
             {k: v.to(device) for k, v in self.masks.items()},
             None if self.seq is None else self.seq.to(device),
+            None if self.text is None else tuple(t.to(device) for t in self.text),
         )
 
     def batches(self, batch_size: int, generator: torch.Generator | None = None) -> Iterator[Batch]:

@@ -43,6 +43,7 @@ def check_leakage(table: Table, labels: list[str]) -> None:
     """No label column a task reads, nor a column such a label is derived from, may be an input
     (the sources of labels no selected task reads may: they are only data)."""
     features = set(table.categorical) | set(table.numeric) | set(table.sequence)
+    features |= set(table.text.names if table.text else [])
     for label in labels:
         for col in selected_sources(table, [label]):
             if col in features:
@@ -99,13 +100,14 @@ def prepare_table(table: Table, split: SplitSpec, needs: DataNeeds) -> PreparedD
     parts = split.indices(len(table.frame), table.fixed_splits, times, table.frame)
     frames = {name: table.frame.iloc[idx] for name, idx in parts.items()}
     pre = Preprocessor(table.categorical, table.numeric, table.log1p, table.sequence,
-                       table.missing_indicator)  # fmt: skip
-    pre.fit(frames["train"])  # train only: vocabularies, means, which columns get an indicator
+                       table.missing_indicator, table.text)  # fmt: skip
+    pre.fit(frames["train"], table.frame)  # train only, but a frozen text encoder (fits nothing)
     splits = {}
     for name, frame in frames.items():
         cat, num = pre.transform(frame)
         labels, masks = _labels(frame, name, needed)
-        splits[name] = Columns(cat, num, labels, masks, pre.transform_sequences(frame))
+        splits[name] = Columns(cat, num, labels, masks, pre.transform_sequences(frame),
+                               pre.text.transform(frame))  # fmt: skip
     info = {
         "data/source": table.source,
         "data/checksum": table.checksum,
@@ -114,6 +116,7 @@ def prepare_table(table: Table, split: SplitSpec, needs: DataNeeds) -> PreparedD
         **{f"data/split_hash_{name}": fingerprint(idx) for name, idx in parts.items()},
         **{f"data/{k}": v for k, v in table.info.items()},
         **{f"data/coerced/{col}": n for col, n in coerced.items()},
+        **pre.text.info(),
     }
     if table.missing_indicator:
         info["data/missing_indicators"] = [f"{c}_missing" for c in pre.indicators]
@@ -122,6 +125,7 @@ def prepare_table(table: Table, split: SplitSpec, needs: DataNeeds) -> PreparedD
              for k, v in train.labels.items()}  # fmt: skip
     if needs.user_groups:
         add_user_groups(table, parts, splits)
-    names = [*pre.categorical, *pre.sequence, *pre.numeric_names]
-    inputs = InputSpec(pre.vocab_sizes, len(pre.numeric_names), pre.sequence_vocab_sizes, 0, names)
+    names = [*pre.categorical, *pre.sequence, *pre.text.names, *pre.numeric_names]
+    inputs = InputSpec(pre.vocab_sizes, len(pre.numeric_names), pre.sequence_vocab_sizes, 0, names,
+                       pre.text.fields)  # fmt: skip
     return PreparedData(splits, pre, info, DataContext(inputs, means))

@@ -13,21 +13,24 @@ from torch import Tensor
 from mtfw.data.batch import Split
 from mtfw.data.interactions.popularity import ItemPopularity
 from mtfw.data.interactions.tables import Catalogue, UserTable
+from mtfw.data.text.field import TextField
 
 
 @dataclass(frozen=True)
 class InputSpec:
     """The input fields of the model's rows: one categorical field per vocabulary (sizes include
     the unknown id 0), ``n_numeric`` numbers, one pooled field per sequence vocabulary, and on
-    interaction data the user's last ``history_length`` items. ``names``: the column each
-    categorical, sequence and numeric field comes from, in that order (what ``mtfw explain``
-    reports them as)."""
+    interaction data the user's last ``history_length`` items; one field per text column
+    (``text``: what its model-side pooling needs). ``names``: the column each categorical,
+    sequence, text and numeric field comes from, in that order (what ``mtfw explain`` reports
+    them as)."""
 
     vocab_sizes: list[int]
     n_numeric: int
     sequence_vocab_sizes: list[int] = field(default_factory=list)
     history_length: int = 0
     names: list[str] = field(default_factory=list)
+    text: list[TextField] = field(default_factory=list)
 
 
 @dataclass

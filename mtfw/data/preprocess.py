@@ -8,7 +8,8 @@ missing values (empty, NaN, infinite) are filled with the train mean (0 after st
 ``<col>_missing`` (1 where the value is missing), after the numeric columns. A sequence column holds
 separated tokens (``"12|55|78"``, a user's recent items, oldest first): its vocabulary is the
 train split's tokens (id 0 pads, id 1 is an unseen token) and its last ``max_length`` tokens are
-kept.
+kept. Text columns are encoded by their :class:`~mtfw.data.text.TextColumns` (``text``), fitted
+on train too.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ import numpy as np
 import pandas as pd
 import torch
 
+from mtfw.data.text.columns import TextColumns
+
 MISSING = "<missing>"
 
 
@@ -27,7 +30,9 @@ class Preprocessor:
     def __init__(
         self, categorical: list[str], numeric: list[str], log1p: list[str] | None = None,
         sequence: dict[str, dict] | None = None, missing_indicator: bool = False,
+        text: TextColumns | None = None,
     ):  # fmt: skip
+        self.text = text or TextColumns()
         self.categorical = list(categorical)
         self.numeric = list(numeric)
         self.log1p = [c for c in (log1p or []) if c in self.numeric]
@@ -45,9 +50,11 @@ class Preprocessor:
             values = np.sign(values) * np.log1p(np.abs(values))
         return values
 
-    def fit(self, frame: pd.DataFrame) -> Preprocessor:
+    def fit(self, frame: pd.DataFrame, everything: pd.DataFrame | None = None) -> Preprocessor:
+        """On the train split ``frame``; a frozen text encoder encodes ``everything``'s texts."""
         if len(frame) == 0:
             raise ValueError("cannot fit preprocessing on an empty train split")
+        self.text.fit(frame, everything)
         for col in self.categorical:
             values = frame[col].astype("string").fillna(MISSING)
             self.vocab[col] = sorted(values.unique().tolist())
@@ -128,6 +135,7 @@ class Preprocessor:
             "tokens": self.tokens,
             "missing_indicator": self.missing_indicator,
             "indicators": self.indicators,
+            "text": self.text.to_dict(),
         }
 
     @classmethod

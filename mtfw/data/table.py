@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from mtfw.data.text.columns import TextColumns
+
 
 @dataclass
 class Table:
@@ -38,3 +40,4 @@ class Table:
     # preparing drops the selected labels' sources from them instead of refusing them.
     default_inputs: bool = False
     user_id: str | None = None  # the column saying whose row each is (gAUC groups by it)
+    text: TextColumns | None = None  # the text columns and their encoders (``data.text``)

@@ -3,8 +3,8 @@
 Columns are named, or matched with shell-style patterns (``numerical_*``). A label is a column, or a
 column restricted to the rows where another is non-zero (``{column: conversion, where: visit}``: the
 conversion rate of visitors, NaN elsewhere), or a column thresholded into 0/1 (``{column: rating,
-min: 4}``). A column has one kind: listing it under two of ids, categorical, numeric and sequence
-is an error. ``coerce`` (true, or numeric columns) reads values of numeric columns that are not
+min: 4}``). A column has one kind: listing it under two of ids, categorical, numeric, sequence
+and text is an error; ``text`` maps a column to its encoder (``{review: {encoder: tfidf}}``). ``coerce`` (true, or numeric columns) reads values of numeric columns that are not
 numbers as missing; ``missing_indicator: true`` adds a 0/1 input per numeric column with missing
 values in train.
 """
@@ -23,10 +23,11 @@ from mtfw.data.label_spec import derive_label
 from mtfw.data.locate import locate, sha256sum
 from mtfw.data.reading import read_table
 from mtfw.data.table import Table
+from mtfw.data.text.columns import TextColumns
 from mtfw.registry import ConfigError, closest, register
 from mtfw.value_types import check_range, check_types
 
-KINDS = ("ids", "categorical", "numeric", "sequence")
+KINDS = ("ids", "categorical", "numeric", "sequence", "text")
 
 
 def match_columns(patterns: list[str], columns: list[str], what: str) -> list[str]:
@@ -97,6 +98,7 @@ class TabularFile(TableDataset):
         coerce: bool | list[str] = False,
         missing_indicator: bool = False,
         user_id: str | None = None,
+        text: dict | None = None,
     ):
         super().__init__(split)
         self.user_id = user_id  # whose row each is: the groups of gauc (need not be an input)
@@ -115,18 +117,17 @@ class TabularFile(TableDataset):
                                   f"got {sorted(spec)}")  # fmt: skip
             check_types(spec, {"separator": str, "max_length": int}, f"data.sequence.{column}")
             check_range(f"data.sequence.{column}.max_length", spec.get("max_length", 20), low=1)
-        check_one_kind(self._kinds(ids, categorical, numeric, self.sequence))  # names as written
+        self.text = TextColumns(text)  # encoders and model files checked before any data loads
+        check_one_kind(self._kinds(ids, categorical, numeric, self.sequence, self.text.names))
         refuse_label_log1p(self.log1p, self.labels)
         if not self.files and not (path or filename):
-            raise ConfigError(
-                "data: set data.path (or data.filename, or data.files.train/val/test)"
-            )
+            raise ConfigError("data: set data.path (or data.filename, or data.files.train/val/test)")
         if self.files and not {"train", "test"} <= set(self.files) <= {"train", "val", "test"}:
             raise ConfigError(f"data.files needs train and test (and may have val): {self.files}")
 
     @staticmethod
-    def _kinds(ids, categorical, numeric, sequence) -> dict[str, list[str]]:
-        lists = (list(ids), list(categorical), list(numeric), list(sequence))
+    def _kinds(ids, categorical, numeric, sequence, text) -> dict[str, list[str]]:
+        lists = (list(ids), list(categorical), list(numeric), list(sequence), list(text))
         return dict(zip(KINDS, lists, strict=True))
 
     def _find(self, path: str | None) -> Path:
@@ -167,12 +168,13 @@ class TabularFile(TableDataset):
                 f"data.log1p names {', '.join(unknown)}, not among the numeric columns "
                 f"({', '.join(numeric) or 'none'}): log1p applies to numeric input features only"
             )
-        check_one_kind(self._kinds(ids, categorical, numeric, sequences))  # patterns matched
+        check_one_kind(self._kinds(ids, categorical, numeric, sequences, self.text.names))
+        self.text.check_frame(frame)
         categorical = [*ids, *categorical]
         coerce = self.coerce if isinstance(self.coerce, list) else (numeric if self.coerce else [])
         coerce = match_columns(coerce, columns, "coerce")
         excluded = set(match_columns(self.exclude, columns, "exclude"))
-        inputs = [c for c in [*categorical, *numeric, *sequences] if c in excluded]
+        inputs = [c for c in [*categorical, *numeric, *sequences, *self.text.names] if c in excluded]
         if inputs:
             raise ConfigError(
                 f"data.exclude names {', '.join(inputs)}, which the data config also lists as "
@@ -193,4 +195,5 @@ class TabularFile(TableDataset):
             coerce=coerce,
             missing_indicator=self.missing_indicator,
             user_id=user,
+            text=self.text,
         )

@@ -7,21 +7,26 @@ from collections.abc import Iterator
 import torch
 from torch import Tensor, nn
 
+from mtfw.data.text.field import TextField
 from mtfw.models.layout import InputLayout
+from mtfw.models.text_fields import TextFields
 
 
 class FeatureEmbedding(nn.Module):
     """Per-field embeddings from one table (a single gather for all fields), the mean embedding of
-    each sequence column's tokens (a field each), then the numeric features.
+    each sequence column's tokens (a field each), each text column's vector (a field each), then
+    the numeric features.
 
-    Output: ``[B, (F_cat + S) * dim + F_num]``."""
+    Output: ``[B, (F_cat + S + T) * dim + F_num]``."""
 
     def __init__(
         self, vocab_sizes: list[int], n_numeric: int, dim: int = 8,
-        sequence_vocab_sizes: list[int] = (),
+        sequence_vocab_sizes: list[int] = (), text: list[TextField] = (),
     ):  # fmt: skip
         super().__init__()
-        self.n_fields, self.dim = len(vocab_sizes) + len(sequence_vocab_sizes), dim
+        self.text = TextFields(list(text), dim)
+        n_fields = len(vocab_sizes) + len(sequence_vocab_sizes) + len(self.text)
+        self.n_fields, self.dim = n_fields, dim
         offsets = torch.tensor([0, *vocab_sizes[:-1]], dtype=torch.long).cumsum(0)
         self.register_buffer("offsets", offsets[: len(vocab_sizes)], persistent=False)
         self.table = nn.Embedding(max(sum(vocab_sizes), 1), dim)
@@ -34,10 +39,14 @@ class FeatureEmbedding(nn.Module):
             table.weight.data[0] = 0.0
         self.out_dim = self.n_fields * dim + n_numeric
 
-    def fields(self, cat: Tensor, seq: Tensor | None = None) -> Tensor:
-        """Field embeddings ``[B, F_cat + S, dim]`` (for field-aware experts such as attention):
-        a sequence field is the mean of its tokens' embeddings (zero when empty)."""
+    def fields(
+        self, cat: Tensor, seq: Tensor | None = None, text: tuple[Tensor, Tensor] | None = None
+    ) -> Tensor:
+        """Field embeddings ``[B, F_cat + S + T, dim]`` (for field-aware experts such as
+        attention): a sequence field is the mean of its tokens' embeddings (zero when empty)."""
         out = self.table(cat + self.offsets)
+        if len(self.text):
+            out = torch.cat([out, self.text(*text)], dim=1)
         if not len(self.sequences):
             return out
         pooled = []
@@ -45,7 +54,8 @@ class FeatureEmbedding(nn.Module):
             tokens = seq[:, s]
             present = (tokens > 0).unsqueeze(-1).float()
             pooled.append((table(tokens) * present).sum(1) / present.sum(1).clamp(min=1))
-        return torch.cat([out, torch.stack(pooled, dim=1)], dim=1)
+        n_cat = cat.shape[1]  # sequence fields sit between the categorical and text ones
+        return torch.cat([out[:, :n_cat], torch.stack(pooled, dim=1), out[:, n_cat:]], dim=1)
 
     @property
     def layout(self) -> InputLayout:
@@ -54,7 +64,10 @@ class FeatureEmbedding(nn.Module):
     def shared_parameters(self) -> Iterator[nn.Parameter]:
         return self.parameters()
 
-    def forward(self, cat: Tensor, num: Tensor, seq: Tensor | None = None) -> Tensor:
+    def forward(
+        self, cat: Tensor, num: Tensor, seq: Tensor | None = None,
+        text: tuple[Tensor, Tensor] | None = None,
+    ) -> Tensor:  # fmt: skip
         if self.n_fields == 0:
             return num
-        return torch.cat([self.fields(cat, seq).flatten(1), num], dim=1)
+        return torch.cat([self.fields(cat, seq, text).flatten(1), num], dim=1)

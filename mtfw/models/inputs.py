@@ -28,7 +28,7 @@ class InputEmbedding(nn.Module):
         super().__init__()
         self.history = history  # built first: the random initialisation follows this order
         self.fields = FeatureEmbedding(
-            spec.vocab_sizes, spec.n_numeric, dim, spec.sequence_vocab_sizes
+            spec.vocab_sizes, spec.n_numeric, dim, spec.sequence_vocab_sizes, spec.text
         )
         self.n_field_dims = self.fields.n_fields * dim
         self.out_dim = self.fields.out_dim + history.out_dim
@@ -51,7 +51,8 @@ class InputEmbedding(nn.Module):
         return slices + [(n, slice(start + i, start + i + 1)) for i, n in enumerate(numeric)]
 
     def forward(self, inputs: Inputs, items: ItemEmbedding | None = None) -> Tensor:
-        x = self.fields(inputs.cat, inputs.num, inputs.seq)
+        text = None if inputs.text is None else (inputs.text, inputs.text_weights)
+        x = self.fields(inputs.cat, inputs.num, inputs.seq, text)
         if not self.history.out_dim:
             return x
         h = self.history(inputs.history, items(inputs.history))

@@ -12,22 +12,31 @@ from mtfw.models.embedding import FeatureEmbedding
 
 
 class ItemEmbedding(nn.Module):
-    """Item index -> id embedding + a projection of the item's features; 0 (padding) -> 0."""
+    """Item index -> id embedding + a projection of the item's features (text fields
+    included: an item never seen in training, whose id row is untrained, is known by them);
+    0 (padding) -> 0."""
 
     def __init__(self, items: Catalogue, features: InputSpec, dim: int):
         super().__init__()
         self.ids = nn.Embedding(len(items), dim, padding_idx=0)
         nn.init.normal_(self.ids.weight, std=0.05)
-        self.features = FeatureEmbedding(features.vocab_sizes, features.n_numeric, dim)
+        self.features = FeatureEmbedding(
+            features.vocab_sizes, features.n_numeric, dim, text=features.text
+        )
         self.project = nn.Linear(self.features.out_dim, dim) if self.features.out_dim else None
         self.register_buffer("cat", items.cat, persistent=False)  # the catalogue is data
         self.register_buffer("num", items.num, persistent=False)
+        text = items.text or (torch.zeros(len(items), 0, 0, dtype=torch.long), torch.zeros(0))
+        self.register_buffer("text", text[0], persistent=False)
+        self.register_buffer("text_weights", text[1], persistent=False)
         self.dim = dim
 
     def forward(self, index: Tensor) -> Tensor:
         out = self.ids(index)
         if self.project is not None:
-            features = self.features(self.cat[index.flatten()], self.num[index.flatten()])
+            flat = index.flatten()
+            text = (self.text[flat], self.text_weights[flat]) if len(self.features.text) else None
+            features = self.features(self.cat[flat], self.num[flat], text=text)
             out = out + self.project(features).reshape(out.shape) * (index > 0).unsqueeze(-1)
         return out
 

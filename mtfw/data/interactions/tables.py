@@ -17,13 +17,17 @@ class UserTable:
     ids: list[str]  # raw id of row i + 1
     cat: Tensor
     num: Tensor
+    text: tuple[Tensor, Tensor] | None = None  # text columns' ids and weights [U + 1, T, L]
 
     def inputs(self, uid: Tensor, history: Tensor) -> Inputs:
         """The model inputs of the users ``uid`` with their recent items ``history``."""
-        return Inputs(self.cat[uid], self.num[uid], uid=uid, history=history)
+        text, weights = (None, None) if self.text is None else (t[uid] for t in self.text)
+        return Inputs(self.cat[uid], self.num[uid], uid=uid, history=history, text=text,
+                      text_weights=weights)  # fmt: skip
 
     def to(self, device: torch.device) -> UserTable:
-        return UserTable(self.ids, self.cat.to(device), self.num.to(device))
+        text = None if self.text is None else tuple(t.to(device) for t in self.text)
+        return UserTable(self.ids, self.cat.to(device), self.num.to(device), text)
 
 
 @dataclass
@@ -35,6 +39,7 @@ class Catalogue:
     num: Tensor  # [I + 1, F_num]
     categories: Tensor  # [I + 1, G] multi-hot (genres): the interest task's label space
     category_names: list[str]
+    text: tuple[Tensor, Tensor] | None = None  # text columns' ids and weights [I + 1, T, L]
 
     def __len__(self) -> int:
         return len(self.ids) + 1
@@ -46,4 +51,5 @@ class Catalogue:
             self.num.to(device),
             self.categories.to(device),
             self.category_names,
+            None if self.text is None else tuple(t.to(device) for t in self.text),
         )
