@@ -40,7 +40,8 @@ KINDS: dict[str, tuple[str, ...]] = {
 }
 # Parameters holding a nested component node of another kind, besides those named after a kind;
 # None: a parameter named after a kind that holds no component (a ranking task's negative sampler).
-NESTED: dict[str, str | None] = {"shared": "encoder", "sampler": None}
+# (``text`` of a data node maps columns to text encoders, checked by the dataset itself.)
+NESTED: dict[str, str | None] = {"shared": "encoder", "sampler": None, "text": None}
 _REGISTRY: dict[str, dict[str, Callable]] = {kind: {} for kind in KINDS}
 _BUILTIN_MODULES = (
     "mtfw.data",

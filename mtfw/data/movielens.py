@@ -20,6 +20,7 @@ from mtfw.data.interactions.dataset import InteractionDataset
 from mtfw.data.interactions.frames import InteractionFrames
 from mtfw.data.movielens_files import EXPECTED, Source, from_dir, from_zip
 from mtfw.data.movielens_format import parse_atomic, parse_grouplens
+from mtfw.data.text.columns import TextColumns
 from mtfw.errors import DataNotFoundError
 from mtfw.registry import register
 
@@ -129,7 +130,8 @@ def load_movielens100k(
 @register("data", "movielens100k")
 class MovieLens100K(InteractionDataset):
     """943 users, 1,682 movies, 100,000 ratings; user and movie features. Found in: ``path``,
-    the data directory (``root`` / $MTFW_DATA), a GroupLens download, the recbole wheel."""
+    the data directory (``root`` / $MTFW_DATA), a GroupLens download, the recbole wheel.
+    ``text``: the movies' text columns (``title``) and their encoders."""
 
     def __init__(
         self,
@@ -140,8 +142,10 @@ class MovieLens100K(InteractionDataset):
         split: dict | None = None,
         history_length: int = 50,
         user_id_feature: bool = True,
+        text: dict | None = None,
     ):
         super().__init__(split, history_length, user_id_feature)
+        self.text = {"items": TextColumns(text, "data.text")}  # columns of u.item: title
         self.path, self.root, self.download, self.registry = path, root, download, registry
 
     def load_frames(self) -> InteractionFrames:

@@ -112,7 +112,7 @@ def parse_grouplens(data: bytes, user: bytes, item: bytes) -> InteractionFrames:
         raise MovieLensFormatError("u.item: genre flags must be 0 or 1")
     genres = [[g for g, f in zip(GENRES, row, strict=True) if f] for row in flags.to_numpy()]
     years = [_year(t, d) for t, d in zip(items["title"], items["release"], strict=True)]
-    return assemble(inter, users, items["item"], years, genres, GROUPLENS_FILES)
+    return assemble(inter, users, items["item"], years, genres, GROUPLENS_FILES, items["title"])
 
 
 def parse_atomic(inter: bytes, user: bytes, item: bytes) -> InteractionFrames:
@@ -138,7 +138,7 @@ def parse_atomic(inter: bytes, user: bytes, item: bytes) -> InteractionFrames:
     ]
     inter_f = inter_f.rename(columns={"user_id": "user", "item_id": "item"})
     users = users.rename(columns={"user_id": "user", "zip_code": "zip"})
-    return assemble(inter_f, users, items["item_id"], years, genres, names)
+    return assemble(inter_f, users, items["item_id"], years, genres, names, items["movie_title"])
 
 
 def _ids(ids: pd.Series, name: str, what: str) -> pd.Index:
@@ -151,7 +151,7 @@ def _ids(ids: pd.Series, name: str, what: str) -> pd.Index:
 
 def assemble(
     inter: pd.DataFrame, users: pd.DataFrame, item_ids: pd.Series, years: list[float],
-    genres: list[list[str]], names: tuple[str, str, str],
+    genres: list[list[str]], names: tuple[str, str, str], titles: pd.Series | None = None,
 ) -> InteractionFrames:  # fmt: skip
     """Build the frames from the string columns both layouts share, checking that every
     interaction names a listed user and item. ``names`` are the files, for error messages."""
@@ -179,6 +179,8 @@ def assemble(
     onehot = np.array([[float(g in gs) for g in GENRES] for gs in genres]).reshape(-1, len(GENRES))
     items_out = pd.DataFrame(onehot, index=item_index, columns=GENRE_COLUMNS)
     items_out.insert(0, "year", np.asarray(years, dtype=np.float64))
+    if titles is not None:  # text (data.text.title), never a feature unless declared there
+        items_out["title"] = titles.str.strip().to_numpy()
     return InteractionFrames(
         interactions=interactions,
         users=users_out,

@@ -33,12 +33,15 @@ class ItemEmbedding(nn.Module):
 
     def forward(self, index: Tensor) -> Tensor:
         out = self.ids(index)
-        if self.project is not None:
-            flat = index.flatten()
-            text = (self.text[flat], self.text_weights[flat]) if len(self.features.text) else None
-            features = self.features(self.cat[flat], self.num[flat], text=text)
-            out = out + self.project(features).reshape(out.shape) * (index > 0).unsqueeze(-1)
-        return out
+        if self.project is None:
+            return out
+        flat = index.flatten()
+        if len(self.features.text):  # every item's text pooled once, then gathered
+            text = (self.text, self.text_weights)
+            features = self.project(self.features(self.cat, self.num, text=text))[flat]
+        else:
+            features = self.project(self.features(self.cat[flat], self.num[flat]))
+        return out + features.reshape(out.shape) * (index > 0).unsqueeze(-1)
 
     def all(self) -> Tensor:
         """``[I, dim]``: every catalogue item, the padding row 0 included."""

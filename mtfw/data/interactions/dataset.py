@@ -12,6 +12,7 @@ from mtfw.data.interactions.prepare import prepare_interactions
 from mtfw.data.needs import DataNeeds
 from mtfw.data.prepared import PreparedData
 from mtfw.data.split import SplitError
+from mtfw.data.text.columns import TextColumns
 from mtfw.errors import ConfigError
 
 
@@ -48,11 +49,13 @@ class InteractionDataset(Dataset):
         if history_length < 0:
             raise ConfigError(f"data.history_length must be >= 0, got {history_length}")
         self.history_length, self.user_id_feature = history_length, user_id_feature
+        self.text: dict[str, TextColumns] = {}  # "items" / "users": their text columns
 
     def load_frames(self) -> InteractionFrames:
         raise NotImplementedError
 
     def prepare(self, needs: DataNeeds) -> PreparedData:
         return prepare_interactions(
-            self.load_frames(), self.split, needs, self.history_length, self.user_id_feature
+            self.load_frames(), self.split, needs, self.history_length, self.user_id_feature,
+            self.text,
         )

@@ -20,10 +20,11 @@ from mtfw.data.interactions.frames import InteractionFrames
 from mtfw.data.locate import default_root, sha256sum
 from mtfw.data.reading import read_table
 from mtfw.data.tabular import match_columns
+from mtfw.data.text.columns import TextColumns
 from mtfw.errors import ConfigError, DataNotFoundError
 from mtfw.registry import closest, register
 
-SIDE_KEYS = {"path", "id", "categorical", "numeric", "categories", "separator"}
+SIDE_KEYS = {"path", "id", "categorical", "numeric", "categories", "separator", "text"}
 INTERACTION_KEYS = {"path", "user", "item", "timestamp", "labels", "where"}
 
 
@@ -56,7 +57,8 @@ def _side(spec: dict, inter: pd.DataFrame, key: str, default_id: str, what: str)
     categorical = match_columns(spec.get("categorical", []), columns, f"{what}.categorical")
     numeric = match_columns(spec.get("numeric", []), columns, f"{what}.numeric")
     categories_col = spec.get("categories")
-    keep = [*categorical, *numeric, *([categories_col] if categories_col else [])]
+    text = list(spec.get("text") or {})
+    keep = [*categorical, *numeric, *text, *([categories_col] if categories_col else [])]
     table = frame.drop_duplicates(id_col).set_index(
         frame.drop_duplicates(id_col)[id_col].astype(str)
     )
@@ -96,6 +98,8 @@ class InteractionFiles(InteractionDataset):
                 f"{sorted(INTERACTION_KEYS)}; got {sorted(interactions)}"
             )
         self.spec, self.users, self.items = dict(interactions), dict(users or {}), dict(items or {})
+        self.text = {side: TextColumns(getattr(self, side).get("text"), f"data.{side}.text")
+                     for side in ("items", "users")}  # fmt: skip
 
     def load_frames(self) -> InteractionFrames:
         spec = self.spec

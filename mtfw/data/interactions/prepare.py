@@ -29,6 +29,7 @@ from mtfw.data.needs import DataNeeds
 from mtfw.data.prepared import DataContext, InputSpec, PreparedData
 from mtfw.data.preprocess import Preprocessor
 from mtfw.data.split import SplitError, SplitSpec, fingerprint
+from mtfw.data.text.columns import TextColumns
 from mtfw.errors import ConfigError
 
 
@@ -62,8 +63,13 @@ def with_row0(t: torch.Tensor) -> torch.Tensor:
     return torch.cat([torch.zeros_like(t[:1]), t])
 
 
-def catalogue(frames: InteractionFrames) -> tuple[Catalogue, Preprocessor]:
-    pre = Preprocessor(frames.item_categorical, frames.item_numeric).fit(frames.items)
+def text_rows(pre: Preprocessor, frame: pd.DataFrame) -> tuple | None:
+    text = pre.text.transform(frame)  # ids and weights of every row, the all-empty row 0 first
+    return None if text is None else tuple(with_row0(t) for t in text)
+
+
+def catalogue(frames: InteractionFrames, text: TextColumns | None = None) -> tuple:
+    pre = Preprocessor(frames.item_categorical, frames.item_numeric, text=text).fit(frames.items)
     cat, num = pre.transform(frames.items)
     index = {c: j for j, c in enumerate(frames.categories)}
     categories = torch.zeros(len(frames.items) + 1, len(frames.categories))
@@ -71,20 +77,21 @@ def catalogue(frames: InteractionFrames) -> tuple[Catalogue, Preprocessor]:
         for name in frames.item_categories.get(item, []):
             categories[i + 1, index[name]] = 1.0
     ids = [str(i) for i in frames.items.index]
-    return Catalogue(ids, with_row0(cat), with_row0(num), categories, list(frames.categories)), pre
+    return Catalogue(ids, with_row0(cat), with_row0(num), categories, list(frames.categories),
+                     text_rows(pre, frames.items)), pre  # fmt: skip
 
 
-def user_table(
-    frames: InteractionFrames, train_users, use_id: bool
-) -> tuple[UserTable, Preprocessor]:
+def user_table(frames: InteractionFrames, train_users, use_id: bool, text=None) -> tuple:
     users = frames.users.copy()
     categorical = list(frames.user_categorical)
     if use_id:
         users["user_id"] = users.index.astype(str)
         categorical = ["user_id", *categorical]
-    pre = Preprocessor(categorical, frames.user_numeric).fit(users.loc[train_users])
+    pre = Preprocessor(categorical, frames.user_numeric, text=text)
+    pre.fit(users.loc[train_users], users)  # the text of cold-start users encoded, not fitted
     cat, num = pre.transform(users)
-    return UserTable([str(u) for u in users.index], with_row0(cat), with_row0(num)), pre
+    ids = [str(u) for u in users.index]
+    return UserTable(ids, with_row0(cat), with_row0(num), text_rows(pre, users)), pre
 
 
 def _ordered(frames: InteractionFrames, inter: pd.DataFrame, part: np.ndarray, labels) -> tuple:
@@ -125,6 +132,7 @@ def prepare_interactions(
     needs: DataNeeds,
     history_length: int,
     user_id_feature: bool,
+    text: dict[str, TextColumns] | None = None,  # "items", "users": data.text, data.items.text
 ) -> PreparedData:
     inter = _check(frames)
     part = assign(split, inter)
@@ -135,10 +143,10 @@ def prepare_interactions(
             raise SplitError(
                 f"the {name} split is empty: too few interactions per user for data.split={split}"
             )
-    items, item_pre = catalogue(frames)
+    items, item_pre = catalogue(frames, (text or {}).get("items"))
     train = frame[frame["part"] == "train"].reset_index(drop=True)
     train_users = frames.users.index[np.unique(train["uid"]) - 1]
-    users, user_pre = user_table(frames, train_users, user_id_feature)
+    users, user_pre = user_table(frames, train_users, user_id_feature, (text or {}).get("users"))
     train_labels = {k: torch.tensor(train[k].to_numpy(), dtype=torch.float32) for k in labels}
     uid, item = torch.tensor(train["uid"].to_numpy()), torch.tensor(train["item"].to_numpy())
     starts = user_runs(uid)
@@ -170,6 +178,7 @@ def prepare_interactions(
             for s in ("train", "val", "test")
         },
         **{f"data/{k}": v for k, v in frames.info.items()},
+        **item_pre.text.info("data/text/items"), **user_pre.text.info("data/text/users"),
     }
     context = DataContext(
         InputSpec(
@@ -177,11 +186,12 @@ def prepare_interactions(
             len(user_pre.numeric),
             [],
             history_length,
-            [*user_pre.categorical, *user_pre.numeric],
+            [*user_pre.categorical, *user_pre.text.names, *user_pre.numeric],
+            user_pre.text.fields,
         ),
         {k: float(v.mean()) for k, v in train_labels.items() if k in needs.labels},
         items,
-        InputSpec(item_pre.vocab_sizes, len(item_pre.numeric)),
+        InputSpec(item_pre.vocab_sizes, len(item_pre.numeric), text=item_pre.text.fields),
         users,
         frame,
         ItemPopularity.of(uid, item, len(items)),

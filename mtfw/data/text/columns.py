@@ -74,6 +74,7 @@ class TextColumns:
         """Token encoders fit on ``train``; a pretrained one encodes ``everything``'s distinct
         texts (it fits nothing, so no split leaks into another)."""
         everything = train if everything is None else everything
+        self.check_frame(everything)
         for column, encoder in self.encoders.items():
             if hasattr(encoder, "encode_all"):
                 encoder.encode_all(everything[column])
@@ -101,7 +102,8 @@ class TextColumns:
         for t, (column, encoder) in enumerate(self.encoders.items()):
             i, w = encoder.transform(frame[column])
             ids[:, t, : i.shape[1]], weights[:, t, : w.shape[1]] = i, w
-        return torch.from_numpy(ids), torch.from_numpy(weights)
+        used = max(int((weights > 0).sum(-1).max(initial=0)), 1)  # trailing slots all padding
+        return torch.from_numpy(ids[..., :used].copy()), torch.from_numpy(weights[..., :used].copy())
 
     @property
     def fields(self) -> list[TextField]:
