@@ -89,6 +89,7 @@ def reproduce(
     """Re-run ``run_dir`` from its saved config (never from a config folder: the copies of the
     user files it read travel with the new run's record). Returns the exit status."""
     from mtfw.experiment import check_config  # heavy imports only when a run is made
+    from mtfw.data.text.model_files import refuse_changed_models
     from mtfw.train import run
 
     if not (run_dir / ".hydra" / "config.yaml").is_file() or read_summary(run_dir) is None:
@@ -97,6 +98,7 @@ def reproduce(
     original, saved = read_summary(run_dir), read_config(run_dir)
     if original.get("status") != "completed":
         raise CheckpointError(f"{run_dir} did not complete (status {original.get('status')!r})")
+    refuse_changed_models(original)  # a pretrained text encoder's weights, before anything runs
     stamp = datetime.now().strftime("%Y-%m-%d_%H-%M-%S.%f")
     out = out or Path("outputs") / "reproductions" / f"{run_dir.resolve().name}-{stamp}"
     if out.exists() and (not out.is_dir() or any(out.iterdir())):

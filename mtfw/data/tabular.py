@@ -121,7 +121,9 @@ class TabularFile(TableDataset):
         check_one_kind(self._kinds(ids, categorical, numeric, self.sequence, self.text.names))
         refuse_label_log1p(self.log1p, self.labels)
         if not self.files and not (path or filename):
-            raise ConfigError("data: set data.path (or data.filename, or data.files.train/val/test)")
+            raise ConfigError(
+                "data: set data.path (or data.filename, or data.files.train/val/test)"
+            )
         if self.files and not {"train", "test"} <= set(self.files) <= {"train", "val", "test"}:
             raise ConfigError(f"data.files needs train and test (and may have val): {self.files}")
 
@@ -174,7 +176,9 @@ class TabularFile(TableDataset):
         coerce = self.coerce if isinstance(self.coerce, list) else (numeric if self.coerce else [])
         coerce = match_columns(coerce, columns, "coerce")
         excluded = set(match_columns(self.exclude, columns, "exclude"))
-        inputs = [c for c in [*categorical, *numeric, *sequences, *self.text.names] if c in excluded]
+        inputs = [
+            c for c in [*categorical, *numeric, *sequences, *self.text.names] if c in excluded
+        ]
         if inputs:
             raise ConfigError(
                 f"data.exclude names {', '.join(inputs)}, which the data config also lists as "

@@ -56,6 +56,10 @@ class InteractionDataset(Dataset):
 
     def prepare(self, needs: DataNeeds) -> PreparedData:
         return prepare_interactions(
-            self.load_frames(), self.split, needs, self.history_length, self.user_id_feature,
+            self.load_frames(),
+            self.split,
+            needs,
+            self.history_length,
+            self.user_id_feature,
             self.text,
         )

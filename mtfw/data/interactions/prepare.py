@@ -178,7 +178,8 @@ def prepare_interactions(
             for s in ("train", "val", "test")
         },
         **{f"data/{k}": v for k, v in frames.info.items()},
-        **item_pre.text.info("data/text/items"), **user_pre.text.info("data/text/users"),
+        **item_pre.text.info("data/text/items"),
+        **user_pre.text.info("data/text/users"),
     }
     context = DataContext(
         InputSpec(

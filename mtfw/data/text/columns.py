@@ -103,7 +103,9 @@ class TextColumns:
             i, w = encoder.transform(frame[column])
             ids[:, t, : i.shape[1]], weights[:, t, : w.shape[1]] = i, w
         used = max(int((weights > 0).sum(-1).max(initial=0)), 1)  # trailing slots all padding
-        return torch.from_numpy(ids[..., :used].copy()), torch.from_numpy(weights[..., :used].copy())
+        return torch.from_numpy(ids[..., :used].copy()), torch.from_numpy(
+            weights[..., :used].copy()
+        )
 
     @property
     def fields(self) -> list[TextField]:

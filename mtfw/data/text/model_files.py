@@ -139,3 +139,29 @@ def weight_checksums(path: Path) -> dict[str, str]:
 def identity_digest(checksums: dict[str, str]) -> str:
     lines = "".join(f"{name}\0{digest}\n" for name, digest in sorted(checksums.items()))
     return hashlib.sha256(lines.encode()).hexdigest()
+
+
+def refuse_changed_models(summary: dict) -> None:
+    """``mtfw reproduce``: every pretrained text model a run used must have the weight files it
+    recorded (``data/text/.../model_files/<file>``), byte for byte."""
+    for key, recorded in summary.items():
+        if not key.endswith("/model_sha256") or not key.startswith("data/text/"):
+            continue
+        column = key.removeprefix("data/text/").removesuffix("/model_sha256")
+        path = Path(summary.get(f"data/text/{column}/model_path", ""))
+        files = {k.rsplit("/model_files/", 1)[1]: v for k, v in summary.items()
+                 if k.startswith(f"data/text/{column}/model_files/")}  # fmt: skip
+        now = weight_checksums(path) if path.is_dir() else {}
+        if identity_digest(now) != recorded:
+            changed = [
+                f"{n} {files.get(n, 'absent')[:12]} -> {now.get(n, 'absent')[:12]}"
+                for n in sorted(set(files) | set(now))
+                if files.get(n) != now.get(n)
+            ]
+            raise ConfigError(
+                f"mtfw reproduce: the pretrained model of text column '{column}' is not the one "
+                f"the run used: {path} {'differs' if path.is_dir() else 'does not exist'} "
+                f"({'; '.join(changed) or 'no weight files'}; SHA-256 recorded -> now). Put the "
+                "model files the run used back at that path (the run's summary.json lists their "
+                f"SHA-256 under data/text/{column}/model_files/)"
+            )

@@ -76,6 +76,9 @@ class Pretrained(TextEncoder):
             started = time.perf_counter()
             vectors = self._encode(list(self.texts))
             self.seconds = time.perf_counter() - started
+            log.info("text '%s': %d texts encoded in %.1f s (%.0f texts/s), cached in %s",
+                     self.model, len(vectors), self.seconds,
+                     len(vectors) / max(self.seconds, 1e-9), path)  # fmt: skip
             write_cache(path, vectors)
         else:
             log.info("text '%s': %d vectors read from the cache %s", self.model, len(vectors), path)
@@ -109,7 +112,8 @@ class Pretrained(TextEncoder):
     def record(self) -> dict:
         checksums = weight_checksums(self.path)
         return {
-            "model": self.model, "model_path": str(self.path), "model_files": checksums,
+            "model": self.model, "model_path": str(self.path),
+            **{f"model_files/{name}": digest for name, digest in checksums.items()},
             "model_sha256": identity_digest(checksums), "cache_key": self.cache_key,
             "cache_hit": self.cache_hit, "max_length": self.max_length,
             "dim": int(self.vectors.shape[1]),
