@@ -88,8 +88,8 @@ def reproduce(
 ) -> int:
     """Re-run ``run_dir`` from its saved config (never from a config folder: the copies of the
     user files it read travel with the new run's record). Returns the exit status."""
-    from mtfw.experiment import check_config  # heavy imports only when a run is made
     from mtfw.data.text.model_files import refuse_changed_models
+    from mtfw.experiment import check_config  # heavy imports only when a run is made
     from mtfw.train import run
 
     if not (run_dir / ".hydra" / "config.yaml").is_file() or read_summary(run_dir) is None:

@@ -176,16 +176,18 @@ def test_the_pretrained_encoder_without_the_extra_names_the_pip_command(
     import importlib.util
 
     real = importlib.util.find_spec
-    monkeypatch.setattr(importlib.util, "find_spec",
-                        lambda name, *a: None if name == "sentence_transformers" else real(name, *a))  # fmt: skip
+
+    def find_spec(name: str, *args):
+        return None if name == "sentence_transformers" else real(name, *args)
+
+    monkeypatch.setattr(importlib.util, "find_spec", find_spec)
     args = write_reviews(workdir, reviews(50), "  review: {encoder: pretrained, model: x}")
     proc = cli("train", *args, cwd=workdir, check=False)
     assert proc.returncode == 2 and "pip install 'mtfw[text]'" in proc.stderr
 
 
-ITEMS = ["", *(f"{a} {b} ({1990 + i % 9})" for i, (a, b) in enumerate(
-    (a, b) for a in ("Toy", "Golden", "Four", "Get", "Copy", "Red") for b in ("Story", "Eye",
-                                                                          "Rooms", "Shorty", "Cat")))]  # fmt: skip
+WORDS = [(a, b) for a in ("Toy", "Golden", "Four", "Get", "Red") for b in ("Story", "Eye", "Cat")]
+ITEMS = ["", *(f"{a} {b} ({1990 + i % 9})" for i, (a, b) in enumerate(WORDS))]
 
 
 def test_item_titles_enter_the_item_side_of_interaction_data(workdir: Path) -> None:

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-WORDS = sorted({
-    *"great love perfect comfortable beautiful poor cheap broke returned awful the dress shoes "
-     "fit color size and was it very toy story golden eye four rooms get shorty copycat".split(),
-    *(f"w{i}" for i in range(200)),
-})  # fmt: skip
+REVIEW_WORDS = (
+    "great love perfect comfortable beautiful poor cheap broke returned awful the dress shoes fit "
+    "color size and was it very toy story golden eye four rooms get shorty copycat"
+)
+WORDS = sorted({*REVIEW_WORDS.split(" "), *(f"w{i}" for i in range(200))})
 SPECIAL = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
 
 

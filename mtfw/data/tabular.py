@@ -4,8 +4,9 @@ Columns are named, or matched with shell-style patterns (``numerical_*``). A lab
 column restricted to the rows where another is non-zero (``{column: conversion, where: visit}``: the
 conversion rate of visitors, NaN elsewhere), or a column thresholded into 0/1 (``{column: rating,
 min: 4}``). A column has one kind: listing it under two of ids, categorical, numeric, sequence
-and text is an error; ``text`` maps a column to its encoder (``{review: {encoder: tfidf}}``). ``coerce`` (true, or numeric columns) reads values of numeric columns that are not
-numbers as missing; ``missing_indicator: true`` adds a 0/1 input per numeric column with missing
+and text is an error; ``text`` maps a column to its encoder (``{review: {encoder: tfidf}}``).
+``coerce`` (true, or numeric columns) reads values of numeric columns that are not numbers as
+missing; ``missing_indicator: true`` adds a 0/1 input per numeric column with missing
 values in train.
 """
 

