@@ -17,7 +17,8 @@ SPECIAL = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
 def tiny_sentence_model(folder: Path, max_positions: int = 64, seed: int = 0) -> Path:
     """A sentence-transformers model folder (modules.json, the transformer, mean pooling)."""
     import torch
-    from sentence_transformers import SentenceTransformer, models
+    from sentence_transformers import SentenceTransformer
+    from sentence_transformers.sentence_transformer.modules import Pooling, Transformer
     from transformers import BertConfig, BertModel, BertTokenizerFast
 
     raw = folder / "raw"
@@ -29,8 +30,8 @@ def tiny_sentence_model(folder: Path, max_positions: int = 64, seed: int = 0) ->
                         num_hidden_layers=2, num_attention_heads=2, intermediate_size=64,
                         max_position_embeddings=max_positions)  # fmt: skip
     BertModel(config).save_pretrained(raw)
-    transformer = models.Transformer(str(raw), max_seq_length=max_positions)
-    pooling = models.Pooling(32, "mean")
+    transformer = Transformer(str(raw), max_seq_length=max_positions)
+    pooling = Pooling(32, "mean")
     out = folder / "tiny-st"
     SentenceTransformer(modules=[transformer, pooling], device="cpu").save(str(out))
     return out
