@@ -18,9 +18,9 @@ from conftest import cli, summary
 from test_text_features import reviews, write_reviews
 
 pytest.importorskip("sentence_transformers")
-from text_support import tiny_sentence_model  # noqa: E402
+from text_support import tiny_sentence_model
 
-from mtfw.data.text.columns import TextColumns  # noqa: E402
+from mtfw.data.text.columns import TextColumns
 
 
 @pytest.fixture(scope="module")
