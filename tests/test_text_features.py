@@ -186,7 +186,8 @@ def test_the_pretrained_encoder_without_the_extra_names_the_pip_command(
     assert proc.returncode == 2 and "pip install 'mtfw[text]'" in proc.stderr
 
 
-WORDS = [(a, b) for a in ("Toy", "Golden", "Four", "Get", "Red") for b in ("Story", "Eye", "Cat")]
+FIRST, SECOND = ("Toy", "Golden", "Four", "Get", "Red", "Blue"), ("Story", "Eye", "Cat", "Rooms")
+WORDS = [(a, b) for a in FIRST for b in SECOND]  # 24 titled items and one without a title
 ITEMS = ["", *(f"{a} {b} ({1990 + i % 9})" for i, (a, b) in enumerate(WORDS))]
 
 

@@ -4,10 +4,9 @@ Columns are named, or matched with shell-style patterns (``numerical_*``). A lab
 column restricted to the rows where another is non-zero (``{column: conversion, where: visit}``: the
 conversion rate of visitors, NaN elsewhere), or a column thresholded into 0/1 (``{column: rating,
 min: 4}``). A column has one kind: listing it under two of ids, categorical, numeric, sequence
-and text is an error; ``text`` maps a column to its encoder (``{review: {encoder: tfidf}}``).
-``coerce`` (true, or numeric columns) reads values of numeric columns that are not numbers as
-missing; ``missing_indicator: true`` adds a 0/1 input per numeric column with missing
-values in train.
+and text (``{review: {encoder: tfidf}}``) is an error. ``coerce`` (true, or numeric columns) reads
+values of numeric columns that are not numbers as missing; ``missing_indicator: true`` adds a 0/1
+input per numeric column with missing values in train.
 """
 
 from __future__ import annotations
@@ -172,14 +171,11 @@ class TabularFile(TableDataset):
                 f"({', '.join(numeric) or 'none'}): log1p applies to numeric input features only"
             )
         check_one_kind(self._kinds(ids, categorical, numeric, sequences, self.text.names))
-        self.text.check_frame(frame)
         categorical = [*ids, *categorical]
         coerce = self.coerce if isinstance(self.coerce, list) else (numeric if self.coerce else [])
         coerce = match_columns(coerce, columns, "coerce")
         excluded = set(match_columns(self.exclude, columns, "exclude"))
-        inputs = [
-            c for c in [*categorical, *numeric, *sequences, *self.text.names] if c in excluded
-        ]
+        inputs = sorted(excluded & {*categorical, *numeric, *sequences, *self.text.names})
         if inputs:
             raise ConfigError(
                 f"data.exclude names {', '.join(inputs)}, which the data config also lists as "

@@ -63,11 +63,6 @@ def with_row0(t: torch.Tensor) -> torch.Tensor:
     return torch.cat([torch.zeros_like(t[:1]), t])
 
 
-def text_rows(pre: Preprocessor, frame: pd.DataFrame) -> tuple | None:
-    text = pre.text.transform(frame)  # ids and weights of every row, the all-empty row 0 first
-    return None if text is None else tuple(with_row0(t) for t in text)
-
-
 def catalogue(frames: InteractionFrames, text: TextColumns | None = None) -> tuple:
     pre = Preprocessor(frames.item_categorical, frames.item_numeric, text=text).fit(frames.items)
     cat, num = pre.transform(frames.items)
@@ -78,7 +73,7 @@ def catalogue(frames: InteractionFrames, text: TextColumns | None = None) -> tup
             categories[i + 1, index[name]] = 1.0
     ids = [str(i) for i in frames.items.index]
     return Catalogue(ids, with_row0(cat), with_row0(num), categories, list(frames.categories),
-                     text_rows(pre, frames.items)), pre  # fmt: skip
+                     pre.text.transform(frames.items, padding_row=True)), pre  # fmt: skip
 
 
 def user_table(frames: InteractionFrames, train_users, use_id: bool, text=None) -> tuple:
@@ -91,7 +86,8 @@ def user_table(frames: InteractionFrames, train_users, use_id: bool, text=None) 
     pre.fit(users.loc[train_users], users)  # the text of cold-start users encoded, not fitted
     cat, num = pre.transform(users)
     ids = [str(u) for u in users.index]
-    return UserTable(ids, with_row0(cat), with_row0(num), text_rows(pre, users)), pre
+    text_rows = pre.text.transform(users, padding_row=True)
+    return UserTable(ids, with_row0(cat), with_row0(num), text_rows), pre
 
 
 def _ordered(frames: InteractionFrames, inter: pd.DataFrame, part: np.ndarray, labels) -> tuple:

@@ -93,15 +93,19 @@ class TextColumns:
     def width(self) -> int:
         return max((e.width for e in self.encoders.values()), default=0)
 
-    def transform(self, frame: pd.DataFrame) -> tuple[torch.Tensor, torch.Tensor] | None:
-        """Token ids ``[N, T, L]`` (0 = padding) and their weights, or None without text."""
+    def transform(
+        self, frame: pd.DataFrame, padding_row: bool = False
+    ) -> tuple[torch.Tensor, torch.Tensor] | None:
+        """Token ids ``[N, T, L]`` (0 = padding) and their weights, or None without text; with
+        ``padding_row`` an empty row 0 first (the padding item, the user known by features)."""
         if not self.encoders:
             return None
-        ids = np.zeros((len(frame), len(self.encoders), self.width), dtype=np.int64)
+        first = int(padding_row)
+        ids = np.zeros((first + len(frame), len(self.encoders), self.width), dtype=np.int64)
         weights = np.zeros(ids.shape, dtype=np.float32)
         for t, (column, encoder) in enumerate(self.encoders.items()):
             i, w = encoder.transform(frame[column])
-            ids[:, t, : i.shape[1]], weights[:, t, : w.shape[1]] = i, w
+            ids[first:, t, : i.shape[1]], weights[first:, t, : w.shape[1]] = i, w
         used = max(int((weights > 0).sum(-1).max(initial=0)), 1)  # trailing slots all padding
         return torch.from_numpy(ids[..., :used].copy()), torch.from_numpy(
             weights[..., :used].copy()
