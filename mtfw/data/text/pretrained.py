@@ -48,7 +48,7 @@ class Pretrained(TextEncoder):
         self.path: Path | None = None
         self.texts: pd.Index = pd.Index([])
         self.vectors: torch.Tensor | None = None
-        self.cache_key, self.cache_hit, self.seconds = "", False, 0.0
+        self.cache_key, self.cache_hit, self.seconds, self.load_seconds = "", False, 0.0, 0.0
 
     def check(self, where: str) -> None:
         """Before any data loads: the extra, the model's folder, max_length within its limit."""
@@ -77,9 +77,7 @@ class Pretrained(TextEncoder):
         vectors = read_cache(path, len(self.texts))
         self.cache_hit = vectors is not None
         if vectors is None:
-            started = time.perf_counter()
             vectors = self._encode(list(self.texts))
-            self.seconds = time.perf_counter() - started
             log.info("text '%s': %d texts encoded in %.1f s (%.0f texts/s), cached in %s",
                      self.model, len(vectors), self.seconds,
                      len(vectors) / max(self.seconds, 1e-9), path)  # fmt: skip
@@ -91,14 +89,18 @@ class Pretrained(TextEncoder):
     def _encode(self, texts: list[str]) -> torch.Tensor:
         from sentence_transformers import SentenceTransformer  # the optional extra
 
+        started = time.perf_counter()
         model = SentenceTransformer(str(self.path), device="cpu", local_files_only=True)
         model.max_seq_length = self.max_length
+        self.load_seconds = time.perf_counter() - started
         log.info("text '%s': encoding %d distinct texts (max_length %d, batches of %d)",
                  self.model, len(texts), self.max_length, self.batch_size)  # fmt: skip
+        started = time.perf_counter()
         with torch.inference_mode():
             out = model.encode(texts, batch_size=self.batch_size, convert_to_tensor=True,
                                show_progress_bar=sys.stderr.isatty() or None,
                                normalize_embeddings=self.normalize)  # fmt: skip
+        self.seconds = time.perf_counter() - started  # encoding alone, the model loaded
         return out.float().cpu().reshape(len(texts), -1).clone()
 
     def transform(self, texts: pd.Series) -> tuple[np.ndarray, np.ndarray]:
