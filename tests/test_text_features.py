@@ -210,6 +210,8 @@ def test_item_titles_enter_the_item_side_of_interaction_data(workdir: Path) -> N
     s = summary(workdir / "run")
     assert s["data/text/items/title/encoder"] == "bag_of_words"
     assert s["data/text/items/title/empty"] == 1  # the item without a title
+    top = cli("recommend", "run", "users=u1,u2", "k=3", "out=top.csv", cwd=workdir)
+    assert top.returncode == 0 and len(pd.read_csv(workdir / "top.csv")) == 6
 
 
 def test_item_text_changes_the_item_vector_without_a_trained_id() -> None:

@@ -145,6 +145,7 @@ class Preprocessor:
         pre.indicators = state.get("indicators", [])
         pre.vocab, pre.mean, pre.std = state["vocab"], state["mean"], state["std"]
         pre.tokens = state.get("tokens", {})
+        pre.text = TextColumns.from_dict(state.get("text", {}))
         return pre
 
     def save(self, path: Path) -> None:

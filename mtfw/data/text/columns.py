@@ -45,6 +45,15 @@ class TextColumns:
         self.where = where
         self.encoders = {str(c): build_encoder(str(c), n, where) for c, n in (specs or {}).items()}
         self.empty: dict[str, int] = {}
+        self.saved: dict = {}  # the state read back from a run's preprocess.json
+
+    @classmethod
+    def from_dict(cls, state: dict) -> TextColumns:
+        """A run's saved text state (vocabularies, idf, the model and cache key), kept as read:
+        what ``mtfw recommend`` and ``mtfw explain`` compare today's data with."""
+        columns = cls()
+        columns.saved = dict(state)
+        return columns
 
     def __bool__(self) -> bool:
         return bool(self.encoders)
@@ -125,4 +134,6 @@ class TextColumns:
         return out
 
     def to_dict(self) -> dict:
+        if not self.encoders:
+            return dict(self.saved)
         return {c: {"encoder": e.registry_name, **e.state()} for c, e in self.encoders.items()}
