@@ -236,3 +236,9 @@ def test_item_text_changes_the_item_vector_without_a_trained_id() -> None:
     assert not torch.allclose(vectors[1], vectors[6]) and not torch.allclose(vectors[1], vectors[4])
     assert torch.equal(vectors[0], torch.zeros(4))  # padding stays 0
     assert data.info["data/text/items/title/empty"] == 1
+
+
+def test_mtfw_list_text_names_the_three_encoders(workdir: Path) -> None:
+    out = cli("list", "text", cwd=workdir).stdout
+    assert all(name in out for name in ("bag_of_words", "tfidf", "pretrained"))
+    assert "max_tokens=64" in out and "vocabulary='fitted'" in out
