@@ -36,11 +36,12 @@ class ItemEmbedding(nn.Module):
         if self.project is None:
             return out
         flat = index.flatten()
-        if len(self.features.text):  # every item's text pooled once, then gathered
-            text = (self.text, self.text_weights)
+        if len(self.features.text) and flat.numel() >= len(self.cat):  # more lookups than items:
+            text = (self.text, self.text_weights)  # every item's text pooled once, then gathered
             features = self.project(self.features(self.cat, self.num, text=text))[flat]
         else:
-            features = self.project(self.features(self.cat[flat], self.num[flat]))
+            text = (self.text[flat], self.text_weights[flat]) if len(self.features.text) else None
+            features = self.project(self.features(self.cat[flat], self.num[flat], text=text))
         return out + features.reshape(out.shape) * (index > 0).unsqueeze(-1)
 
     def all(self) -> Tensor:
