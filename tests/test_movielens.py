@@ -85,7 +85,8 @@ def zip_folder(folder: Path, target: Path, prefix: str) -> Path:
 def same_frames(a, b) -> None:
     pd.testing.assert_frame_equal(a.interactions, b.interactions)
     pd.testing.assert_frame_equal(a.users, b.users)
-    pd.testing.assert_frame_equal(a.items, b.items)
+    # the title (text for data.text) differs: RecBole's movie_title drops the "(1995)" year
+    pd.testing.assert_frame_equal(a.items.drop(columns="title"), b.items.drop(columns="title"))
     for name in ("user_categorical", "user_numeric", "item_categorical", "item_numeric",
                  "categories", "item_categories", "labels", "info"):  # fmt: skip
         assert getattr(a, name) == getattr(b, name), name
@@ -119,10 +120,11 @@ def test_grouplens_layout_gives_the_hand_expected_frames(tmp_path: Path, no_netw
     assert f.user_categorical == ["gender", "occupation", "zip_prefix"]
     assert f.user_numeric == ["age"] and f.item_categorical == []
     genre_cols = [f"genre_{g}" for g in GENRES]
-    assert list(f.items.columns) == ["year", *genre_cols] and f.item_numeric == [
+    assert list(f.items.columns) == ["year", *genre_cols, "title"] and f.item_numeric == [
         "year",
         *genre_cols,
-    ]
+    ]  # the title is text for data.text, never a feature unless declared there
+    assert f.items["title"].tolist() == [i[1] for i in ITEMS]
     assert "genre_Sci-Fi" in f.items.columns and len(genre_cols) == 19
     np.testing.assert_array_equal(f.items["year"], [i[6] for i in ITEMS])  # NaN == NaN here
     for iid, genres in EXPECTED_GENRES.items():
@@ -333,4 +335,6 @@ def test_real_data() -> None:
     assert set(f.interactions["user"]) == set(f.users.index)
     assert f.interactions["rating"].between(1, 5).all()
     assert f.item_categories["267"] == ["unknown"] and np.isnan(f.items.loc["267", "year"])
-    assert f.items.drop(columns="year").sum().sum() == sum(map(len, f.item_categories.values()))
+    flags = f.items.drop(columns=["year", "title"])
+    assert flags.sum().sum() == sum(map(len, f.item_categories.values()))
+    assert f.items.loc["1", "title"] == "Toy Story"  # RecBole's title, without its year
