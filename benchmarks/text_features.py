@@ -19,6 +19,7 @@ import argparse
 import json
 import os
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -27,7 +28,6 @@ import numpy as np
 import pandas as pd
 import torch
 from hydra import compose, initialize_config_dir
-from throughput import mtfw_epoch
 
 from mtfw.data.text.columns import TextColumns
 from mtfw.experiment import build_experiment
@@ -48,9 +48,9 @@ def reviews(n: int, seed: int = 0) -> list[str]:
             for _ in range(n)]  # fmt: skip
 
 
-def encoding(model: str, texts: list[str]) -> dict:
+def encoding(model: str, texts: list[str], max_length: int = 128) -> dict:
     frame = pd.DataFrame({"review": texts})
-    spec = {"review": {"encoder": "pretrained", "model": model, "max_length": 128}}
+    spec = {"review": {"encoder": "pretrained", "model": model, "max_length": max_length}}
     started = time.perf_counter()
     first = TextColumns(spec).fit(frame).encoders["review"]
     cold = time.perf_counter() - started
@@ -75,10 +75,14 @@ def table(path: Path, rows: int, texts: list[str]) -> None:
 
 
 def training(model: str, path: Path, args: argparse.Namespace) -> dict:
+    sys.path.insert(0, str(Path(__file__).parent))  # beside throughput.py, also when imported
+    from throughput import mtfw_epoch
+
     base = ["data=tabular_example", f"data.path={path}", "task=[click]", "trainer.max_epochs=1",
             f"trainer.num_threads={args.threads}", "trainer.progress=never",
             "trainer.device=cpu"]  # fmt: skip
-    text = f"+data.text={{review: {{encoder: pretrained, model: {model}, max_length: 128}}}}"
+    text = (f"+data.text={{review: {{encoder: pretrained, model: {model}, "
+            f"max_length: {args.max_length}}}}}")  # fmt: skip
     runs: dict[str, list[float]] = {"no text": [], "cached pretrained text": []}
     experiments = {}
     with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
@@ -99,6 +103,7 @@ def main() -> None:
     ap.add_argument("--texts", type=int, default=2000)
     ap.add_argument("--rows", type=int, default=20000)
     ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--max-length", type=int, default=128)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
@@ -106,7 +111,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["MTFW_DATA"] = tmp  # an empty cache: the first encoding is a real one
         texts = reviews(args.texts)
-        result = {"encoding": encoding(args.model, texts)}
+        result = {"encoding": encoding(args.model, texts, args.max_length)}
         e = result["encoding"]
         print(f"encoding: {e['texts']} texts in {e['encode_seconds']:.1f} s = "
               f"{e['texts_per_second']:.0f} texts/s (dim {e['dim']}; model loaded in "

