@@ -84,6 +84,12 @@ def known_users(context: DataContext, ids: list[str]) -> tuple[Inputs, Sparse, t
 
 def new_users(path: Path, pre: RecPreprocessing, length: int) -> tuple[list[str], Inputs]:
     """Cold-start users: features only (no history, unknown id), with the run's preprocessing."""
+    text = list(pre.users.text.to_dict())
+    if text:  # their vectors would need the run's text encoders, which are not saved
+        raise ConfigError(
+            f"users_file: the run reads user text ({', '.join(text)}); new users with text are "
+            "not supported yet: recommend for known users (users=...) instead"
+        )
     frame = read_table(path)
     ids = frame.iloc[:, 0].astype(str).tolist()
     frame = frame.set_index(frame.columns[0])

@@ -242,3 +242,24 @@ def test_mtfw_list_text_names_the_three_encoders(workdir: Path) -> None:
     out = cli("list", "text", cwd=workdir).stdout
     assert all(name in out for name in ("bag_of_words", "tfidf", "pretrained"))
     assert "max_tokens=64" in out and "vocabulary='fitted'" in out
+
+
+def test_user_text_is_one_more_user_field_encoded_for_unseen_users_too() -> None:
+    from recsys_support import tiny_frames
+
+    from mtfw.data import DataNeeds
+    from mtfw.data.interactions.prepare import prepare_interactions
+    from mtfw.data.split import SplitSpec
+
+    frames = tiny_frames()
+    frames.users["bio"] = ["likes red", "", "likes blue dresses", "red red"]
+    text = {"users": TextColumns({"bio": "tfidf"}, "data.users.text")}
+    split = SplitSpec(by="cold_start", val=0.25, test=0.25)
+    data = prepare_interactions(frames, split, DataNeeds(labels={}), 3, False, text)
+    users = data.context.users
+    assert data.context.inputs.names[-2:] == ["bio", "age"] and len(data.context.inputs.text) == 1
+    ids, weights = users.text
+    assert ids.shape[:2] == (5, 1) and weights[0].sum() == 0  # row 0: the user known by features
+    assert weights[2].sum() == 0 and data.info["data/text/users/bio/empty"] >= 1  # u2: no bio
+    batch = users.inputs(torch.tensor([1, 3]), torch.zeros(2, 3, dtype=torch.long))
+    assert torch.equal(batch.text, ids[[1, 3]])
