@@ -30,8 +30,7 @@ def build_encoder(column: str, node: Mapping | str | None, where: str) -> TextEn
         )
     name = spec.pop("encoder")
     encoder = registry.build("text", {"name": name, **spec}, where=f"{where}.{column}")
-    if hasattr(encoder, "check"):  # a pretrained model: its files, before any data loads
-        encoder.check(f"{where}.{column}")
+    encoder.check(f"{where}.{column}")  # a pretrained model's files, before any data loads
     return encoder
 
 
@@ -85,8 +84,7 @@ class TextColumns:
         everything = train if everything is None else everything
         self.check_frame(everything)
         for column, encoder in self.encoders.items():
-            if hasattr(encoder, "encode_all"):
-                encoder.encode_all(everything[column])
+            encoder.encode_all(everything[column])
             encoder.fit(train[column])
             self.empty[column] = n = self._count_empty(column, everything[column])
             log.info("text column '%s' (%s): %d of %d texts empty or missing: they get the "

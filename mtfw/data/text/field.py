@@ -34,6 +34,12 @@ class TextEncoder:
 
     width: int = 1
 
+    def check(self, where: str) -> None:
+        """What can be checked before any data loads (a pretrained model's files)."""
+
+    def encode_all(self, texts: pd.Series) -> None:
+        """Sees every split's texts (a frozen encoder encodes them; fitting never sees them)."""
+
     def fit(self, texts: pd.Series) -> TextEncoder:
         return self
 
