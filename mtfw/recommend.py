@@ -74,7 +74,7 @@ def recommend(run_dir: Path, options: dict) -> pd.DataFrame:
     k = int(options.get("k", 10))
     for key in CANDIDATE_KEYS:  # the run's candidate source, or the one asked for
         if key in options:
-            value = yaml.safe_load(options[key]) if key != "candidates.gan_run" else options[key]
+            value = yaml.safe_load(options[key])  # null, a number, a name or a path
             OmegaConf.update(cfg, key, value, force_add=True)
     exp, ranking = load_run(cfg, run_dir)
     mix = exp.candidates

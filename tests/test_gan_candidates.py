@@ -51,16 +51,24 @@ def fakes(tmp_path_factory: pytest.TempPathFactory) -> Path:
         (["candidates.source=gan"], "candidates.source=gan needs the GAN's candidates"),
         (["candidates.report=[mtl,union]"], "candidates.report=['mtl', 'union'] needs the GAN"),
         (["candidates.source=union", "candidates.gan_run={fakes}/none"], "no such run directory"),
-        (["candidates.source=union", "candidates.gan_run={fakes}/popularity"],
-         "is baseline=popularity, not a GAN"),
+        (
+            ["candidates.source=union", "candidates.gan_run={fakes}/popularity"],
+            "is baseline=popularity, not a GAN",
+        ),
         (["candidates.source=gan", "candidates.gan_run={fakes}/mtl"], "is a network"),
-        (["candidates.source=gan", "candidates.gan_run={fakes}/gan_interrupted"],
-         "did not complete (status interrupted)"),
-        (["candidates.source=union", "candidates.gan_run={fakes}/gan_random"],
-         "data.split.by is 'random' there, 'time' here"),
+        (
+            ["candidates.source=gan", "candidates.gan_run={fakes}/gan_interrupted"],
+            "did not complete (status interrupted)",
+        ),
+        (
+            ["candidates.source=union", "candidates.gan_run={fakes}/gan_random"],
+            "data.split.by is 'random' there, 'time' here",
+        ),
         (["candidates.source=gn"], "'gn' is not a candidate source"),
-        (["candidates.source=union", "candidates.n_gan=3", "candidates.gan_run={fakes}/x"],
-         "make n_mtl or n_gan at least 20"),
+        (
+            ["candidates.source=union", "candidates.n_gan=3", "candidates.gan_run={fakes}/x"],
+            "make n_mtl or n_gan at least 20",
+        ),
         (["candidates.n_mtl=-1"], "candidates.n_mtl=-1 is out of range"),
         (["candidates.report=[gan,gan]", "candidates.gan_run={fakes}/x"], "names a source twice"),
     ],
@@ -116,7 +124,8 @@ def test_every_source_is_evaluated_on_the_same_protocol(runs: Path) -> None:
     assert not any(k.startswith("test/mean/") and "." in k.split("/")[1] for k in mtl)
     assert union["test/mean/ndcg@10"] == union["test/ranking/ndcg@10"]  # ranking + interest
     assert ranking(union) != ranking(mtl) and all(
-        ranking(mtl)[f"{m}@10"] != ranking(mtl, "ranking.gan")[f"{m}@10"] for m in LIST_KEYS)
+        ranking(mtl)[f"{m}@10"] != ranking(mtl, "ranking.gan")[f"{m}@10"] for m in LIST_KEYS
+    )
     table = cli("report", str(runs / "mtl"), "--metrics", "test/ranking.*/ndcg@10",
                 cwd=runs).stdout  # fmt: skip
     assert all(f"ranking.{s}" in table for s in ("mtl", "gan", "union")), table

@@ -61,8 +61,9 @@ def candidate_settings(cfg: DictConfig) -> CandidateSettings:
         needing = settings.source if settings.source in NEEDS_GAN else settings.report
         key = "source" if settings.source in NEEDS_GAN else "report"
         raise ConfigError(
-            f"candidates.{key}={needing} needs the GAN's candidates: set candidates.gan_run=<a completed baseline=cfgan run directory on the "
-            f"same data and split>; train one with {TRAIN_GAN}"
+            f"candidates.{key}={needing} needs the GAN's candidates: set "
+            "candidates.gan_run=<a completed baseline=cfgan run directory on the same data and "
+            f"split>; train one with {TRAIN_GAN}"
         )
     return settings
 
@@ -85,8 +86,8 @@ def check_candidates(cfg: DictConfig, ranking_k: dict[str, list[int]]) -> Candid
             f"ranking task's top-k); add one, e.g. 'task=[ranking,interest]' on interaction data"
         )
     largest = max(max(k) for k in ranking_k.values())
-    if "union" in (settings.source, *settings.report) and max(settings.n_mtl,
-                                                               settings.n_gan) < largest:  # fmt: skip
+    unions = "union" in (settings.source, *settings.report)
+    if unions and max(settings.n_mtl, settings.n_gan) < largest:
         raise ConfigError(
             f"candidates.n_mtl={settings.n_mtl} and n_gan={settings.n_gan}: the union may hold "
             f"fewer items than the largest cut-off the ranking task reports (k={largest}); make "

@@ -95,8 +95,11 @@ def evaluate(
     """``{'<name>/<task>/<metric>': value}`` plus ``<name>/mean/<metric>`` over the tasks. With
     ``candidates``, a ranking task ranks the candidates of the run's source, and each reported
     source is keyed ``<name>/<task>.<source>/<metric>`` (left out of the means)."""
-    reported = {} if candidates is None else {
-        f"{n}.{s}": tasks[n] for n in candidates.tasks for s in candidates.settings.report}
+    reported = (
+        {}
+        if candidates is None
+        else {f"{n}.{s}": tasks[n] for n in candidates.tasks for s in candidates.settings.report}
+    )
     evaluated = {**tasks, **reported}
     collected: dict[str, list] = {task: [] for task in evaluated}
     with eval_mode(model):
