@@ -13,6 +13,7 @@ for each ``n_mtl:n_gan`` of ``--grid``. Prints markdown tables: mean ± std over
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 from dataclasses import replace
 from pathlib import Path
@@ -64,9 +65,12 @@ def main() -> None:
     parser.add_argument("--gan-run", required=True)
     parser.add_argument("--grid", default="")
     parser.add_argument("--split", default="test", choices=("val", "test"))
+    parser.add_argument("--json", type=Path, help="also write each run's rows here")
     args = parser.parse_args()
     grid = [tuple(int(v) for v in cell.split(":")) for cell in args.grid.split(",") if cell]
     results = [evaluate_run(r, args.gan_run, grid, args.split) for r in args.runs]
+    if args.json is not None:
+        args.json.write_text(json.dumps(dict(zip(map(str, args.runs), results, strict=True))))
     print(f"{args.split} split, {len(results)} MTL run(s), GAN run {args.gan_run}\n")
     print("| lists | " + " | ".join(c for c, _ in COLUMNS) + " |")
     print("|---|" + "---:|" * len(COLUMNS))
