@@ -9,6 +9,7 @@ import torch
 from omegaconf import DictConfig
 
 from mtfw import registry
+from mtfw.candidates.settings import check_candidates
 from mtfw.data import merge_needs
 from mtfw.data.dataset import describe
 from mtfw.errors import ConfigError
@@ -134,4 +135,10 @@ def check_config(cfg: DictConfig) -> tuple[TrainerConfig, dict[str, Task], bool]
     check_fit(cfg, tasks)
     merge_needs({n: t.needs() for n, t in tasks.items()})  # conflicting needs fail here
     trainer = TrainerConfig.from_config(cfg.trainer)
+    check_candidates(cfg, ranking_cutoffs(tasks))  # a GAN run to re-rank: found and matched
     return trainer, tasks, monitor_direction(trainer, tasks)
+
+
+def ranking_cutoffs(tasks: dict[str, Task]) -> dict[str, list[int]]:
+    """The tasks that rank the whole catalogue, with their cut-offs ``k``."""
+    return {n: list(t.k) for n, t in tasks.items() if t.output == "item_scores"}

@@ -14,7 +14,9 @@ from torch import nn
 
 from mtfw import registry
 from mtfw.baselines.fit import BaselineFitter
-from mtfw.checks import build_tasks, check_config
+from mtfw.candidates.gan_source import build_candidates
+from mtfw.candidates.settings import candidate_settings
+from mtfw.checks import build_tasks, check_config, ranking_cutoffs
 from mtfw.data import DataNeeds, PreparedData, merge_needs
 from mtfw.data.batch import Batch, Inputs
 from mtfw.errors import ConfigError
@@ -124,6 +126,8 @@ def build_experiment(cfg: DictConfig) -> Experiment:
     data.splits = {name: split.to(device) for name, split in data.splits.items()}
     params = [*model.parameters(), *weighting.parameters()]
     optimizer = registry.build("optim", cfg.optim, where="optim", params=params)
+    candidates = build_candidates(cfg, candidate_settings(cfg), data, list(ranking_cutoffs(tasks)))
     return Experiment(
-        cfg, trainer, tasks, data, model, weighting, optimizer, device, higher, GradientFitter()
-    )
+        cfg, trainer, tasks, data, model, weighting, optimizer, device, higher, GradientFitter(),
+        None if candidates is None else candidates.to(device),
+    )  # fmt: skip

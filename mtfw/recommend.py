@@ -4,7 +4,10 @@ Loads a finished run (its config, selected weights or fitted baseline, and saved
 and writes each user's top-k items with scores, best first, excluding every item the user has
 already interacted with. Users are those of the dataset (default: all), or new (cold-start) users
 given by their features in a CSV/parquet file whose first column is the user id. ``items=``
-restricts the candidates.
+restricts the candidates. The lists come from the run's candidate source (``candidates.source``:
+the model's own ranking, a GAN's, or their union); ``candidates.source=gan`` (also ``n_mtl``,
+``n_gan``, ``gan_run``) overrides it, and with a GAN in play a ``source`` column says who proposed
+each item (mtl, gan or both).
 """
 
 from __future__ import annotations
@@ -14,32 +17,36 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
+import yaml
+from omegaconf import OmegaConf
 
 from mtfw.data.batch import Batch
 from mtfw.data.interactions.preprocessing import RecPreprocessing
 from mtfw.data.interactions.sparse import Sparse
 from mtfw.errors import CheckpointError, ConfigError
+from mtfw.metrics.candidate_mix import ORIGIN_NAMES
 from mtfw.metrics.ranking import top_k
 from mtfw.recommend_users import candidates, known_users, load_run, new_users
 from mtfw.run_files import read_config, read_summary
 from mtfw.trainer.evaluate import eval_mode
 
 OPTIONS = ("users", "users_file", "items", "k", "out", "allow_unfinished")
+CANDIDATE_KEYS = tuple(f"candidates.{k}" for k in ("source", "n_mtl", "n_gan", "gan_run"))
 
 
 def parse(argv: list[str]) -> tuple[Path, dict]:
     if not argv or "=" in argv[0]:
         raise ConfigError(
             "usage: mtfw recommend <run_dir> [users=ID,...] [users_file=FILE] "
-            "[items=ID,...] [k=10] [out=FILE.csv|.parquet]"
+            "[items=ID,...] [k=10] [out=FILE.csv|.parquet] [candidates.source=mtl|gan|union]"
         )
     options = {}
     for arg in argv[1:]:
         key, _, value = arg.partition("=")
-        if key not in OPTIONS or not value:
+        if key not in (*OPTIONS, *CANDIDATE_KEYS) or not value:
             raise ConfigError(
                 f"mtfw recommend: unknown option '{arg}'; options: "
-                f"{', '.join(o + '=...' for o in OPTIONS)}"
+                f"{', '.join(o + '=...' for o in (*OPTIONS, *CANDIDATE_KEYS))}"
             )
         options[key] = value
     if not options.get("k", "10").isdigit() or int(options.get("k", "10")) < 1:
@@ -65,7 +72,12 @@ def recommend(run_dir: Path, options: dict) -> pd.DataFrame:
     cfg = read_config(run_dir)
     check_finished(run_dir, options.get("allow_unfinished") == "true")
     k = int(options.get("k", 10))
+    for key in CANDIDATE_KEYS:  # the run's candidate source, or the one asked for
+        if key in options:
+            value = yaml.safe_load(options[key])  # null, a number, a name or a path
+            OmegaConf.update(cfg, key, value, force_add=True)
     exp, ranking = load_run(cfg, run_dir)
+    mix = exp.candidates
     context = exp.data.context
     if "users_file" in options:
         pre = RecPreprocessing.load(run_dir / "preprocess.json")
@@ -77,23 +89,33 @@ def recommend(run_dir: Path, options: dict) -> pd.DataFrame:
         ids = list(dict.fromkeys(ids))  # each user once, in the order given
         inputs, exclude, back = known_users(context, ids)
     allowed = candidates(context, options.get("items"))
-    tops, values = [], []
+    tops, values, sources = [], [], []
     for start in range(0, len(inputs), 1024):
         rows = slice(start, min(start + 1024, len(inputs)))
         batch = Batch(inputs.rows(rows).to(exp.device), {}, {})
         batch.inputs.known = exclude.dense(rows, len(context.items)).to(exp.device)
         with torch.no_grad(), eval_mode(exp.model):
             scores = exp.model.eval_outputs(batch, only=[ranking])[ranking].cpu()
+            gan = None if mix is None else mix.gan_scores(batch.inputs)
+        gan = None if gan is None else gan.cpu()
         mask = exclude.dense(rows, scores.shape[1])
         if allowed is not None:
             mask |= ~allowed
         mask[:, 0] = True  # the padding item
+        origin = None
+        if mix is not None:  # the run's candidate source ranks its candidates
+            source = mix.settings.source
+            origin = mix.origins(source, scores, gan, mask)
+            scores = mix.scores(source, scores, gan, mask)
         top = top_k(scores, mask, k)
         tops.append(top)
         values.append(scores.float().masked_fill(mask, float("-inf")).gather(1, top))
+        sources.append(None if origin is None else origin.gather(1, top))
     top, value = torch.cat(tops), torch.cat(values)
+    origin = None if mix is None or mix.generator is None else torch.cat(sources)
     if back is not None:
         top, value = top[back], value[back]
+        origin = None if origin is None else origin[back]
     valid = torch.isfinite(value)  # fewer than k items left: the list is shorter
     item_ids = np.array(["", *context.items.ids], dtype=object)
     n = top.shape[1]
@@ -105,6 +127,9 @@ def recommend(run_dir: Path, options: dict) -> pd.DataFrame:
             "score": value.flatten().numpy(),
         }
     )
+    if origin is not None:  # who proposed each item: mtl, gan or both
+        names = np.array([ORIGIN_NAMES.get(code, "") for code in range(4)], dtype=object)
+        table["source"] = names[origin.flatten().numpy()]
     return table[valid.flatten().numpy()].reset_index(drop=True)
 
 

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from itertools import combinations
+from typing import TYPE_CHECKING
 
 import torch
 from torch import Tensor, nn
@@ -23,6 +24,9 @@ from mtfw.data.prepared import DataContext
 from mtfw.metrics import is_per_category
 from mtfw.tasks import Task
 from mtfw.weighting.gradient import cosine_matrix, task_gradients
+
+if TYPE_CHECKING:
+    from mtfw.candidates.gan_source import CandidateMix
 
 
 @contextmanager
@@ -86,18 +90,31 @@ def evaluate(
     name: str,
     batch_size: int,
     context: DataContext,
+    candidates: CandidateMix | None = None,
 ) -> dict[str, float]:
-    """``{'<name>/<task>/<metric>': value}`` plus ``<name>/mean/<metric>`` over the tasks."""
-    collected: dict[str, list] = {task: [] for task in tasks}
+    """``{'<name>/<task>/<metric>': value}`` plus ``<name>/mean/<metric>`` over the tasks. With
+    ``candidates``, a ranking task ranks the candidates of the run's source, and each reported
+    source is keyed ``<name>/<task>.<source>/<metric>`` (left out of the means)."""
+    reported = (
+        {}
+        if candidates is None
+        else {f"{n}.{s}": tasks[n] for n in candidates.tasks for s in candidates.settings.report}
+    )
+    evaluated = {**tasks, **reported}
+    collected: dict[str, list] = {task: [] for task in evaluated}
     with eval_mode(model):
         for batch in split.batches(batch_size):
             outputs = model.eval_outputs(batch)
-            for task_name, task in tasks.items():
+            if candidates is not None:
+                outputs = candidates.apply(outputs, batch.inputs)
+            for task_name, task in evaluated.items():
                 collected[task_name].append(task.collect(outputs[task_name], batch))
         vectors = model.item_vectors()
     context = replace(context, item_vectors=None if vectors is None else vectors.cpu())
-    per_task = {n: task.summarise(merge(collected[n]), context) for n, task in tasks.items()}
-    return {**keyed_with_means(per_task, name), **weighted_loss(per_task, tasks, name)}
+    per_task = {n: task.summarise(merge(collected[n]), context) for n, task in evaluated.items()}
+    own = {n: per_task[n] for n in tasks}
+    extra = {f"{name}/{n}/{m}": v for n in reported for m, v in per_task[n].items()}
+    return {**keyed_with_means(own, name), **weighted_loss(own, tasks, name), **extra}
 
 
 def weighted_loss(

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import torch
 from omegaconf import DictConfig
@@ -24,6 +24,9 @@ from mtfw.tasks import Task
 from mtfw.trainer.config import TrainerConfig
 from mtfw.trainer.evaluate import evaluate
 from mtfw.weighting import Weighting
+
+if TYPE_CHECKING:
+    from mtfw.candidates.gan_source import CandidateMix
 
 # on_eval(epoch, row, last): after each validation; `last` when no further epoch will train.
 OnEval = Callable[[int, dict, bool], None]
@@ -52,12 +55,13 @@ class Experiment:
     device: torch.device
     higher_is_better: bool
     fitter: Fitter
+    candidates: CandidateMix | None = None  # None: ranking tasks rank by the model alone
 
     def evaluate(self, split: str) -> dict[str, float]:
         """``{'<split>/<task>/<metric>': value}`` of every task on one split."""
         row = evaluate(
             self.model, self.tasks, self.data.splits[split], split,
-            self.trainer.eval_batch_size, self.data.context,
+            self.trainer.eval_batch_size, self.data.context, self.candidates,
         )  # fmt: skip
         monitor = self.trainer.monitor
         if split == "val" and monitor not in row:  # a metric this model or data cannot measure
