@@ -18,7 +18,8 @@ from itertools import combinations
 import torch
 from torch import Tensor, nn
 
-from mtfw.data.batch import Batch, Split
+from mtfw import distributed
+from mtfw.data.batch import Batch, Split, rank_batches
 from mtfw.data.prepared import DataContext
 from mtfw.metrics import is_per_category
 from mtfw.tasks import Task
@@ -43,6 +44,13 @@ def batch_losses(model: nn.Module, tasks: dict[str, Task], batch: Batch) -> Tens
     extra = model.auxiliary_losses(outputs)  # e.g. AITM's calibrator; usually empty
     return torch.stack([task.loss(outputs[n], batch) + extra.get(n, 0.0)
                         for n, task in tasks.items()])  # fmt: skip
+
+
+def label_counts(tasks: dict[str, Task], batch: Batch) -> Tensor:
+    """``[T]``: the samples behind each task's mean loss on ``batch`` (those carrying its label)."""
+    masks = [task.target(batch)[1] for task in tasks.values()]
+    return torch.stack([torch.tensor(float(len(batch))) if m is None else m.sum().float().cpu()
+                        for m in masks])  # fmt: skip
 
 
 def gradient_conflict(
@@ -90,11 +98,15 @@ def evaluate(
     """``{'<name>/<task>/<metric>': value}`` plus ``<name>/mean/<metric>`` over the tasks."""
     collected: dict[str, list] = {task: [] for task in tasks}
     with eval_mode(model):
-        for batch in split.batches(batch_size):
+        for batch in rank_batches(split, batch_size):  # all batches in one process
             outputs = model.eval_outputs(batch)
             for task_name, task in tasks.items():
                 collected[task_name].append(task.collect(outputs[task_name], batch))
         vectors = model.item_vectors()
+    if distributed.active():  # every rank's parts in batch order: one process's collection
+        mine = {n: [{k: v.cpu() for k, v in p.items()} for p in c] for n, c in collected.items()}
+        ranks = distributed.gather_objects(mine)
+        collected = {n: [p for r in ranks for p in r[n]] for n in tasks}  # type: ignore[index]
     context = replace(context, item_vectors=None if vectors is None else vectors.cpu())
     per_task = {n: task.summarise(merge(collected[n]), context) for n, task in tasks.items()}
     return {**keyed_with_means(per_task, name), **weighted_loss(per_task, tasks, name)}

@@ -1,0 +1,84 @@
+"""Distributed training (torchrun/gloo): the same parameters as one process, for every weighting.
+
+The proving test spawns a 2-process gloo group (``torch.multiprocessing``), trains ``STEPS`` steps
+of the real loop per weighting case on a global batch of 31 rows (shares of 16 and 15 rows), and
+compares rank 0's parameters with a one-process run of the same steps. Tolerance: float32 sums
+in another order (a share's mean, then the all-reduce) move parameters by ~1e-7; Adam steps of
+size lr = 1e-3 keep that there; we allow ``atol=2e-5, rtol=1e-4``. Random methods (RLW, GradDrop)
+must draw the same on both ranks, or their parameters would differ by a whole step.
+"""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import pytest
+import torch
+import torch.multiprocessing as mp
+from distributed_support import train_cases, worker
+
+from mtfw import distributed
+
+GRADIENT_MODES = ("parameters", "representation")
+CASES = [
+    *[(name, None) for name in ("static", "uncertainty", "dwa", "famo", "rlw")],
+    *[(name, mode) for name in ("gradnorm", "mgda", "pcgrad", "cagrad", "nash_mtl", "upgrad",
+                                "graddrop") for mode in GRADIENT_MODES],  # fmt: skip
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def one_and_two(tmp_path_factory) -> tuple[dict, dict]:
+    out = tmp_path_factory.mktemp("ddp") / "rank0.pt"
+    mp.spawn(worker, args=(2, free_port(), CASES, out), nprocs=2, join=True)
+    return train_cases(CASES), torch.load(out, weights_only=False)
+
+
+# Spawning two interpreters (torch, Hydra, mtfw imports) and training 19 cases: ~20-40 s.
+@pytest.mark.slow
+@pytest.mark.parametrize(("name", "mode"), CASES, ids=[f"{n}-{m}" if m else n for n, m in CASES])
+def test_two_gloo_ranks_train_the_parameters_of_one_process(one_and_two, name, mode) -> None:
+    one, two = one_and_two
+    key = f"{name}-{mode}"
+    assert len(one[key]) == len(two[key])
+    for a, b in zip(one[key], two[key], strict=True):
+        torch.testing.assert_close(b, a, atol=2e-5, rtol=1e-4)
+
+
+@pytest.mark.slow
+def test_sharded_evaluation_gives_the_one_process_metrics(one_and_two) -> None:
+    one, two = one_and_two
+    assert set(two["val"]) == set(one["val"])
+    for key, value in one["val"].items():
+        assert two["val"][key] == pytest.approx(value, rel=1e-6), key
+    assert two["traffic"] > 0  # the ranks did exchange gradients
+
+
+def test_shares_of_a_batch_cover_it_in_order_and_differ_by_one_row_at_most() -> None:
+    for n, ranks in ((31, 2), (10, 3), (2, 3), (1024, 8)):
+        shares = [distributed.part(n, ranks, r) for r in range(ranks)]
+        assert shares[0].start == 0 and shares[-1].stop == n
+        assert all(a.stop == b.start for a, b in zip(shares, shares[1:], strict=False))
+        sizes = [s.stop - s.start for s in shares]
+        assert max(sizes) - min(sizes) <= 1
+
+
+def test_one_process_collectives_are_the_identity() -> None:
+    losses = torch.tensor([0.5, 2.0], requires_grad=True)
+    assert distributed.global_losses(losses, torch.tensor([3.0, 0.0])) is losses
+    assert distributed.shares(7) == [7]
+    t = torch.arange(6.0).view(3, 2)
+    assert distributed.gather_rows(t) is t
+    assert not distributed.active() and distributed.is_main()
+
+
+def test_readme_documents_torchrun() -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    assert "## Scaling up" in readme and "torchrun --nproc-per-node" in readme
