@@ -121,7 +121,7 @@ def start(cfg: DictConfig, trainer: TrainerConfig) -> None:
             if type(handler) is logging.StreamHandler:
                 handler.setLevel(logging.WARNING)
     low, high = trainer.batch_size // world, -(-trainer.batch_size // world)
-    if low != high:
+    if low != high and distributed.is_main():
         log.warning(
             "trainer.batch_size=%d over %d ranks: each global batch is split into shares of "
             "%d or %d rows; every task's loss is weighted by the samples of each share, so a "
