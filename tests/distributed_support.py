@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import os
+import socket
 from pathlib import Path
 
 import torch
@@ -63,6 +64,12 @@ def train_cases(cases: list[tuple[str, str | None]]) -> dict[str, object]:
         if "val" not in out:
             out["val"] = run.evaluate("val")
     return out
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def worker(rank: int, world: int, port: int, cases: list, out: Path) -> None:

@@ -10,28 +10,25 @@ must draw the same on both ranks, or their parameters would differ by a whole st
 
 from __future__ import annotations
 
-import socket
+import itertools
 from pathlib import Path
 
 import pytest
 import torch
 import torch.multiprocessing as mp
-from distributed_support import train_cases, worker
+from distributed_support import free_port, train_cases, worker
 
 from mtfw import distributed
 
 GRADIENT_MODES = ("parameters", "representation")
 CASES = [
     *[(name, None) for name in ("static", "uncertainty", "dwa", "famo", "rlw")],
-    *[(name, mode) for name in ("gradnorm", "mgda", "pcgrad", "cagrad", "nash_mtl", "upgrad",
-                                "graddrop") for mode in GRADIENT_MODES],  # fmt: skip
+    *[
+        (name, mode)
+        for name in ("gradnorm", "mgda", "pcgrad", "cagrad", "nash_mtl", "upgrad", "graddrop")
+        for mode in GRADIENT_MODES
+    ],
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +62,7 @@ def test_shares_of_a_batch_cover_it_in_order_and_differ_by_one_row_at_most() -> 
     for n, ranks in ((31, 2), (10, 3), (2, 3), (1024, 8)):
         shares = [distributed.part(n, ranks, r) for r in range(ranks)]
         assert shares[0].start == 0 and shares[-1].stop == n
-        assert all(a.stop == b.start for a, b in zip(shares, shares[1:], strict=False))
+        assert all(a.stop == b.start for a, b in itertools.pairwise(shares))
         sizes = [s.stop - s.start for s in shares]
         assert max(sizes) - min(sizes) <= 1
 
