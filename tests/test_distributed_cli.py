@@ -79,7 +79,7 @@ def test_a_distributed_run_stopped_by_sigterm_resumes_under_torchrun(workdir: Pa
     one = metrics(workdir / "one")
     for key, value in metrics(workdir / "ddp").items():
         assert value == pytest.approx(one[key], rel=1e-5, abs=1e-6), key
-    epochs = [json.loads(r)["epoch"] for r in (workdir / "ddp/metrics.jsonl").read_text().split()
+    epochs = [json.loads(r)["epoch"] for r in (workdir / "ddp/metrics.jsonl").read_text().splitlines()
               if '"kind"' not in r]  # fmt: skip
     assert epochs == [1, 2, 3, 4, 5, 6]
 

@@ -64,7 +64,7 @@ class Weighting(nn.Module):
         self.task_names = list(task_names)
         # The user's task.<name>.weight values, in the order of ``task_names``.
         self.register_buffer("user_weights", torch.tensor(list(task_weights), dtype=torch.float32))
-        self.generator = torch.Generator().manual_seed(torch.initial_seed() ^ 0x5EED)
+        self.generator = torch.Generator().manual_seed(torch.initial_seed())
         # Parameters whose .grad the last backward left global already (no further all-reduce).
         self.global_parameters: list[Tensor] = []
 
