@@ -79,8 +79,8 @@ def test_a_distributed_run_stopped_by_sigterm_resumes_under_torchrun(workdir: Pa
     one = metrics(workdir / "one")
     for key, value in metrics(workdir / "ddp").items():
         assert value == pytest.approx(one[key], rel=1e-5, abs=1e-6), key
-    epochs = [json.loads(r)["epoch"] for r in (workdir / "ddp/metrics.jsonl").read_text().splitlines()
-              if '"kind"' not in r]  # fmt: skip
+    rows = (workdir / "ddp/metrics.jsonl").read_text().splitlines()
+    epochs = [json.loads(r)["epoch"] for r in rows if '"kind"' not in r]
     assert epochs == [1, 2, 3, 4, 5, 6]
 
 
@@ -139,3 +139,10 @@ def test_a_rank_that_dies_stops_the_others_with_a_clear_error(tmp_path: Path) ->
     message = out.read_text()
     assert message.startswith("rank 0 of 2: an all-reduce failed because another rank stopped")
     assert "trainer.distributed_timeout=20 s" in message and "resume=<run_dir>" in message
+
+
+def test_a_sweep_under_torchrun_is_refused(workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    proc = cli("sweep", "sweep=architecture", cwd=workdir, check=False)
+    assert proc.returncode == 2 and "mtfw sweep under torchrun" in proc.stderr, proc.stderr
+    assert "Traceback" not in proc.stderr and not (workdir / "outputs").exists()
