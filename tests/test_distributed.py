@@ -18,7 +18,7 @@ import torch
 import torch.multiprocessing as mp
 from distributed_support import free_port, train_cases, worker
 
-from mtfw import distributed
+from mtfw import distributed, registry
 
 GRADIENT_MODES = ("parameters", "representation")
 CASES = [
@@ -79,3 +79,13 @@ def test_one_process_collectives_are_the_identity() -> None:
 def test_readme_documents_torchrun() -> None:
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
     assert "## Scaling up" in readme and "torchrun --nproc-per-node" in readme
+
+
+def test_a_weighting_keeps_its_generator_in_checkpoints_and_loads_older_ones() -> None:
+    rlw = registry.build("weighting", {"name": "rlw"}, task_names=["a", "b"], task_weights=[1, 1])
+    saved = rlw.state_dict()
+    first = rlw.weights(torch.ones(2))
+    assert not torch.equal(rlw.weights(torch.ones(2)), first)  # a fresh draw every step
+    rlw.load_state_dict(saved)
+    assert torch.equal(rlw.weights(torch.ones(2)), first)  # resumed: the same draw again
+    rlw.load_state_dict({k: v for k, v in saved.items() if k != "_extra_state"})  # an older one
