@@ -50,9 +50,11 @@ def with_weighting(exp: Experiment, name: str, mode: str | None) -> Experiment:
 
 
 def train_cases(cases: list[tuple[str, str | None]]) -> dict[str, object]:
-    """``{case: [parameters after STEPS steps]}`` and ``val``, the first case's val metrics."""
+    """``{case: [parameters after STEPS steps]}``, ``val`` the first case's val metrics and
+    ``val_initial`` those of the initial model."""
     torch.set_num_threads(1)
-    exp, out = experiment(), {}
+    exp = experiment()
+    out: dict[str, object] = {"val_initial": exp.evaluate("val")}  # the same model everywhere
     for name, mode in cases:
         run = with_weighting(exp, name, mode)
         state = {"epoch": 0, "step": 0, "train_samples": 0}

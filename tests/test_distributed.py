@@ -52,6 +52,7 @@ def test_two_gloo_ranks_train_the_parameters_of_one_process(one_and_two, name, m
 @pytest.mark.slow
 def test_sharded_evaluation_gives_the_one_process_metrics(one_and_two) -> None:
     one, two = one_and_two
+    assert two["val_initial"] == one["val_initial"]  # the same model: bit-identical metrics
     assert set(two["val"]) == set(one["val"])
     for key, value in one["val"].items():
         assert two["val"][key] == pytest.approx(value, rel=1e-6), key

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, cli, summary
 from distributed_support import free_port
+from recsys_support import ml100k
 
 from mtfw.distributed import group
 
@@ -59,6 +60,21 @@ def test_torchrun_trains_one_run_that_rank_0_alone_writes(workdir: Path) -> None
     one = metrics(workdir / "one")
     for key, value in metrics(workdir / "ddp").items():
         assert value == pytest.approx(one[key], rel=1e-5, abs=1e-6), key
+
+
+# MovieLens-100K in two torchrun ranks and in one process: ~60-90 s.
+@pytest.mark.slow
+def test_interaction_data_trains_under_torchrun_as_in_one_process(workdir: Path) -> None:
+    args = ["data=movielens100k", "task=[ranking,rating,like]", "embedding.dim=16",
+            "trainer.monitor=val/ranking/ndcg@10", "trainer.max_epochs=1", "weighting=pcgrad",
+            "trainer.max_steps_per_epoch=10", "trainer.batch_size=257", "trainer.num_threads=1",
+            *ml100k()]  # fmt: skip
+    finished(torchrun(*args, "hydra.run.dir=ddp", cwd=workdir))
+    cli("train", *args, "hydra.run.dir=one", cwd=workdir)
+    one, two = metrics(workdir / "one"), metrics(workdir / "ddp")
+    assert set(two) == set(one) and any(k.startswith("test/ranking/ndcg") for k in one)
+    for key, value in two.items():  # negatives drawn for the global batch, then shared out
+        assert value == pytest.approx(one[key], rel=1e-5, abs=1e-6, nan_ok=True), key
 
 
 @pytest.mark.slow
