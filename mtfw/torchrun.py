@@ -74,7 +74,7 @@ def record(cfg: DictConfig, run_dir: Path) -> RunRecord:
 
 def backend(trainer: TrainerConfig) -> str:
     """The process group's backend: ``trainer.distributed_backend``, or for ``auto`` NCCL when
-    the run trains on CUDA and gloo otherwise; NCCL on the CPU is refused."""
+    the run trains on CUDA and gloo otherwise; NCCL on the CPU and gloo on CUDA are refused."""
     on_cuda = trainer.device.startswith("cuda") or (
         trainer.device == "auto" and torch.cuda.is_available()
     )
@@ -85,6 +85,12 @@ def backend(trainer: TrainerConfig) -> str:
         raise ConfigError(
             f"trainer.distributed_backend=nccl needs CUDA, but this run trains on the CPU "
             f"(trainer.device={trainer.device}): use gloo (or auto) for CPU training"
+        )
+    if chosen == "gloo" and on_cuda:
+        raise ConfigError(
+            f"trainer.distributed_backend=gloo with trainer.device={trainer.device}: gloo would "
+            "route every collective of GPU tensors through the CPU; use nccl (or auto) on CUDA, "
+            "gloo with trainer.device=cpu"
         )
     return chosen
 
@@ -111,6 +117,10 @@ def start(cfg: DictConfig, trainer: TrainerConfig) -> None:
             f"trainer.device={trainer.device} under torchrun: each rank takes the GPU of its "
             "local rank (cuda:LOCAL_RANK); use trainer.device=cuda (or auto), and "
             "CUDA_VISIBLE_DEVICES to choose the GPUs"
+        )
+    if trainer.device.startswith("cuda") and not torch.cuda.is_available():
+        raise ConfigError(
+            f"trainer.device={trainer.device} but CUDA is not available here; use auto or cpu"
         )
     chosen = backend(trainer)
     if trainer.device != "cpu" and torch.cuda.is_available():

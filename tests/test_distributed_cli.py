@@ -48,6 +48,7 @@ def metrics(run_dir: Path) -> dict[str, float]:
 def test_torchrun_trains_one_run_that_rank_0_alone_writes(workdir: Path) -> None:
     out = finished(torchrun(*SYNTHETIC, "trainer.max_epochs=2", "hydra.run.dir=ddp", cwd=workdir))
     assert "torchrun: 2 ranks (gloo), global batch 101" in out
+    assert out.count("split into shares of 50 or 51 rows") == 1  # logged once, by rank 0
     assert out.count("run directory:") == 1  # one results table: rank 0's
     cli("train", *SYNTHETIC, "trainer.max_epochs=2", "hydra.run.dir=one", cwd=workdir)
     assert sorted(p.name for p in workdir.iterdir()) == ["ddp", "one"]  # no other rank's dir
@@ -109,6 +110,7 @@ def test_a_distributed_run_stopped_by_sigterm_resumes_under_torchrun(workdir: Pa
         (["-m", "seed=0,1"], r"torchrun runs one run over all its processes"),
         (["cv=3"], r"torchrun runs one run over all its processes"),
         (["trainer.distributed_backend=mpi"], r"must be auto, gloo or nccl"),
+        (["trainer.device=cuda"], r"CUDA is not available here|gloo would route"),
     ],
 )
 def test_bad_input_under_torchrun_is_refused_before_the_group_starts(
