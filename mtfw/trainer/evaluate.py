@@ -48,8 +48,9 @@ def batch_losses(model: nn.Module, tasks: dict[str, Task], batch: Batch) -> Tens
 
 def label_counts(tasks: dict[str, Task], batch: Batch) -> Tensor:
     """``[T]``: the samples behind each task's mean loss on ``batch`` (those carrying its label)."""
-    masks = [task.target(batch)[1] for task in tasks.values()]
-    return torch.stack([torch.tensor(float(len(batch))) if m is None else m.sum().float().cpu()
+    masks, rows = [task.target(batch)[1] for task in tasks.values()], len(batch)
+    device = batch.inputs.cat.device  # no copy to the CPU: no wait for the GPU in every step
+    return torch.stack([torch.tensor(float(rows), device=device) if m is None else m.sum().float()
                         for m in masks])  # fmt: skip
 
 
