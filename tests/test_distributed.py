@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 import torch
 import torch.multiprocessing as mp
-from distributed_support import free_port, train_cases, worker
+from conftest import needs_shared, shared_path
+from distributed_support import MASKED, free_port, train_cases, worker
 
 from mtfw import distributed, registry
 
@@ -31,11 +32,20 @@ CASES = [
 ]
 
 
+MASKED_CASES = [("static", None), ("uncertainty", None), ("pcgrad", "parameters"),
+                ("mgda", "representation"), ("gradnorm", "representation")]  # fmt: skip
+HILLSTROM = "hillstrom/hillstrom.csv.gz"
+
+
+def one_and_two_processes(tmp: Path, cases: list, *overrides: str) -> tuple[dict, dict]:
+    out = tmp / "rank0.pt"
+    mp.spawn(worker, args=(2, free_port(), cases, out, *overrides), nprocs=2, join=True)
+    return train_cases(cases, *overrides), torch.load(out, weights_only=False)
+
+
 @pytest.fixture(scope="module")
 def one_and_two(tmp_path_factory) -> tuple[dict, dict]:
-    out = tmp_path_factory.mktemp("ddp") / "rank0.pt"
-    mp.spawn(worker, args=(2, free_port(), CASES, out), nprocs=2, join=True)
-    return train_cases(CASES), torch.load(out, weights_only=False)
+    return one_and_two_processes(tmp_path_factory.mktemp("ddp"), CASES)
 
 
 # Spawning two interpreters (torch, Hydra, mtfw imports) and training 19 cases: ~20-40 s.
@@ -57,6 +67,18 @@ def test_sharded_evaluation_gives_the_one_process_metrics(one_and_two) -> None:
     for key, value in one["val"].items():
         assert two["val"][key] == pytest.approx(value, rel=1e-6), key
     assert two["traffic"] > 0  # the ranks did exchange gradients
+
+
+# Hillstrom loaded by three processes, 5 cases of 4 steps: ~20-30 s.
+@pytest.mark.slow
+@needs_shared(HILLSTROM)
+def test_masked_labels_weigh_each_share_by_its_labelled_samples(tmp_path: Path) -> None:
+    masked = (*MASKED, f"data.path={shared_path(HILLSTROM)}")
+    one, two = one_and_two_processes(tmp_path, MASKED_CASES, masked)
+    for name, mode in MASKED_CASES:
+        for a, b in zip(one[f"{name}-{mode}"], two[f"{name}-{mode}"], strict=True):
+            torch.testing.assert_close(b, a, atol=2e-5, rtol=1e-4)
+    assert two["val_initial"] == one["val_initial"]
 
 
 def test_shares_of_a_batch_cover_it_in_order_and_differ_by_one_row_at_most() -> None:
