@@ -17,7 +17,7 @@ import pytest
 import torch
 import torch.multiprocessing as mp
 from conftest import needs_shared, shared_path
-from distributed_support import MASKED, free_port, train_cases, worker
+from distributed_support import EMPTY_SHARE, MASKED, free_port, train_cases, worker
 
 from mtfw import distributed, registry
 
@@ -79,6 +79,18 @@ def test_masked_labels_weigh_each_share_by_its_labelled_samples(tmp_path: Path) 
         for a, b in zip(one[f"{name}-{mode}"], two[f"{name}-{mode}"], strict=True):
             torch.testing.assert_close(b, a, atol=2e-5, rtol=1e-4)
     assert two["val_initial"] == one["val_initial"]
+
+
+# Two spawned interpreters, 4 cases of 2 steps: ~15-25 s.
+@pytest.mark.slow
+def test_a_rank_with_no_rows_of_the_last_batch_adds_nothing(tmp_path: Path) -> None:
+    cases = [("static", None), ("pcgrad", "parameters"), ("mgda", "representation"),
+             ("graddrop", "representation")]  # fmt: skip
+    one, two = one_and_two_processes(tmp_path, cases, EMPTY_SHARE)
+    for name, mode in cases:
+        for a, b in zip(one[f"{name}-{mode}"], two[f"{name}-{mode}"], strict=True):
+            assert torch.isfinite(b).all()
+            torch.testing.assert_close(b, a, atol=2e-5, rtol=1e-4)
 
 
 def test_shares_of_a_batch_cover_it_in_order_and_differ_by_one_row_at_most() -> None:

@@ -74,10 +74,16 @@ class Batch:
                      {k: v[index] for k, v in self.masks.items()})  # fmt: skip
 
 
-def rank_share(batch: Batch) -> Batch:
+def rank_share(batch: Batch) -> tuple[Batch, int]:
     """This rank's contiguous rows of a global training batch under torchrun (every rank draws
-    the same batches: the same seeded order, the same negatives), the batch itself otherwise."""
-    return batch.rows(distributed.part(len(batch))) if distributed.active() else batch
+    the same batches: the same seeded order, the same negatives), the batch itself otherwise;
+    and how many rows are its own. A batch with fewer rows than ranks (an epoch's last) leaves
+    some ranks none: they get its first row as a stand-in (models need a row), to weigh 0."""
+    if not distributed.active():
+        return batch, len(batch)
+    mine = distributed.part(len(batch))
+    rows = mine.stop - mine.start
+    return batch.rows(mine if rows else slice(0, 1)), rows
 
 
 class Split(Protocol):

@@ -46,9 +46,9 @@ def train_epoch(exp: Experiment, epoch: int, state: dict, bar: tqdm) -> dict:
             break
         if cfg.grad_cos_every and (state["step"] + 1) % cfg.grad_cos_every == 0:
             cosines[len(losses_seen)] = gradient_cosines(model, tasks, batch)
-        share = rank_share(batch)  # under torchrun: this rank's rows of the global batch
+        share, rows = rank_share(batch)  # under torchrun: this rank's rows of the global batch
         losses = batch_losses(model, tasks, share)
-        losses = distributed.global_losses(losses, label_counts(tasks, share))
+        losses = distributed.global_losses(losses, label_counts(tasks, share) * (rows > 0))
         # A loss that is NaN/inf, or a million times its first value, has diverged.
         if limit is None:  # once per epoch, not per step: the first losses never change
             limit = divergence_limit(state, list(tasks), losses)

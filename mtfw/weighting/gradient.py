@@ -187,11 +187,14 @@ class GradientWeighting(Weighting):
             return self.combine_gramian(grads, gramian, losses)
         lengths = distributed.shares(len(reps[0]))  # every rank's rows (the same in each rep)
         start, n, mine = sum(lengths[: distributed.rank()]), sum(lengths), len(reps[0])
-        split = grads.split([r.numel() for r in reps], dim=1)
-        rows = [g.view(t, mine, -1).transpose(0, 1).contiguous() for g in split]  # [n_r, T, u]
+        units = [r.shape[1:].numel() for r in reps]  # per row (a share may have no rows)
+        split = grads.split([mine * u for u in units], dim=1)
+        pairs = zip(split, units, strict=True)
+        rows = [g.view(t, mine, u).transpose(0, 1).contiguous() for g, u in pairs]  # [n_r, T, u]
         full = [distributed.gather_rows(g).transpose(0, 1).reshape(t, -1) / ranks for g in rows]
         self.current_representation = [distributed.gather_rows(r.detach()) for r in reps]
         direction, weights = self.combine(torch.cat(full, dim=1), losses)
-        pieces = direction.split([r[0].numel() * n for r in reps])
-        local = [p.view(n, -1)[start : start + mine].reshape(-1) * ranks for p in pieces]
+        pieces = direction.split([n * u for u in units])
+        local = [p.view(n, u)[start : start + mine].reshape(-1) * ranks
+                 for p, u in zip(pieces, units, strict=True)]  # fmt: skip
         return torch.cat(local), weights
