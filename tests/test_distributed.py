@@ -1,11 +1,11 @@
 """Distributed training (torchrun/gloo): the same parameters as one process, for every weighting.
 
 The proving test spawns a 2-process gloo group (``torch.multiprocessing``), trains ``STEPS`` steps
-of the real loop per weighting case on a global batch of 31 rows (shares of 16 and 15 rows), and
-compares rank 0's parameters with a one-process run of the same steps. Tolerance: float32 sums
-in another order (a share's mean, then the all-reduce) move parameters by ~1e-7; Adam steps of
-size lr = 1e-3 keep that there; we allow ``atol=2e-5, rtol=1e-4``. Random methods (RLW, GradDrop)
-must draw the same on both ranks, or their parameters would differ by a whole step.
+of the real loop for every registered weighting in every mode it offers, on a global batch of 31
+rows (shares of 16 and 15 rows), and compares rank 0's parameters with a one-process run of the
+same steps. Tolerance: float32 sums in another order (a share's mean, then the all-reduce) move
+parameters by ~1e-7; Adam steps of size lr = 1e-3 keep that there; we allow ``atol=2e-5,
+rtol=1e-4``. Random methods (RLW, PCGrad, GradVac, GradDrop) must draw the same on both ranks.
 """
 
 from __future__ import annotations
@@ -20,16 +20,19 @@ from conftest import needs_shared, shared_path
 from distributed_support import EMPTY_SHARE, MASKED, free_port, train_cases, worker
 
 from mtfw import distributed, registry
+from mtfw.weighting import GradientWeighting
 
-GRADIENT_MODES = ("parameters", "representation")
-CASES = [
-    *[(name, None) for name in ("static", "uncertainty", "dwa", "famo", "rlw")],
-    *[
-        (name, mode)
-        for name in ("gradnorm", "mgda", "pcgrad", "cagrad", "nash_mtl", "upgrad", "graddrop")
-        for mode in GRADIENT_MODES
-    ],
-]
+
+def modes(name: str) -> list[str | None]:
+    cls = registry.get("weighting", name)
+    if not issubclass(cls, GradientWeighting):
+        return [None]
+    return ["parameters", "representation"] if cls.representation_mode else ["parameters"]
+
+
+# Every registered weighting in every mode it offers (issue 18 names static, uncertainty, dwa,
+# gradnorm, famo, mgda, pcgrad, cagrad, nash_mtl and upgrad; RLW and GradDrop draw at random).
+CASES = [(name, mode) for name in registry.names("weighting") for mode in modes(name)]
 
 
 MASKED_CASES = [("static", None), ("uncertainty", None), ("pcgrad", "parameters"),
@@ -48,7 +51,7 @@ def one_and_two(tmp_path_factory) -> tuple[dict, dict]:
     return one_and_two_processes(tmp_path_factory.mktemp("ddp"), CASES)
 
 
-# Spawning two interpreters (torch, Hydra, mtfw imports) and training 19 cases: ~20-40 s.
+# Spawning two interpreters (torch, Hydra, mtfw imports) and training 27 cases: ~30-60 s.
 @pytest.mark.slow
 @pytest.mark.parametrize(("name", "mode"), CASES, ids=[f"{n}-{m}" if m else n for n, m in CASES])
 def test_two_gloo_ranks_train_the_parameters_of_one_process(one_and_two, name, mode) -> None:
