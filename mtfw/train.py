@@ -1,4 +1,5 @@
-"""``mtfw train`` / ``python -m mtfw.train``: compose a config with Hydra and run it.
+"""``mtfw train`` / ``python -m mtfw.train`` (``torchrun ... -m mtfw.train``: one run over many
+processes, ``mtfw/torchrun.py``): compose a config with Hydra and run it.
 
 A run writes into its own directory (DESIGN §8): ``.hydra/`` (by Hydra), ``train.log``,
 ``metrics.jsonl``, ``preprocess.json``, ``checkpoint.pt`` (resumable), ``best.pt`` (the selected
@@ -13,8 +14,8 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, nullcontext
+from collections.abc import Callable
+from contextlib import nullcontext
 from pathlib import Path
 
 import hydra
@@ -23,23 +24,18 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig
 
+from mtfw import distributed, torchrun
 from mtfw.cross_validation import expand_cv
-from mtfw.errors import (
-    CheckpointError,
-    ConfigError,
-    MtfwError,
-    RunStopped,
-    TrainingDiverged,
-    exit_on_error,
-)
+from mtfw.errors import CheckpointError, ConfigError, MtfwError, exit_on_error
 from mtfw.experiment import build_experiment, check_config
 from mtfw.preflight import CONF_DIR, preflight, refuse_used
 from mtfw.record import RunRecord, environment
 from mtfw.run_files import discard_unused, read_config, read_summary
 from mtfw.run_guard import Terminated, claimed, sigterm_as_interrupt
 from mtfw.run_logging import run_logging
+from mtfw.run_status import recorded
 from mtfw.torch_settings import torch_settings
-from mtfw.tracking import tracked_record, warn_if_dirty
+from mtfw.tracking import warn_if_dirty
 from mtfw.trainer.checkpoint import check_resumable
 from mtfw.trainer.config import TrainerConfig
 from mtfw.trainer.evaluate import eval_mode
@@ -47,31 +43,6 @@ from mtfw.trainer.table import UNDEFINED, check_measured, format_results, undefi
 from mtfw.user_config import run_record
 
 log = logging.getLogger("mtfw")
-
-
-def stopped_status(err: BaseException) -> str:
-    """summary.json status of a run stopped by ``err``: a :class:`RunStopped`'s own status (a
-    sweep's pruning says "pruned"), "diverged", "interrupted" (Ctrl-C, a kill) or "failed"."""
-    if isinstance(err, RunStopped):
-        return err.status
-    if isinstance(err, TrainingDiverged):
-        return "diverged"
-    if isinstance(err, (KeyboardInterrupt, SystemExit)):
-        return "interrupted"
-    return "failed"
-
-
-@contextmanager
-def recorded(record: RunRecord, summary: dict) -> Iterator[None]:
-    """The one place a stopped run's status and error reach summary.json (then re-raised)."""
-    try:
-        yield
-    except BaseException as err:
-        epochs = [row["epoch"] for row in record.history()]
-        error = str(err) if isinstance(err, TrainingDiverged) else f"{type(err).__name__}: {err}"
-        record.write_summary({**summary, "status": stopped_status(err), "error": error,
-                              "epochs_trained": max(epochs, default=0)})  # fmt: skip
-        raise
 
 
 def run(
@@ -95,7 +66,8 @@ def run(
 
 def _run(cfg: DictConfig, run_dir: Path, resume: bool, on_eval: Callable | None) -> dict:
     trainer, _, _ = check_config(cfg)  # fail on a bad config before loading any data
-    record = tracked_record(cfg, run_dir)  # the local record; mirrored to wandb if logger=wandb
+    torchrun.start(cfg, trainer)  # under torchrun: join the process group (else nothing)
+    record = torchrun.record(cfg, run_dir)  # the local record; mirrored to wandb if logger=wandb
     if not resume and (record.metrics_path.exists() or record.summary_path.exists()):
         raise ConfigError(f"{run_dir} already holds a run; nothing was overwritten")
     with torch_settings(trainer, cfg.seed) as threads:
@@ -108,6 +80,7 @@ def fit_and_record(
 ) -> dict:  # fmt: skip
     """The lifecycle after the checks: build, fit, select, test once, write the summary."""
     exp = build_experiment(cfg)
+    distributed.broadcast_module(exp.model)  # under torchrun: every rank starts from rank 0's
     exp.data.preprocessor.save(run_dir / "preprocess.json")
     n_params = sum(p.numel() for p in exp.model.parameters())
     log.info("run dir %s, %d parameters, device %s", run_dir, n_params, exp.device)
@@ -122,7 +95,7 @@ def fit_and_record(
     with recorded(record, summary):
         state = exp.fitter.fit(exp, record, resume, on_eval)
         summary["num_threads"] = torch.get_num_threads()  # a resumed run: the count it began with
-        exp.fitter.restore(exp, run_dir)  # the model selected on validation
+        torchrun.restore(exp, run_dir)  # the model selected on validation
         with eval_mode(exp.model):
             val = exp.data.splits["val"]
             summary.update(exp.model.gate_utilisation(val, trainer.eval_batch_size))
@@ -145,7 +118,8 @@ def fit_and_record(
     undefined = undefined_metrics(summary)
     if undefined:  # a constant label, an empty mask: say so, not a silent null
         log.warning("%d metrics are %s: %s", len(undefined), UNDEFINED, ", ".join(undefined))
-    print(format_results(summary, list(exp.tasks), run_dir))
+    if distributed.is_main():
+        print(format_results(summary, list(exp.tasks), run_dir))
     return summary
 
 
@@ -156,8 +130,9 @@ def resume_run(run_dir: Path, extra: list[str]) -> dict:
     if (read_summary(run_dir) or {}).get("status") == "completed":
         raise CheckpointError(f"{run_dir} finished already; there is nothing to resume")
     check_resumable(run_dir, cfg)  # a damaged checkpoint is refused before anything is written
-    with claimed(run_dir), run_logging(run_dir):  # after the claim: a live run's log is not ours
-        return run(cfg, run_dir, resume=True)
+    own = torchrun.own_dir(run_dir)  # torchrun's other ranks read run_dir, write elsewhere
+    with claimed(own), run_logging(own):  # after the claim: a live run's log is not ours
+        return run(cfg, own, resume=True)
 
 
 @hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="train")
@@ -185,7 +160,7 @@ def main(argv: list[str] | None = None) -> None:
         others = [a for a in argv if a not in resume]
         resume_run(Path(resume[0].split("=", 1)[1]), others)
         return
-    argv = expand_cv(argv)  # cv=K: every fold, one multirun
+    argv = torchrun.rank_argv(expand_cv(argv))  # cv=K: every fold, one multirun
     run_dir = preflight(argv)  # the resolved hydra.run.dir of a single run, when it is stable
     sys.argv = [sys.argv[0], *argv]
     with claimed(run_dir) if run_dir is not None else nullcontext():  # before Hydra writes there

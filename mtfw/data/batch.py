@@ -18,6 +18,8 @@ from typing import Protocol
 import torch
 from torch import Tensor
 
+from mtfw import distributed
+
 
 @dataclass
 class Inputs:
@@ -71,6 +73,23 @@ class Batch:
     def __len__(self) -> int:
         return len(self.inputs)
 
+    def rows(self, index: Tensor | slice) -> Batch:
+        """Some rows of a training batch (every label and mask is per row)."""
+        return Batch(self.inputs.rows(index), {k: v[index] for k, v in self.labels.items()},
+                     {k: v[index] for k, v in self.masks.items()})  # fmt: skip
+
+
+def rank_share(batch: Batch) -> tuple[Batch, int]:
+    """This rank's contiguous rows of a global training batch under torchrun (every rank draws
+    the same batches: the same seeded order, the same negatives), the batch itself otherwise;
+    and how many rows are its own. A batch with fewer rows than ranks (an epoch's last) leaves
+    some ranks none: they get its first row as a stand-in (models need a row), to weigh 0."""
+    if not distributed.active():
+        return batch, len(batch)
+    mine = distributed.part(len(batch))
+    rows = mine.stop - mine.start
+    return batch.rows(mine if rows else slice(0, 1)), rows
+
 
 class Split(Protocol):
     """The protocol of every split of every dataset."""
@@ -89,6 +108,15 @@ class Split(Protocol):
         """Every sample's label columns and masks (what a task fits its label statistics on),
         or None for a split whose labels exist per batch only (interaction evaluation sets)."""
         ...
+
+
+def rank_batches(split: Split, batch_size: int) -> Iterator[Batch]:
+    """The in-order batches of an evaluation; under torchrun this rank's contiguous run of them
+    (the others' follow in rank order, so gathering restores one process's sequence)."""
+    n = len(split)
+    mine = distributed.part(-(-n // batch_size))
+    for b in range(mine.start, mine.stop):
+        yield split.take(slice(b * batch_size, min((b + 1) * batch_size, n)))
 
 
 def index_batches(

@@ -12,6 +12,9 @@ from __future__ import annotations
 import logging
 import sys
 
+from mtfw import distributed
+from mtfw.errors import ConfigError
+
 
 def main(argv: list[str]) -> None:
     """``mtfw sweep ...``: exit status 130 when interrupted; a user's error raises (the CLI
@@ -23,6 +26,13 @@ def main(argv: list[str]) -> None:
     if not argv or argv[0] in ("-h", "--help", "help"):
         print(USAGE)
         return
+    if distributed.launched():
+        raise ConfigError(
+            "mtfw sweep under torchrun would ask the study for a trial on every rank: a sweep "
+            "runs its trials side by side (sweep.n_jobs, or more `mtfw sweep` workers on one "
+            "sweep.dir or sweep.storage database), each trial in one process; distributed trials "
+            "are not supported yet (README 'Scaling up')"
+        )
     handler = setup_logging()
     try:
         run_sweep(parse_request(argv))

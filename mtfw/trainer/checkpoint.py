@@ -12,6 +12,7 @@ from typing import Any
 import torch
 from omegaconf import DictConfig
 
+from mtfw import distributed
 from mtfw.errors import CheckpointError
 from mtfw.record import read_rows
 from mtfw.run_control import fingerprint
@@ -45,6 +46,21 @@ def load(path: Path, fingerprint: str | None = None) -> dict[str, Any]:
             "directory"
         )
     return state
+
+
+def load_on_every_rank(path: Path, fingerprint: str | None = None) -> dict[str, Any]:
+    """:func:`load` by rank 0, its result (or its error) on every rank of a distributed run:
+    the other ranks need no access to the run directory."""
+    saved: dict[str, Any] | CheckpointError | None = None
+    if distributed.is_main():
+        try:
+            saved = load(path, fingerprint)
+        except CheckpointError as err:
+            saved = err
+    saved = distributed.broadcast_object(saved)
+    if isinstance(saved, CheckpointError):
+        raise saved
+    return saved
 
 
 def check_format(path: Path, state: object) -> None:

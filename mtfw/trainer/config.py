@@ -30,6 +30,10 @@ class TrainerConfig:
     deterministic: bool = True
     progress: str = "auto"  # auto (a bar only when stdout is a terminal) | always | never
     grad_cos_every: int | None = None  # gradient cosines every N steps too; null: once an epoch
+    distributed_backend: str = (
+        "auto"  # under torchrun: auto (nccl on CUDA, else gloo) | gloo | nccl
+    )
+    distributed_timeout: float = 300.0  # seconds a collective waits for the other ranks
 
     @classmethod
     def from_config(cls, node: DictConfig | dict) -> TrainerConfig:
@@ -49,6 +53,12 @@ class TrainerConfig:
             )
         if cfg.mode not in ("auto", "min", "max"):
             raise ConfigError(f"trainer.mode must be auto, min or max, not '{cfg.mode}'")
+        if cfg.distributed_backend not in ("auto", "gloo", "nccl"):
+            raise ConfigError(
+                "trainer.distributed_backend must be auto, gloo or nccl, not "
+                f"'{cfg.distributed_backend}'"
+            )
+        check_range("trainer.distributed_timeout", cfg.distributed_timeout, low=0, low_open=True)
         if cfg.progress not in ("auto", "always", "never"):
             raise ConfigError(
                 f"trainer.progress must be auto, always or never, not '{cfg.progress}'"

@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING
 import torch
 from torch import Tensor, nn
 
-from mtfw.data.batch import Batch, Split
+from mtfw import distributed
+from mtfw.data.batch import Batch, Split, rank_batches
 from mtfw.data.prepared import DataContext
 from mtfw.metrics import is_per_category
 from mtfw.tasks import Task
@@ -47,6 +48,14 @@ def batch_losses(model: nn.Module, tasks: dict[str, Task], batch: Batch) -> Tens
     extra = model.auxiliary_losses(outputs)  # e.g. AITM's calibrator; usually empty
     return torch.stack([task.loss(outputs[n], batch) + extra.get(n, 0.0)
                         for n, task in tasks.items()])  # fmt: skip
+
+
+def label_counts(tasks: dict[str, Task], batch: Batch) -> Tensor:
+    """``[T]``: the samples behind each task's mean loss on ``batch`` (those carrying its label)."""
+    masks, rows = [task.target(batch)[1] for task in tasks.values()], len(batch)
+    device = batch.inputs.cat.device  # no copy to the CPU: no wait for the GPU in every step
+    return torch.stack([torch.tensor(float(rows), device=device) if m is None else m.sum().float()
+                        for m in masks])  # fmt: skip
 
 
 def gradient_conflict(
@@ -103,13 +112,17 @@ def evaluate(
     evaluated = {**tasks, **reported}
     collected: dict[str, list] = {task: [] for task in evaluated}
     with eval_mode(model):
-        for batch in split.batches(batch_size):
+        for batch in rank_batches(split, batch_size):  # all batches in one process
             outputs = model.eval_outputs(batch)
             if candidates is not None:
                 outputs = candidates.apply(outputs, batch.inputs)
             for task_name, task in evaluated.items():
                 collected[task_name].append(task.collect(outputs[task_name], batch))
         vectors = model.item_vectors()
+    if distributed.active():  # every rank's parts in batch order: one process's collection
+        mine = {n: [{k: v.cpu() for k, v in p.items()} for p in c] for n, c in collected.items()}
+        ranks = distributed.gather_objects(mine)
+        collected = {n: [p for r in ranks for p in r[n]] for n in tasks}  # type: ignore[index]
     context = replace(context, item_vectors=None if vectors is None else vectors.cpu())
     per_task = {n: task.summarise(merge(collected[n]), context) for n, task in evaluated.items()}
     own = {n: per_task[n] for n in tasks}

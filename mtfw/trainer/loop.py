@@ -16,12 +16,14 @@ from pathlib import Path
 import torch
 from tqdm import tqdm
 
+from mtfw import distributed
+from mtfw.data.batch import rank_share
 from mtfw.errors import CheckpointError
 from mtfw.record import RunRecord
 from mtfw.run_control import fingerprint
 from mtfw.trainer import checkpoint
 from mtfw.trainer.divergence import check_diverged, divergence_limit
-from mtfw.trainer.evaluate import batch_losses, gradient_conflict, gradient_cosines
+from mtfw.trainer.evaluate import batch_losses, gradient_conflict, gradient_cosines, label_counts
 from mtfw.trainer.experiment import Experiment, OnEval
 
 log = logging.getLogger("mtfw")
@@ -34,6 +36,7 @@ def train_epoch(exp: Experiment, epoch: int, state: dict, bar: tqdm) -> dict:
     cfg, model, opt = exp.trainer, exp.model, exp.optimizer
     tasks = {n: t for n, t in exp.tasks.items() if t.train}  # the others are only evaluated
     train, shared = exp.data.splits["train"], list(model.shared_parameters())
+    trained = [*model.parameters(), *exp.weighting.parameters()]
     # The shuffle (and any negatives) depend on (seed, epoch) only: a resumed run sees the same.
     order = torch.Generator().manual_seed(exp.cfg.seed * 100_003 + epoch)
     total = min(-(-len(train) // cfg.batch_size), cfg.max_steps_per_epoch or len(train))
@@ -43,7 +46,9 @@ def train_epoch(exp: Experiment, epoch: int, state: dict, bar: tqdm) -> dict:
             break
         if cfg.grad_cos_every and (state["step"] + 1) % cfg.grad_cos_every == 0:
             cosines[len(losses_seen)] = gradient_cosines(model, tasks, batch)
-        losses = batch_losses(model, tasks, batch)
+        share, rows = rank_share(batch)  # under torchrun: this rank's rows of the global batch
+        losses = batch_losses(model, tasks, share)
+        losses = distributed.global_losses(losses, label_counts(tasks, share) * (rows > 0))
         # A loss that is NaN/inf, or a million times its first value, has diverged.
         if limit is None:  # once per epoch, not per step: the first losses never change
             limit = divergence_limit(state, list(tasks), losses)
@@ -53,6 +58,7 @@ def train_epoch(exp: Experiment, epoch: int, state: dict, bar: tqdm) -> dict:
         weights = exp.weighting.backward(
             losses, shared, representation=model.shared_representation()
         )
+        distributed.average_gradients(trained, skip=exp.weighting.global_parameters)
         if cfg.grad_clip:
             torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
         opt.step()
@@ -103,12 +109,12 @@ def fit(
              "train_seconds": 0.0, "train_samples": 0, "weight_steps": 0,
              "weight_sum": [0.0] * len(names),
              "num_threads": torch.get_num_threads()}  # fmt: skip
-    if resume and not ckpt_path.exists():  # stopped in its first epoch: nothing to continue
+    if resume and not distributed.broadcast_object(ckpt_path.exists()):  # stopped in epoch 1
         log.info("no checkpoint yet in %s (the run stopped before its first one): training from "
                  "scratch in the same directory", record.dir)  # fmt: skip
         record.truncate_after(0)
     elif resume:
-        saved = checkpoint.load(ckpt_path, config_hash)
+        saved = checkpoint.load_on_every_rank(ckpt_path, config_hash)
         model.load_state_dict(saved["model"])
         exp.weighting.load_state_dict(saved["weighting"])
         exp.optimizer.load_state_dict(saved["optimizer"])

@@ -7,6 +7,12 @@ methods derive from :class:`~mtfw.weighting.gradient.GradientWeighting`. A metho
 it needs (initial losses, histories, moving averages) in buffers, so checkpoints hold it and a
 resumed run continues exactly; learnable weighting parameters are ordinary module parameters the
 optimizer updates. ``task.<name>.weight`` (``user_weights``) multiplies every method's weights.
+
+Random methods draw from the weighting's own ``generator`` (seeded from the run's seed, kept in
+checkpoints), never from torch's global one, which dropout consumes by the rank's batch share: so
+every rank of a distributed run draws the same. Under ``torchrun`` the losses are the global
+batch's (``mtfw.distributed.global_losses``); what a method computes from them (weights, DWA's
+history, FAMO's logits, GradNorm's initial losses) is therefore identical on every rank.
 """
 
 from __future__ import annotations
@@ -58,6 +64,21 @@ class Weighting(nn.Module):
         self.task_names = list(task_names)
         # The user's task.<name>.weight values, in the order of ``task_names``.
         self.register_buffer("user_weights", torch.tensor(list(task_weights), dtype=torch.float32))
+        self.generator = torch.Generator().manual_seed(torch.initial_seed())
+        # Parameters whose .grad the last backward left global already (no further all-reduce).
+        self.global_parameters: list[Tensor] = []
+
+    def get_extra_state(self) -> dict:
+        return {"generator": self.generator.get_state()}
+
+    def set_extra_state(self, state: dict) -> None:
+        self.generator.set_state(state["generator"])
+
+    def _load_from_state_dict(self, state_dict: dict, prefix: str, *args, **kwargs) -> None:
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+        missing = args[2]  # (local_metadata, strict, missing_keys, unexpected_keys, error_msgs)
+        if prefix + "_extra_state" in missing:  # a checkpoint from before the own generator
+            missing.remove(prefix + "_extra_state")
 
     def backward(
         self,

@@ -9,7 +9,7 @@ of the kept gradients (``leak`` in [0, 1] lets that share of every gradient thro
 In representation mode, as in the paper, the purity is computed per unit of the shared
 representation from the batch-summed signal ``sum_b sign(z_b) g_tb`` and the drop decision is shared
 by the whole batch; in parameter mode, per shared parameter. The weight reported for a task is the
-share of its gradient's squared norm that was kept. ``U`` comes from torch's generator.
+share of its gradient's squared norm that was kept. ``U`` comes from the weighting's own generator.
 """
 
 from __future__ import annotations
@@ -22,12 +22,12 @@ from mtfw.weighting.base import require
 from mtfw.weighting.gradient import GradientWeighting
 
 
-def graddrop_masks(signal: Tensor) -> Tensor:
+def graddrop_masks(signal: Tensor, generator: torch.Generator | None = None) -> Tensor:
     """Boolean keep-masks ``[T, N]`` from per-task signals ``[T, N]``, one draw per column."""
     ones = signal.new_ones(len(signal))  # sums over tasks as matmuls: much faster than sum(0)
     total = (ones @ signal.abs()).clamp(min=torch.finfo(signal.dtype).tiny)
     purity = 0.5 * (1 + (ones @ signal) / total)
-    draw = torch.rand(purity.shape, dtype=signal.dtype, device=signal.device)
+    draw = torch.rand(purity.shape, dtype=signal.dtype, generator=generator).to(signal.device)
     # positive gradients where P > U, negative ones elsewhere (zeros contribute nothing either way)
     return (signal > 0) == (purity > draw)
 
@@ -50,12 +50,12 @@ class GradDrop(GradientWeighting):
     def dropped(self, grads: Tensor) -> Tensor:
         """The task gradients ``[T, N]`` with the dropped components zeroed (or leaked)."""
         if not self.current_representation:  # parameter mode: one decision per coordinate
-            return grads * self.kept(graddrop_masks(grads).to(grads))
+            return grads * self.kept(graddrop_masks(grads, self.generator).to(grads))
         parts, start = [], 0
         for z in self.current_representation:  # [B, ...]: one decision per unit, batch-wide
             g = grads[:, start : start + z.numel()].view(len(grads), z.shape[0], -1)
             signal = (g * z.sign().view(1, z.shape[0], -1)).sum(1)  # [T, units]
-            keep = self.kept(graddrop_masks(signal).to(g))[:, None, :]
+            keep = self.kept(graddrop_masks(signal, self.generator).to(g))[:, None, :]
             parts.append((g * keep).view(len(grads), -1))
             start += z.numel()
         return parts[0] if len(parts) == 1 else torch.cat(parts, dim=1)

@@ -16,6 +16,14 @@ just their Gramian ``K = G G^T``) to weights:
 A task whose gradient is exactly zero in a batch (no sample carries its label: PLE's per-task
 masks) sits out of the combination with weight 0. Without shared parameters (``single_task``)
 every task simply trains its own parameters.
+
+Under ``torchrun`` each rank holds a share of the global batch, and a method combines the
+gradients of the global batch: in ``parameters`` mode one all-reduce of the ``[T, P]`` per-task
+gradients; in ``representation`` mode, where rows are samples, one all-reduce of the ``T x T``
+Gramian (additive over samples) for a method that only reads it, or, for one whose ``combine``
+reads the gradients themselves (GradNorm's norms, GradDrop's signs), the rows of every rank
+gathered into the global batch's gradient. Each rank then writes its own rows' part of the
+combined direction, and the loop averages what the backward pass leaves (``mtfw.distributed``).
 """
 
 from __future__ import annotations
@@ -25,6 +33,7 @@ from collections.abc import Callable, Sequence
 import torch
 from torch import Tensor
 
+from mtfw import distributed
 from mtfw.errors import ConfigError
 from mtfw.weighting.base import Weighting, choose
 
@@ -86,7 +95,13 @@ class GradientWeighting(Weighting):
     def combine(self, grads: Tensor, losses: Tensor) -> tuple[Tensor, Tensor]:
         """``(direction [N], weights [T])`` from the objectives' gradients ``grads [T, N]``;
         the weights returned are those of the raw losses (``task.<name>.weight`` included)."""
-        gramian = grads @ grads.T
+        return self.combine_gramian(grads, grads @ grads.T, losses)
+
+    def combine_gramian(
+        self, grads: Tensor, gramian: Tensor, losses: Tensor
+    ) -> tuple[Tensor, Tensor]:
+        """:meth:`combine` given the Gramian (of the global batch, where ``grads`` are one rank's
+        rows of it)."""
         active = gramian.diagonal() > 0
         self.active_tasks = active.nonzero().flatten().tolist()
         if len(self.active_tasks) == len(grads):
@@ -122,9 +137,11 @@ class GradientWeighting(Weighting):
                 if p.grad is not None:
                     piece.copy_(p.grad.reshape(-1))
                     p.grad = None
+        distributed.all_reduce(grads, "mean")  # the global batch's per-task gradients
         direction, weights = self.combine(grads, losses.detach())
         for p, piece, old in zip(params, direction.split(sizes), saved, strict=True):
             p.grad = piece.view_as(p) if old is None else old + piece.view_as(p)
+        self.global_parameters = [p for p, old in zip(params, saved, strict=True) if old is None]
         return weights.detach()
 
     def _through_representation(
@@ -142,7 +159,10 @@ class GradientWeighting(Weighting):
         grads = task_gradients(objectives, reps)
         self.current_representation = [r.detach() for r in reps]
         try:
-            direction, weights = self.combine(grads, losses)
+            if distributed.active():
+                direction, weights = self._combine_across_ranks(grads, losses, reps)
+            else:
+                direction, weights = self.combine(grads, losses)
         finally:
             self.current_representation = []
         pieces = direction.split([r.numel() for r in reps])
@@ -154,3 +174,27 @@ class GradientWeighting(Weighting):
             for hook in hooks:
                 hook.remove()
         return weights.detach()
+
+    def _combine_across_ranks(
+        self, grads: Tensor, losses: Tensor, reps: list[Tensor]
+    ) -> tuple[Tensor, Tensor]:
+        """``combine`` on the global batch from this rank's rows ``grads`` ``[T, N_r]`` (of its
+        local objectives, whose mean over ranks is the global one); returns this rank's rows of
+        the direction, scaled so that averaging the backward passes gives the global gradient."""
+        ranks, t = distributed.size(), len(grads)
+        if type(self).combine is GradientWeighting.combine:  # the Gramian is all it reads
+            gramian = distributed.all_reduce(grads @ grads.T) / ranks**2
+            return self.combine_gramian(grads, gramian, losses)
+        lengths = distributed.shares(len(reps[0]))  # every rank's rows (the same in each rep)
+        start, n, mine = sum(lengths[: distributed.rank()]), sum(lengths), len(reps[0])
+        units = [r.shape[1:].numel() for r in reps]  # per row (a share may have no rows)
+        split = grads.split([mine * u for u in units], dim=1)
+        pairs = zip(split, units, strict=True)
+        rows = [g.view(t, mine, u).transpose(0, 1).contiguous() for g, u in pairs]  # [n_r, T, u]
+        full = [distributed.gather_rows(g).transpose(0, 1).reshape(t, -1) / ranks for g in rows]
+        self.current_representation = [distributed.gather_rows(r.detach()) for r in reps]
+        direction, weights = self.combine(torch.cat(full, dim=1), losses)
+        pieces = direction.split([n * u for u in units])
+        local = [p.view(n, u)[start : start + mine].reshape(-1) * ranks
+                 for p, u in zip(pieces, units, strict=True)]  # fmt: skip
+        return torch.cat(local), weights

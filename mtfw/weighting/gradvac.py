@@ -26,14 +26,16 @@ from mtfw.weighting.solvers import as_array
 EPS = 1e-8
 
 
-def gradvac_weights(gramian: Tensor, targets: Tensor, beta: float) -> tuple[Tensor, Tensor]:
+def gradvac_weights(
+    gramian: Tensor, targets: Tensor, beta: float, generator: torch.Generator | None = None
+) -> tuple[Tensor, Tensor]:
     """``(weights, updated targets)`` from the Gramian and the targets ``[T, T]``."""
     k, phi_hat = as_array(gramian), targets.detach().to("cpu", torch.float64).numpy().copy()
     n = len(k)
     coef = np.eye(n)
     for i in range(n):
         others = [j for j in range(n) if j != i]
-        for j in [others[p] for p in torch.randperm(n - 1).tolist()]:
+        for j in [others[p] for p in torch.randperm(n - 1, generator=generator).tolist()]:
             dots = coef[i] @ k  # g_i' . g_m for every m
             norm_i, norm_j = np.sqrt(max(coef[i] @ dots, 0.0)), np.sqrt(max(k[j, j], 0.0))
             phi, target = dots[j] / (norm_i * norm_j + EPS), phi_hat[i, j]
@@ -66,6 +68,6 @@ class GradVac(GradientWeighting):
     def gramian_weights(self, gramian: Tensor, losses: Tensor) -> Tensor:
         rows = torch.tensor(self.active_tasks, device=self.targets.device)
         pair = (rows[:, None], rows[None, :])
-        weights, targets = gradvac_weights(gramian, self.targets[pair], self.beta)
+        weights, targets = gradvac_weights(gramian, self.targets[pair], self.beta, self.generator)
         self.targets[pair] = targets.to(self.targets)
         return weights

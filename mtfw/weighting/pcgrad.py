@@ -5,7 +5,7 @@ plane of every ``g_j`` it conflicts with (``g_i . g_j < 0``):
 ``g_i <- g_i - (g_i . g_j / |g_j|^2) g_j``; the update is the sum of the projected gradients.
 Projections only need dot products, so the whole method runs on the Gramian: ``C[i]`` holds the
 coefficients of the projected ``g_i`` on the original gradients and ``g_i^PC . g_j = C[i] K[:, j]``.
-The random orders come from torch's global generator, which checkpoints save and restore.
+The random orders come from the weighting's own generator, which checkpoints save and restore.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from mtfw.weighting.gradient import GradientWeighting
 from mtfw.weighting.solvers import as_array
 
 
-def pcgrad_weights(gramian: Tensor) -> Tensor:
+def pcgrad_weights(gramian: Tensor, generator: torch.Generator | None = None) -> Tensor:
     """Weights of the summed projected gradients on the original ones."""
     k = as_array(gramian)
     n = len(k)
@@ -27,7 +27,7 @@ def pcgrad_weights(gramian: Tensor) -> Tensor:
     for i in range(n):
         coef = np.zeros(n)
         coef[i] = 1.0
-        for j in torch.randperm(n).tolist():
+        for j in torch.randperm(n, generator=generator).tolist():
             if j == i:
                 continue
             dot = coef @ k[:, j]  # g_i^PC . g_j
@@ -42,4 +42,4 @@ class PCGrad(GradientWeighting):
     """Projects away conflicting gradient components (Yu et al., NeurIPS 2020)."""
 
     def gramian_weights(self, gramian: Tensor, losses: Tensor) -> Tensor:
-        return pcgrad_weights(gramian)
+        return pcgrad_weights(gramian, self.generator)
