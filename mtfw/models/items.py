@@ -12,20 +12,25 @@ from mtfw.models.embedding import FeatureEmbedding
 
 
 class ItemEmbedding(nn.Module):
-    """Item index -> id embedding + a projection of the item's features; 0 (padding) -> 0."""
+    """Item index -> id embedding + a projection of the item's features; 0 (padding) -> 0.
+
+    The id vocabulary is the training items' (``Catalogue.id_rows``): an item without a training
+    interaction has the unknown id row 0, a zero vector, and is represented by its features."""
 
     def __init__(self, items: Catalogue, features: InputSpec, dim: int):
         super().__init__()
-        self.ids = nn.Embedding(len(items), dim, padding_idx=0)
+        self.ids = nn.Embedding(items.n_ids, dim, padding_idx=0)
         nn.init.normal_(self.ids.weight, std=0.05)
         self.features = FeatureEmbedding(features.vocab_sizes, features.n_numeric, dim)
         self.project = nn.Linear(self.features.out_dim, dim) if self.features.out_dim else None
         self.register_buffer("cat", items.cat, persistent=False)  # the catalogue is data
         self.register_buffer("num", items.num, persistent=False)
+        rows = items.id_rows if items.id_rows is not None else torch.arange(len(items))
+        self.register_buffer("id_rows", rows, persistent=False)
         self.dim = dim
 
     def forward(self, index: Tensor) -> Tensor:
-        out = self.ids(index)
+        out = self.ids(self.id_rows[index])
         if self.project is not None:
             features = self.features(self.cat[index.flatten()], self.num[index.flatten()])
             out = out + self.project(features).reshape(out.shape) * (index > 0).unsqueeze(-1)

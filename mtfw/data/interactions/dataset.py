@@ -1,5 +1,5 @@
 """The base of interaction datasets (``data`` kind): users, items and their interactions, split
-by time within each user or by user (cold start). ``prepare`` builds the training and evaluation
+by time within each user, by user or by item (cold start). ``prepare`` builds the training and evaluation
 sets the tasks need (see ``prepare.py``)."""
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ class InteractionDataset(Dataset):
         "random",
         "leave_one_out",
         "cold_start",
+        "cold_start_items",
     )
     default_split: ClassVar[str] = "time"
 
