@@ -17,8 +17,9 @@ SAMPLERS = ("uniform", "popularity")
 class NegativeSampler:
     """Items drawn for each training interaction: ``uniform`` over the items with a training
     interaction (an item held out of training is never shown to the model, not even as a
-    negative), or ``popularity`` (proportional to training count ** ``alpha``). Items the user interacted with in training are
-    redrawn (up to 50 rounds; a user who has seen nearly every item may keep a collision)."""
+    negative), or ``popularity`` (proportional to training count ** ``alpha``). Items the user
+    interacted with in training are redrawn (up to 50 rounds; a user who has seen nearly every
+    item may keep a collision)."""
 
     count: int
     n_items: int
