@@ -9,15 +9,20 @@ from torch import Tensor, nn
 from mtfw.data.interactions.tables import Catalogue
 from mtfw.data.prepared import InputSpec
 from mtfw.models.embedding import FeatureEmbedding
+from mtfw.models.latent import LatentEncoder
 
 
 class ItemEmbedding(nn.Module):
     """Item index -> id embedding + a projection of the item's features; 0 (padding) -> 0.
 
     The id vocabulary is the training items' (``Catalogue.id_rows``): an item without a training
-    interaction has the unknown id row 0, a zero vector, and is represented by its features."""
+    interaction has the unknown id row 0, a zero vector, and is represented by its features.
+    With ``latent`` (``features.vae``) the item's VAE latent mean, from its features, is projected
+    and added too."""
 
-    def __init__(self, items: Catalogue, features: InputSpec, dim: int):
+    def __init__(
+        self, items: Catalogue, features: InputSpec, dim: int, latent: LatentEncoder | None = None
+    ):
         super().__init__()
         self.ids = nn.Embedding(items.n_ids, dim, padding_idx=0)
         nn.init.normal_(self.ids.weight, std=0.05)
@@ -28,12 +33,17 @@ class ItemEmbedding(nn.Module):
         rows = items.id_rows if items.id_rows is not None else torch.arange(len(items))
         self.register_buffer("id_rows", rows, persistent=False)
         self.dim = dim
+        self.latent = latent  # frozen (buffers); the projection is trained
+        self.latent_project = nn.Linear(latent.out_dim, dim) if latent is not None else None
 
     def forward(self, index: Tensor) -> Tensor:
         out = self.ids(self.id_rows[index])
         if self.project is not None:
             features = self.features(self.cat[index.flatten()], self.num[index.flatten()])
             out = out + self.project(features).reshape(out.shape) * (index > 0).unsqueeze(-1)
+        if self.latent_project is not None:
+            z = self.latent(self.cat[index.flatten()], self.num[index.flatten()])
+            out = out + self.latent_project(z).reshape(out.shape) * (index > 0).unsqueeze(-1)
         return out
 
     def all(self) -> Tensor:
