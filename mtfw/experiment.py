@@ -67,14 +67,17 @@ def prepare_data(cfg: DictConfig, tasks: dict[str, Task]) -> PreparedData:
     return data
 
 
-def build_model(cfg: DictConfig, tasks: dict[str, Task], data: PreparedData) -> nn.Module:
+def build_model(
+    cfg: DictConfig, tasks: dict[str, Task], data: PreparedData, restoring: bool = False
+) -> nn.Module:
     """The network (input module -> encoder -> heads), or the classical recommender; the VAE
-    latent features (``features.vae``) are fitted first, on the training split."""
+    latent features (``features.vae``) are fitted first, on the training split (``restoring``:
+    not fitted, the saved model's weights will fill them)."""
     if cfg.get("baseline") is not None:
         torch.manual_seed(cfg.seed)  # model initialisation depends only on the seed
         return registry.build("baseline", cfg.baseline, where="baseline", seed=cfg.seed,
                               task_names=list(tasks))  # fmt: skip
-    latent = fit_latent_features(vae_settings(cfg), data)  # {side: frozen encoder}
+    latent = fit_latent_features(vae_settings(cfg), data, fit=not restoring)  # {side: encoder}
     torch.manual_seed(cfg.seed)
     context, dim = data.context, cfg.embedding.dim
     items = None
@@ -112,10 +115,11 @@ def resolve_device(name: str) -> torch.device:
     return torch.device(name)
 
 
-def build_experiment(cfg: DictConfig) -> Experiment:
+def build_experiment(cfg: DictConfig, restoring: bool = False) -> Experiment:
+    """``restoring``: the run's saved weights will be loaded (no learned features are fitted)."""
     trainer, tasks, higher = check_config(cfg)
     data = prepare_data(cfg, tasks)
-    model = build_model(cfg, tasks, data)
+    model = build_model(cfg, tasks, data, restoring)
     if cfg.get("baseline") is not None:  # fitted by its own algorithm, on the CPU
         return Experiment(cfg, trainer, tasks, data, model, None, None, torch.device("cpu"),
                           higher, BaselineFitter())  # fmt: skip

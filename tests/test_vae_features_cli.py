@@ -59,3 +59,8 @@ def test_vae_features_on_cold_start_items_train_save_and_recommend(workdir: Path
     lines = [line.split() for line in proc.stdout.splitlines()[1:]]
     assert [line[0] for line in lines] == ["n1"] * 3 + ["n2"] * 3
     assert cli("recommend", "run", "users=1,2", "k=2", cwd=workdir).returncode == 0
+    from mtfw.recommend_users import load_run
+    from mtfw.run_files import read_config
+
+    exp, _ = load_run(read_config(workdir / "run"), workdir / "run")  # not refitted: best.pt's
+    assert torch.equal(exp.model.items.latent.weight0.cpu(), state["items.latent.weight0"])

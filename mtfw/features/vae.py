@@ -102,11 +102,14 @@ def interaction_matrix(data: PreparedData, side: str) -> tuple[Tensor, Tensor]:
     return item_rows, matrix
 
 
-def fit_side(data: PreparedData, side: str, settings: VaeFeatures) -> LatentEncoder:
-    """Fit the side's VAE on the training split; the frozen features-only encoder of its mean."""
+def fit_side(data: PreparedData, side: str, settings: VaeFeatures, fit: bool) -> LatentEncoder:
+    """Fit the side's VAE on the training split; the frozen features-only encoder of its mean
+    (without ``fit``, the encoder's shape only, for a run's saved weights to fill)."""
     columns, vocab, cat, num = entity_features(data, side)
     sizes = [sum(vocab) + num.shape[1], *settings.hidden, settings.latent]
     encoder = LatentEncoder(columns, vocab, num.shape[1], sizes)
+    if not fit:
+        return encoder
     rows, inter = interaction_matrix(data, side)
     features = encoder.features(cat[rows], num[rows])
     started, generator = time.perf_counter(), torch.Generator().manual_seed(settings.seed)
@@ -148,10 +151,11 @@ def fit_side(data: PreparedData, side: str, settings: VaeFeatures) -> LatentEnco
     return encoder
 
 
-def fit_latent_features(settings: VaeFeatures | None, data: PreparedData) -> dict:
-    """``{side: LatentEncoder}`` for the sides asked for (empty when ``features.vae`` is off)."""
+def fit_latent_features(settings: VaeFeatures | None, data: PreparedData, fit: bool = True) -> dict:
+    """``{side: LatentEncoder}`` for the sides asked for (empty when ``features.vae`` is off);
+    ``fit=False`` when a run's ``best.pt`` will load the fitted encoders (``mtfw recommend``)."""
     if settings is None:
         return {}
     if data.context.items is None:
         raise ConfigError("features.vae needs interaction data (users, items, interactions)")
-    return {side: fit_side(data, side, settings) for side in settings.sides}
+    return {side: fit_side(data, side, settings, fit) for side in settings.sides}
