@@ -83,3 +83,20 @@ def test_a_side_without_features_is_refused() -> None:
     frames.items = frames.items.drop(columns=["year"])
     with pytest.raises(Exception, match="items of this data have no features"):
         fit_latent_features(VaeFeatures(side="item", epochs=1), prepare_tiny(frames))
+
+
+def test_the_item_embedding_adds_each_items_projected_latent_mean() -> None:
+    from mtfw.models.items import ItemEmbedding
+
+    data = prepare_tiny()
+    encoder = fit_latent_features(VaeFeatures(**{**SMALL.__dict__, "side": "item"}), data)["item"]
+    context = data.context
+    torch.manual_seed(0)
+    plain = ItemEmbedding(context.items, context.item_inputs, 8)
+    torch.manual_seed(0)
+    with_vae = ItemEmbedding(context.items, context.item_inputs, 8, encoder)
+    index = torch.tensor([[1, 2, 2, 0], [6, 1, 5, 5]])
+    items = context.items
+    want = with_vae.latent_project(encoder(items.cat[index.flatten()], items.num[index.flatten()]))
+    want = want.reshape(2, 4, 8) * (index > 0).unsqueeze(-1)
+    assert torch.allclose(with_vae(index) - plain(index), want, atol=1e-6)

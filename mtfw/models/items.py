@@ -41,9 +41,10 @@ class ItemEmbedding(nn.Module):
         if self.project is not None:
             features = self.features(self.cat[index.flatten()], self.num[index.flatten()])
             out = out + self.project(features).reshape(out.shape) * (index > 0).unsqueeze(-1)
-        if self.latent_project is not None:
-            z = self.latent(self.cat[index.flatten()], self.num[index.flatten()])
-            out = out + self.latent_project(z).reshape(out.shape) * (index > 0).unsqueeze(-1)
+        if self.latent_project is not None:  # each distinct item encoded once (histories repeat)
+            unique, inverse = torch.unique(index.flatten(), return_inverse=True)
+            z = self.latent_project(self.latent(self.cat[unique], self.num[unique]))[inverse]
+            out = out + z.reshape(out.shape) * (index > 0).unsqueeze(-1)
         return out
 
     def all(self) -> Tensor:
