@@ -13,6 +13,7 @@ from mtfw.candidates.settings import check_candidates
 from mtfw.data import merge_needs
 from mtfw.data.dataset import describe
 from mtfw.errors import ConfigError
+from mtfw.features.settings import check_vae_fits, vae_settings
 from mtfw.metrics import AGGREGATES, higher_is_better
 from mtfw.tasks import Task
 from mtfw.trainer.config import TrainerConfig
@@ -133,6 +134,8 @@ def check_config(cfg: DictConfig) -> tuple[TrainerConfig, dict[str, Task], bool]
             registry.check(kind, cfg[kind], where=kind)
     tasks = build_tasks(cfg)
     check_fit(cfg, tasks)
+    if vae_settings(cfg) is not None:
+        check_vae_fits(cfg, registry.get("data", cfg.data.name).provides)
     merge_needs({n: t.needs() for n, t in tasks.items()})  # conflicting needs fail here
     trainer = TrainerConfig.from_config(cfg.trainer)
     check_candidates(cfg, ranking_cutoffs(tasks))  # a GAN run to re-rank: found and matched

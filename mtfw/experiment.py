@@ -20,6 +20,8 @@ from mtfw.checks import build_tasks, check_config, ranking_cutoffs
 from mtfw.data import DataNeeds, PreparedData, merge_needs
 from mtfw.data.batch import Batch, Inputs
 from mtfw.errors import ConfigError
+from mtfw.features import vae_settings
+from mtfw.features.vae import fit_latent_features
 from mtfw.models import InputEmbedding, MultiTaskModel, PerTaskInputs
 from mtfw.models.heads import HeadContext
 from mtfw.models.items import ItemEmbedding
@@ -67,23 +69,29 @@ def prepare_data(cfg: DictConfig, tasks: dict[str, Task]) -> PreparedData:
     return data
 
 
-def build_model(cfg: DictConfig, tasks: dict[str, Task], data: PreparedData) -> nn.Module:
-    """The network (input module -> encoder -> heads), or the classical recommender."""
-    torch.manual_seed(cfg.seed)  # model initialisation depends only on the seed
+def build_model(
+    cfg: DictConfig, tasks: dict[str, Task], data: PreparedData, restoring: bool = False
+) -> nn.Module:
+    """The network (input module -> encoder -> heads), or the classical recommender; the VAE
+    latent features (``features.vae``) are fitted first, on the training split (``restoring``:
+    not fitted, the saved model's weights will fill them)."""
     if cfg.get("baseline") is not None:
+        torch.manual_seed(cfg.seed)  # model initialisation depends only on the seed
         return registry.build("baseline", cfg.baseline, where="baseline", seed=cfg.seed,
                               task_names=list(tasks))  # fmt: skip
+    latent = fit_latent_features(vae_settings(cfg), data, fit=not restoring)  # {side: encoder}
+    torch.manual_seed(cfg.seed)
     context, dim = data.context, cfg.embedding.dim
     items = None
     if context.items is not None:  # interaction data: the item side, built first
-        items = ItemEmbedding(context.items, context.item_inputs, dim)
+        items = ItemEmbedding(context.items, context.item_inputs, dim, latent.get("item"))
     history = cfg.get("history") or {"name": "none"}
 
     def input_module() -> InputEmbedding:
         encoder = registry.build(
             "history", history, where="history", dim=dim, length=context.inputs.history_length
         )
-        return InputEmbedding(context.inputs, dim, encoder)
+        return InputEmbedding(context.inputs, dim, encoder, latent.get("user"))
 
     aliases = {n: t.output_of for n, t in tasks.items() if t.output_of}
     names = [n for n in tasks if n not in aliases]  # the tasks the encoder represents
@@ -109,10 +117,11 @@ def resolve_device(name: str) -> torch.device:
     return torch.device(name)
 
 
-def build_experiment(cfg: DictConfig) -> Experiment:
+def build_experiment(cfg: DictConfig, restoring: bool = False) -> Experiment:
+    """``restoring``: the run's saved weights will be loaded (no learned features are fitted)."""
     trainer, tasks, higher = check_config(cfg)
     data = prepare_data(cfg, tasks)
-    model = build_model(cfg, tasks, data)
+    model = build_model(cfg, tasks, data, restoring)
     if cfg.get("baseline") is not None:  # fitted by its own algorithm, on the CPU
         return Experiment(cfg, trainer, tasks, data, model, None, None, torch.device("cpu"),
                           higher, BaselineFitter())  # fmt: skip

@@ -30,7 +30,7 @@ def load_run(cfg: DictConfig, run_dir: Path) -> tuple[Experiment, str]:
             f"{run_dir} was trained on data={cfg.data.name}, a flat table: "
             "recommend needs a run on interaction data"
         )
-    exp = build_experiment(cfg)
+    exp = build_experiment(cfg, restoring=True)  # VAE encoders come from best.pt, not refitted
     ranking = [n for n, t in exp.tasks.items() if t.output == "item_scores"]
     if not ranking:
         raise ConfigError(

@@ -21,7 +21,7 @@ from mtfw.train import run
 GROUPS = config_groups()
 OPTIONS = [(group, option) for group, options in GROUPS.items() for option in options]
 # Runs on MovieLens-100K take a few seconds each (full-catalogue evaluation): CI runs them as slow.
-ON_ML100K = {"history", "baseline"}
+ON_ML100K = {"history", "baseline", "features"}
 ML100K_OPTIONS = {"movielens100k", "ranking", "interest", "rating", "like"}
 
 
@@ -118,7 +118,7 @@ def overrides_for(group: str, option: str) -> list[str]:
     """Overrides that make ``group=option`` a runnable experiment (a task needs its dataset,
     ESMM its funnel), plus where this machine keeps the data files."""
     experiment = option if group == "experiment" else experiment_using(group, option)
-    if group == "history":  # a user-history encoder needs interaction data
+    if group in ("history", "features"):  # a history encoder, VAE features: interaction data
         experiment = "ml100k_mtl"
     interaction_task = (
         group == "task"
@@ -126,7 +126,10 @@ def overrides_for(group: str, option: str) -> list[str]:
         in registry.get("task", composed([f"task=[{option}]"]).task[option].name).requires
     )
     if experiment:
-        base = [f"experiment={experiment}", *([f"{group}={option}"] if group == "history" else [])]
+        chosen = [f"{group}={option}"] if group in ("history", "features") else []
+        base = [f"experiment={experiment}", *chosen]
+        if group == "features" and option != "none":
+            base.append("features.vae.epochs=1")
         data = experiment_overrides(experiment).get("data", "census")
         baseline = experiment_overrides(experiment).get("baseline")
         if baseline and "epochs" in registry.parameters("baseline", baseline):  # trained ones

@@ -71,10 +71,29 @@ def test_cold_start_users_are_held_out_entirely() -> None:
 
 def test_negatives_are_never_the_users_training_items() -> None:
     train = tiny(negatives=8).splits["train"]
-    batch = train.take(slice(0, 4), torch.Generator().manual_seed(0))  # u1: items 1..4 seen
+    batch = train.take(slice(4, 5), torch.Generator().manual_seed(0))  # u2: item 1 seen
     items = batch.inputs.candidates
-    assert items[:, 0].tolist() == [1, 2, 3, 4]
-    assert set(items[:, 1:].flatten().tolist()) <= {5, 6}
+    assert items[:, 0].tolist() == [1]
+    # Negatives come from the trained items (1..4; 5 and 6 are only val/test): never u2's own.
+    assert set(items[:, 1:].flatten().tolist()) <= {2, 3, 4}
+
+
+def test_items_without_a_training_interaction_are_never_negatives_and_have_no_id() -> None:
+    for sampler in ("uniform", "popularity"):
+        data = tiny(negatives=50, sampler=sampler, alpha=0.0)
+        batch = data.splits["train"].take(slice(0, 9), torch.Generator().manual_seed(0))
+        assert set(batch.inputs.candidates[:, 1:].flatten().tolist()) <= {1, 2, 3, 4}
+    rows = data.context.items.id_rows  # the id vocabulary is fitted on train items only
+    assert rows.tolist() == [0, 1, 2, 3, 4, 0, 0] and data.info["data/n_trained_items"] == 4
+
+
+def test_uniform_negatives_over_the_full_catalogue_draw_as_before() -> None:
+    from mtfw.data.interactions.negatives import NegativeSampler
+
+    uid, item = torch.tensor([1, 1, 2]), torch.tensor([1, 2, 3])
+    sampler = NegativeSampler.fit(uid, item, 4, Negatives(5, "uniform", 1.0))
+    old = torch.randint(1, 4, (2, 5), generator=torch.Generator().manual_seed(3))
+    assert torch.equal(sampler._draw((2, 5), torch.Generator().manual_seed(3)), old)
 
 
 def test_no_held_out_interaction_leaks_into_training_or_histories() -> None:

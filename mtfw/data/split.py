@@ -9,12 +9,14 @@
   ``user_time``, as it always has there;
 - ``user_time`` (interaction data): each user's last interactions are held out;
 - ``leave_one_out`` (interaction data): each user's last interaction is test, the one before val;
-- ``cold_start`` (interaction data): a seeded share of users is held out entirely.
+- ``cold_start`` (interaction data): a seeded share of users is held out entirely;
+- ``cold_start_items`` (interaction data): a seeded share of items is held out entirely.
 
 K-fold cross-validation (``folds: K``, ``fold: i``) replaces the ``test`` share: fold i is test
 and val is the ``val`` share of the other K-1 folds (see :mod:`mtfw.data.folds`). It applies to
-``random`` (rows of a flat table, or each user's interactions) and ``cold_start`` (folds of
-users); ``stratify`` and ``group`` name columns of a flat table.
+``random`` (rows of a flat table, or each user's interactions), ``cold_start`` (folds of
+users) and ``cold_start_items`` (folds of items); ``stratify`` and ``group`` name columns of a
+flat table.
 """
 
 from __future__ import annotations
@@ -29,8 +31,8 @@ from mtfw.data.folds import assign_folds, carve_val, class_codes, column_codes
 from mtfw.errors import ConfigError
 from mtfw.settings import settings_from
 
-PROTOCOLS = ("random", "time", "user_time", "leave_one_out", "cold_start")
-FOLD_PROTOCOLS = ("random", "cold_start")  # the protocols K-fold cross-validation applies to
+PROTOCOLS = ("random", "time", "user_time", "leave_one_out", "cold_start", "cold_start_items")
+FOLD_PROTOCOLS = ("random", "cold_start", "cold_start_items")  # K-fold applies to these
 
 
 class SplitError(ConfigError):
@@ -95,8 +97,8 @@ class SplitSpec:
             raise SplitError(
                 f"data.split.by={self.by} with data.split.folds: K-fold cross-validation assigns "
                 f"rows at random, which {self.by} does not (it holds out by time or position); "
-                "use data.split.by=random (per user on interaction data) or cold_start (folds "
-                "of users)"
+                "use data.split.by=random (per user on interaction data), cold_start (folds "
+                "of users) or cold_start_items (folds of items)"
             )
         if self.val <= 0:
             raise SplitError(f"data.split.val={self.val}: cross-validation carves validation "

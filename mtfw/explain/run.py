@@ -54,7 +54,7 @@ class Explanation:
 
 def explain(cfg: DictConfig, run_dir: Path, options: ExplainOptions) -> Explanation:
     """Every asked method on the asked split, for the asked tasks and fields."""
-    exp = build_experiment(cfg)
+    exp = build_experiment(cfg, restoring=True)
     restore_selected(exp, run_dir)
     model, split = exp.model, exp.data.splits[options.split]
     every = input_fields(model)

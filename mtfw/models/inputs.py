@@ -3,7 +3,8 @@ row, the input of the shared encoder.
 
 One module serves flat tables and interaction data: the row's categorical fields (and the pooled
 token sequences of a flat table), then on interaction data the user's history encoded over the
-item embeddings (a field of its own), then the numeric features."""
+item embeddings (a field of its own), then the VAE latent features of the user when the run has
+them (``features.vae``: a projected field of its own), then the numeric features."""
 
 from __future__ import annotations
 
@@ -17,22 +18,28 @@ from mtfw.data.prepared import InputSpec
 from mtfw.models.embedding import FeatureEmbedding
 from mtfw.models.history import HistoryEncoder
 from mtfw.models.items import ItemEmbedding
+from mtfw.models.latent import LatentEncoder
 from mtfw.models.layout import InputLayout
 
 
 class InputEmbedding(nn.Module):
     """``[B, (F + H) * dim + N]``: field embeddings, the history vector (a field of its own when
-    the history encoder gives one), numeric features."""
+    the history encoder gives one), the VAE latent field (``features.vae``), numeric features."""
 
-    def __init__(self, spec: InputSpec, dim: int, history: HistoryEncoder):
+    def __init__(
+        self, spec: InputSpec, dim: int, history: HistoryEncoder,
+        latent: LatentEncoder | None = None,
+    ):  # fmt: skip
         super().__init__()
         self.history = history  # built first: the random initialisation follows this order
         self.fields = FeatureEmbedding(
             spec.vocab_sizes, spec.n_numeric, dim, spec.sequence_vocab_sizes, spec.text
         )
         self.n_field_dims = self.fields.n_fields * dim
-        self.out_dim = self.fields.out_dim + history.out_dim
-        extra = 1 if history.out_dim else 0
+        self.latent = latent  # frozen (buffers); its projection into a field is trained
+        self.latent_project = nn.Linear(latent.out_dim, dim) if latent is not None else None
+        self.out_dim = self.fields.out_dim + history.out_dim + (dim if latent is not None else 0)
+        extra = (1 if history.out_dim else 0) + (1 if latent is not None else 0)
         self.layout = InputLayout(self.fields.n_fields + extra, dim, spec.n_numeric)
         self.names = list(spec.names)
 
@@ -44,7 +51,9 @@ class InputEmbedding(nn.Module):
         names = self.names if len(self.names) == n_embedded + layout.n_numeric else [
             f"field{i}" for i in range(n_embedded + layout.n_numeric)
         ]  # fmt: skip
-        embedded = [*names[:n_embedded], *(["history"] * (layout.n_fields - n_embedded))]
+        extra = ["history"] if self.history.out_dim else []
+        extra += ["vae"] if self.latent is not None else []
+        embedded = [*names[:n_embedded], *extra]
         slices = [(n, slice(i * layout.dim, (i + 1) * layout.dim)) for i, n in enumerate(embedded)]
         start = layout.n_fields * layout.dim
         numeric = names[n_embedded:]
@@ -53,10 +62,14 @@ class InputEmbedding(nn.Module):
     def forward(self, inputs: Inputs, items: ItemEmbedding | None = None) -> Tensor:
         text = None if inputs.text is None else (inputs.text, inputs.text_weights)
         x = self.fields(inputs.cat, inputs.num, inputs.seq, text)
-        if not self.history.out_dim:
+        if not self.history.out_dim and self.latent is None:
             return x
-        h = self.history(inputs.history, items(inputs.history))
-        return torch.cat([x[:, : self.n_field_dims], h, x[:, self.n_field_dims :]], dim=1)
+        parts = [x[:, : self.n_field_dims]]
+        if self.history.out_dim:
+            parts.append(self.history(inputs.history, items(inputs.history)))
+        if self.latent is not None:
+            parts.append(self.latent_project(self.latent(inputs.cat, inputs.num)))
+        return torch.cat([*parts, x[:, self.n_field_dims :]], dim=1)
 
     def shared_parameters(self) -> Iterator[nn.Parameter]:
         return self.parameters()

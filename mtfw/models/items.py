@@ -9,16 +9,23 @@ from torch import Tensor, nn
 from mtfw.data.interactions.tables import Catalogue
 from mtfw.data.prepared import InputSpec
 from mtfw.models.embedding import FeatureEmbedding
+from mtfw.models.latent import LatentEncoder
 
 
 class ItemEmbedding(nn.Module):
     """Item index -> id embedding + a projection of the item's features (text fields
-    included: an item never seen in training, whose id row is untrained, is known by them);
-    0 (padding) -> 0."""
+    included); 0 (padding) -> 0.
 
-    def __init__(self, items: Catalogue, features: InputSpec, dim: int):
+    The id vocabulary is the training items' (``Catalogue.id_rows``): an item without a training
+    interaction has the unknown id row 0, a zero vector, and is represented by its features.
+    With ``latent`` (``features.vae``) the item's VAE latent mean, from its features, is projected
+    and added too."""
+
+    def __init__(
+        self, items: Catalogue, features: InputSpec, dim: int, latent: LatentEncoder | None = None
+    ):
         super().__init__()
-        self.ids = nn.Embedding(len(items), dim, padding_idx=0)
+        self.ids = nn.Embedding(items.n_ids, dim, padding_idx=0)
         nn.init.normal_(self.ids.weight, std=0.05)
         self.features = FeatureEmbedding(
             features.vocab_sizes, features.n_numeric, dim, text=features.text
@@ -29,20 +36,32 @@ class ItemEmbedding(nn.Module):
         text = items.text or (torch.zeros(len(items), 0, 0, dtype=torch.long), torch.zeros(0))
         self.register_buffer("text", text[0], persistent=False)
         self.register_buffer("text_weights", text[1], persistent=False)
+        rows = items.id_rows if items.id_rows is not None else torch.arange(len(items))
+        self.register_buffer("id_rows", rows, persistent=False)
         self.dim = dim
+        self.latent = latent  # frozen (buffers); the projection is trained
+        self.latent_project = nn.Linear(latent.out_dim, dim) if latent is not None else None
 
     def forward(self, index: Tensor) -> Tensor:
-        out = self.ids(index)
-        if self.project is None:
-            return out
-        flat = index.flatten()
-        if len(self.features.text) and flat.numel() >= len(self.cat):  # more lookups than items:
-            text = (self.text, self.text_weights)  # every item's text pooled once, then gathered
-            features = self.project(self.features(self.cat, self.num, text=text))[flat]
-        else:
-            text = (self.text[flat], self.text_weights[flat]) if len(self.features.text) else None
-            features = self.project(self.features(self.cat[flat], self.num[flat], text=text))
-        return out + features.reshape(out.shape) * (index > 0).unsqueeze(-1)
+        out = self.ids(self.id_rows[index])
+        if self.project is not None:
+            features = self.project(self.item_features(index.flatten()))
+            out = out + features.reshape(out.shape) * (index > 0).unsqueeze(-1)
+        if self.latent_project is not None:  # each distinct item encoded once (histories repeat)
+            unique, inverse = torch.unique(index.flatten(), return_inverse=True)
+            z = self.latent_project(self.latent(self.cat[unique], self.num[unique]))[inverse]
+            out = out + z.reshape(out.shape) * (index > 0).unsqueeze(-1)
+        return out
+
+    def item_features(self, flat: Tensor) -> Tensor:
+        """The feature fields of the items ``flat``; with text, when there are more lookups than
+        items, every item's text is pooled once and gathered (histories repeat items)."""
+        if not len(self.features.text):
+            return self.features(self.cat[flat], self.num[flat])
+        if flat.numel() >= len(self.cat):
+            return self.features(self.cat, self.num, text=(self.text, self.text_weights))[flat]
+        text = (self.text[flat], self.text_weights[flat])
+        return self.features(self.cat[flat], self.num[flat], text=text)
 
     def all(self) -> Tensor:
         """``[I, dim]``: every catalogue item, the padding row 0 included."""

@@ -105,7 +105,10 @@ class RankingTask(Task):
     def collect(self, output: Tensor, batch: Batch) -> dict[str, Tensor]:
         """Per user: the top items of ``output`` (scores of the whole catalogue, known items
         excluded) and the ranking metrics of that list against the held-out items."""
-        top = top_k(output, batch.inputs.known, max(self.k))
+        excluded = batch.inputs.known
+        if "unranked" in batch.labels:  # cold-start items: the held-out items alone are ranked
+            excluded = excluded | batch.labels["unranked"]
+        top = top_k(output, excluded, max(self.k))
         return {**user_metrics(top, batch.labels["next_items"], self.k), "top": top}
 
     def summarise(self, parts: dict[str, Tensor], data: DataContext) -> dict[str, float]:

@@ -1,6 +1,6 @@
 """The base of interaction datasets (``data`` kind): users, items and their interactions, split
-by time within each user or by user (cold start). ``prepare`` builds the training and evaluation
-sets the tasks need (see ``prepare.py``)."""
+by time within each user, by user or by item (cold start). ``prepare`` builds the training and
+evaluation sets the tasks need (see ``prepare.py``)."""
 
 from __future__ import annotations
 
@@ -27,6 +27,7 @@ class InteractionDataset(Dataset):
         "random",
         "leave_one_out",
         "cold_start",
+        "cold_start_items",
     )
     default_split: ClassVar[str] = "time"
 

@@ -1,11 +1,16 @@
 """From :class:`InteractionFrames` to the training and evaluation sets, split and preprocessed.
 
 User features are fitted on the training users only (a cold-start user's id is therefore unknown,
-id 0); item features on the catalogue, which is known before any interaction. Only the user and
+id 0); item features on the catalogue, which is known before any interaction; the item-id
+vocabulary on the items with a training interaction (any other item has the unknown id 0).
+Under ``cold_start_items`` an evaluation split ranks, for each user who interacted with one of its
+held-out items, those held-out items only (see ``targets.eval_set``). Only the user and
 item tables are inputs: interaction columns (ratings) are labels and never features.
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -23,7 +28,7 @@ from mtfw.data.interactions.sequences import (
 )
 from mtfw.data.interactions.sets import TrainSet
 from mtfw.data.interactions.split import assign, train_only_users
-from mtfw.data.interactions.tables import Catalogue, UserTable
+from mtfw.data.interactions.tables import Catalogue, UserTable, trained_id_rows
 from mtfw.data.interactions.targets import eval_set
 from mtfw.data.needs import DataNeeds
 from mtfw.data.prepared import DataContext, InputSpec, PreparedData
@@ -141,6 +146,7 @@ def prepare_interactions(
             )
     items, item_pre = catalogue(frames, (text or {}).get("items"))
     train = frame[frame["part"] == "train"].reset_index(drop=True)
+    items = replace(items, id_rows=trained_id_rows(train["item"].to_numpy(), len(items)))
     train_users = frames.users.index[np.unique(train["uid"]) - 1]
     users, user_pre = user_table(frames, train_users, user_id_feature, (text or {}).get("users"))
     train_labels = {k: torch.tensor(train[k].to_numpy(), dtype=torch.float32) for k in labels}
@@ -158,7 +164,8 @@ def prepare_interactions(
         known = frame[frame["part"].isin(known_parts)]
         held = frame[frame["part"] == name]
         eval_items = eval_history(known, np.unique(held["uid"]), history_length)
-        evals[name] = eval_set(held, known, eval_items, users, items, labels)
+        ranked = np.unique(held["item"]) if split.by == "cold_start_items" else None
+        evals[name] = eval_set(held, known, eval_items, users, items, labels, ranked)
     info = {
         "data/source": frames.source,
         "data/checksum": frames.checksum,
@@ -169,6 +176,7 @@ def prepare_interactions(
         "data/n_items": len(frames.items),
         **{f"data/n_{s}": int((frame["part"] == s).sum()) for s in ("train", "val", "test")},
         **{f"data/n_{s}_users": len(evals[s]) for s in ("val", "test")},
+        "data/n_trained_items": items.n_ids - 1,
         **{
             f"data/split_hash_{s}": fingerprint(np.flatnonzero(part == s))
             for s in ("train", "val", "test")

@@ -70,7 +70,8 @@ class EvalSet:
     ``pair_labels``) and the categories of the held-out items (``categories``).
 
     A batch's labels: ``next_items`` ``[B, I]`` (the held-out items), ``next_categories``
-    ``[B, G]`` and each label column ``[P]`` of the batch's held-out pairs."""
+    ``[B, G]``, each label column ``[P]`` of the batch's held-out pairs, and with ``ranked``
+    ``unranked`` ``[B, I]`` (the items outside the candidates)."""
 
     users: Inputs
     known: Sparse
@@ -80,6 +81,7 @@ class EvalSet:
     pair_labels: dict[str, Tensor]
     categories: Tensor
     n_items: int
+    ranked: Tensor | None = None  # [I] bool: the only items ranked (None: all)
 
     def __len__(self) -> int:
         return len(self.users)
@@ -97,6 +99,8 @@ class EvalSet:
         labels = {k: v[lo:hi] for k, v in self.pair_labels.items()}
         labels["next_items"] = self.relevant.dense(rows, self.n_items)
         labels["next_categories"] = self.categories[rows]
+        if self.ranked is not None:  # items outside the candidates: never ranked, nor counted
+            labels["unranked"] = ~self.ranked.expand(rows.stop - rows.start, -1)
         return Batch(inputs, labels, {})
 
     def batches(self, batch_size: int, generator: torch.Generator | None = None) -> Iterator[Batch]:
@@ -115,4 +119,5 @@ class EvalSet:
             {k: v.to(device) for k, v in self.pair_labels.items()},
             self.categories.to(device),
             self.n_items,
+            None if self.ranked is None else self.ranked.to(device),
         )

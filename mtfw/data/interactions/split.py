@@ -14,14 +14,17 @@ val (users with three or more; the shares are not used). Either way the model se
 
 ``by: cold_start`` draws a seeded share of users for validation and for test and holds them out
 entirely: the model never sees them, their features are all it gets, and every interaction of
-theirs is relevant.
+theirs is relevant. ``by: cold_start_items`` does the same with items: a seeded share of the items
+that have interactions is held out for validation and for test with all their interactions, so no
+training interaction (nor negative) involves them (see ``prepare.py`` for how they are ranked).
 
 K-fold cross-validation (``folds: K``, ``fold: i``): with ``by: random`` each user's interactions
 are dealt at random (seeded) into K folds, fold i held out for test and the ``val`` share of the
 rest (at least one when two or more remain) for validation. A user with fewer than K interactions
 cannot be in every test fold: such users stay in train in every fold, and the count is logged and
 recorded (``data/cv_train_only_users``). With ``by: cold_start`` the users are dealt into K folds:
-fold i's users are test, the ``val`` share of the others val.
+fold i's users are test, the ``val`` share of the others val; with ``by: cold_start_items`` the
+same with items.
 """
 
 from __future__ import annotations
@@ -36,11 +39,13 @@ from mtfw.data.split import SplitError, SplitSpec
 
 log = logging.getLogger("mtfw")
 
+HELD_OUT = {"cold_start": "user", "cold_start_items": "item"}  # the column a protocol holds out
+
 
 def assign(spec: SplitSpec, interactions: pd.DataFrame) -> np.ndarray:
     """The split of every interaction row: an array of 'train' / 'val' / 'test'."""
-    if spec.folds is not None and spec.by == "cold_start":
-        return fold_users(spec, interactions)
+    if spec.folds is not None and spec.by in HELD_OUT:
+        return fold_entities(spec, interactions, HELD_OUT[spec.by])
     if spec.folds is not None:
         n_users, few = interactions["user"].nunique(), train_only_users(spec, interactions)
         if few == n_users:
@@ -56,8 +61,8 @@ def assign(spec: SplitSpec, interactions: pd.DataFrame) -> np.ndarray:
                 spec.folds,
             )
         return user_folds(spec, interactions)
-    if spec.by == "cold_start":
-        return by_user(spec, interactions)
+    if spec.by in HELD_OUT:
+        return by_entity(spec, interactions, HELD_OUT[spec.by])
     return within_users(spec, interactions)
 
 
@@ -91,16 +96,18 @@ def user_folds(spec: SplitSpec, frame: pd.DataFrame) -> np.ndarray:
     return out
 
 
-def fold_users(spec: SplitSpec, frame: pd.DataFrame) -> np.ndarray:
-    """Cold-start folds: the users dealt into the folds (seeded); fold ``fold``'s users test,
-    the ``val`` share of the other users val; every interaction goes with its user."""
-    users = np.sort(frame["user"].unique())
+def fold_entities(spec: SplitSpec, frame: pd.DataFrame, column: str) -> np.ndarray:
+    """Cold-start folds: the users (or items, ``column``) dealt into the folds (seeded); fold
+    ``fold``'s test, the ``val`` share of the others val; every interaction goes with its user
+    (item)."""
+    users = np.sort(frame[column].unique())
     fold = assign_folds(spec.folds, spec.seed, len(users))
     rest = np.flatnonzero(fold != spec.fold)
     which = pd.Series("train", index=users, dtype=object)
     which.iloc[np.flatnonzero(fold == spec.fold)] = "test"
     which.iloc[carve_val(rest, spec.val, spec.seed)] = "val"
-    return which.loc[frame["user"]].to_numpy()
+    check_held_out(spec, which, column)
+    return which.loc[frame[column]].to_numpy()
 
 
 def within_users(spec: SplitSpec, frame: pd.DataFrame) -> np.ndarray:
@@ -146,16 +153,27 @@ def check_users_train(spec: SplitSpec, sizes, n_test, n_val) -> None:
                  "evaluated", small, len(sizes))  # fmt: skip
 
 
-def by_user(spec: SplitSpec, frame: pd.DataFrame) -> np.ndarray:
-    users = np.sort(frame["user"].unique())
-    shuffled = users[np.random.default_rng(spec.seed).permutation(len(users))]
-    n_val, n_test = round(len(users) * spec.val), round(len(users) * spec.test)
-    if min(n_val, n_test, len(users) - n_val - n_test) < 1:
-        raise SplitError(
-            f"a cold-start split of {len(users)} users with val={spec.val}, "
-            f"test={spec.test} leaves a split without users: use larger shares"
-        )
+def by_entity(spec: SplitSpec, frame: pd.DataFrame, column: str) -> np.ndarray:
+    """A seeded share of the users (``column='user'``) or items held out for val and for test,
+    each with all its interactions."""
+    ids = np.sort(frame[column].unique())
+    shuffled = ids[np.random.default_rng(spec.seed).permutation(len(ids))]
+    n_val, n_test = round(len(ids) * spec.val), round(len(ids) * spec.test)
     which = pd.Series("train", index=shuffled, dtype=object)
     which.iloc[:n_val] = "val"
     which.iloc[n_val : n_val + n_test] = "test"
-    return which.loc[frame["user"]].to_numpy()
+    check_held_out(spec, which, column)
+    return which.loc[frame[column]].to_numpy()
+
+
+def check_held_out(spec: SplitSpec, which: pd.Series, column: str) -> None:
+    """Every part of a cold-start split holds at least one user (item)."""
+    counts = which.value_counts()
+    empty = [part for part in ("train", "val", "test") if not counts.get(part, 0)]
+    if empty:
+        raise SplitError(
+            f"data.split.by={spec.by}: a cold-start split of {len(which)} {column}s with "
+            f"val={spec.val}, test={spec.test}{f', folds={spec.folds}' if spec.folds else ''} "
+            f"leaves the {' and '.join(empty)} split without {column}s (each needs at least one "
+            f"{column} with interactions): use larger shares or more {column}s"
+        )

@@ -27,9 +27,16 @@ def eval_set(
     users: UserTable,
     items: Catalogue,
     labels: list[str],
+    ranked: np.ndarray | None = None,
 ) -> EvalSet:
     """``held`` are the split's interactions and ``known`` those the model may know at its cut
-    (both sorted by user then time, columns ``uid``, ``item`` and the label columns)."""
+    (both sorted by user then time, columns ``uid``, ``item`` and the label columns).
+
+    ``ranked``: the only items ranked (the split's held-out items under ``cold_start_items``);
+    None ranks the whole catalogue. Restricting the candidates is the usual cold-start item
+    protocol: the held-out interactions involve held-out items only, so ranking them against the
+    warm catalogue would count every unobserved warm item a user might well like as a miss and
+    mostly measure how far new items are pushed below warm ones, not how well they are ordered."""
     uids = np.unique(held["uid"].to_numpy())
     n = len(uids)
     relevant = Sparse.from_pairs(*_pairs(held, uids), n)
@@ -40,6 +47,11 @@ def eval_set(
     categories = torch.zeros(n, items.categories.shape[1])
     categories = categories.index_add_(0, pair_row, items.categories[pair_item]).clamp_(max=1.0)
     inputs = users.inputs(torch.from_numpy(uids), history)
+    mask = None
+    if ranked is not None:
+        mask = torch.zeros(len(items), dtype=torch.bool)
+        mask[torch.from_numpy(ranked)] = True
     return EvalSet(
-        inputs, known_sparse, relevant, pair_row, pair_item, pair_labels, categories, len(items)
-    )
+        inputs, known_sparse, relevant, pair_row, pair_item, pair_labels, categories, len(items),
+        mask,
+    )  # fmt: skip
