@@ -27,7 +27,10 @@ class Inputs:
     (recent items, most recent last, 0 = empty); for training on interaction data ``candidates``
     ``[B, C]`` (the interacted item, then the sampled negatives); for evaluating it ``known``
     ``[B, I]`` (items the user already interacted with: never recommended) and the held-out
-    interactions of these users as pairs ``pair_row`` ``[P]`` (local row) and ``pair_item``."""
+    interactions of these users as pairs ``pair_row`` ``[P]`` (local row) and ``pair_item``.
+    Packed training (``data/interactions/windows.py``): ``history`` ``[Wb, W]`` holds windows of
+    the users' sequences, not rows, and ``history_at`` ``[B]`` each row's position in them
+    (an index into the flattened ``[Wb * W]``)."""
 
     cat: Tensor
     num: Tensor
@@ -38,12 +41,15 @@ class Inputs:
     known: Tensor | None = None
     pair_row: Tensor | None = None
     pair_item: Tensor | None = None
+    history_at: Tensor | None = None
 
     def __len__(self) -> int:
         return self.cat.shape[0]
 
     def rows(self, index: Tensor | slice) -> Inputs:
         """The row-aligned fields of some rows (pair fields are per batch and not carried)."""
+        if self.history_at is not None:
+            raise TypeError("packed training inputs hold windows, not rows: take() instead")
         keep = ("cat", "num", "seq", "uid", "history", "candidates", "known")
         values = {k: getattr(self, k) for k in keep}
         return Inputs(**{k: None if v is None else v[index] for k, v in values.items()})

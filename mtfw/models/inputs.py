@@ -54,7 +54,12 @@ class InputEmbedding(nn.Module):
         x = self.fields(inputs.cat, inputs.num, inputs.seq)
         if not self.history.out_dim:
             return x
-        h = self.history(inputs.history, items(inputs.history))
+        vectors = items(inputs.history)
+        if inputs.history_at is None:  # one history row per batch row
+            h = self.history(inputs.history, vectors)
+        else:  # packed: the encoder runs once per window; each row reads its position's state
+            states = self.history.states(inputs.history, vectors)
+            h = states.reshape(-1, states.shape[-1])[inputs.history_at]
         return torch.cat([x[:, : self.n_field_dims], h, x[:, self.n_field_dims :]], dim=1)
 
     def shared_parameters(self) -> Iterator[nn.Parameter]:

@@ -25,6 +25,7 @@ from mtfw.data.interactions.sets import TrainSet
 from mtfw.data.interactions.split import assign, train_only_users
 from mtfw.data.interactions.tables import Catalogue, UserTable
 from mtfw.data.interactions.targets import eval_set
+from mtfw.data.interactions.windows import UserWindows
 from mtfw.data.needs import DataNeeds
 from mtfw.data.prepared import DataContext, InputSpec, PreparedData
 from mtfw.data.preprocess import Preprocessor
@@ -145,7 +146,11 @@ def prepare_interactions(
     if needs.category_window is not None:
         window = needs.category_window
         train_labels["next_categories"] = interest_labels(item, starts, items.categories, window)
-    history = train_history(uid, item, starts, history_length)
+    history, windows = None, None
+    if needs.windows is not None and history_length:  # asked by the history encoder
+        windows = UserWindows.build(item, starts, needs.windows, history_length)
+    else:
+        history = train_history(uid, item, starts, history_length)
     sampler = None
     if needs.negatives is not None:
         sampler = NegativeSampler.fit(uid, item, len(items), needs.negatives)
@@ -186,5 +191,6 @@ def prepare_interactions(
         frame,
         ItemPopularity.of(uid, item, len(items)),
     )
-    splits = {"train": TrainSet(users, uid, item, history, train_labels, sampler), **evals}
+    train_set = TrainSet(users, uid, item, history, train_labels, sampler, windows)
+    splits = {"train": train_set, **evals}
     return PreparedData(splits, RecPreprocessing(user_pre, item_pre), info, context)
