@@ -146,3 +146,20 @@ def test_packed_batches_cover_every_interaction_once_in_a_seeded_order() -> None
 def test_a_context_outside_the_window_is_refused() -> None:
     with pytest.raises(ConfigError, match=r"history.min_context=50 .* allowed 0 to 49"):
         geometry(SequenceWindows(positional=True, context=50), 50)
+
+
+def test_with_one_target_per_window_the_batches_are_the_per_interaction_ones() -> None:
+    """``min_context = L - 1``: the same shuffle, negatives and labels as one row per
+    interaction, and each row's window is its history row, in the batch's order."""
+    length = 3
+    rows = prepare_tiny(history_length=length).splits["train"]
+    spec = SequenceWindows(positional=True, context=length - 1)
+    packed = prepare_tiny(history_length=length, windows=spec).splits["train"]
+    pairs = zip(rows.batches(4, torch.Generator().manual_seed(3)),
+                packed.batches(4, torch.Generator().manual_seed(3)), strict=True)  # fmt: skip
+    for a, b in pairs:
+        assert torch.equal(a.inputs.uid, b.inputs.uid)
+        assert torch.equal(a.inputs.candidates, b.inputs.candidates)
+        assert torch.equal(a.labels["next_categories"], b.labels["next_categories"])
+        assert torch.equal(b.inputs.history, a.inputs.history)  # one window per row, in order
+        assert torch.equal(b.inputs.history_at, torch.arange(len(a)) * length + length - 1)

@@ -119,10 +119,18 @@ class UserWindows:
         return torch.repeat_interleave(self.first[windows], sizes) + within
 
     def gather(self, index: Tensor | slice) -> tuple[Tensor, Tensor]:
-        """The windows that serve the interactions ``index`` ``[Wb, W]`` and where each
-        interaction's state is in them: ``[B]`` indices into the flattened ``[Wb * W]``."""
+        """The windows that serve the interactions ``index`` ``[Wb, W]``, in the order the
+        interactions first need them (with one target per window: the rows' order, so dropout
+        masks fall as on rows), and where each interaction's state is in them: ``[B]`` indices
+        into the flattened ``[Wb * W]``."""
         windows, local = torch.unique(self.owner[index], return_inverse=True)
-        return self.tokens[windows], local * self.width + self.slot[index]
+        n = local.shape[0]
+        first = torch.full_like(windows, n).scatter_reduce(
+            0, local, torch.arange(n, device=local.device), "amin"
+        )
+        rank = torch.argsort(first)
+        local = torch.argsort(rank)[local]
+        return self.tokens[windows[rank]], local * self.width + self.slot[index]
 
     def to(self, device: torch.device) -> UserWindows:
         moved = (self.tokens, self.owner, self.slot, self.first, self.count)
