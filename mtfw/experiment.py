@@ -56,6 +56,10 @@ def prepare_data(cfg: DictConfig, tasks: dict[str, Task]) -> PreparedData:
     fit the tasks' label statistics on train (saved with the model's weights)."""
     dataset = registry.build("data", cfg.data, where="data")
     needs: DataNeeds = merge_needs({n: t.needs() for n, t in tasks.items()})
+    history = cfg.get("history")
+    if history is not None and cfg.get("baseline") is None:  # packed training, if it asks
+        asked = registry.get("history", history.name).data_needs(history)
+        needs = needs.merged(asked, (", ".join(tasks), f"history={history.name}"))
     data = dataset.prepare(needs)
     views = label_views(data)
     for task in tasks.values():

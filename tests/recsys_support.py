@@ -13,6 +13,7 @@ import pytest
 from mtfw.data import DataNeeds, Negatives, PreparedData
 from mtfw.data.interactions.frames import InteractionFrames
 from mtfw.data.interactions.prepare import prepare_interactions
+from mtfw.data.needs import SequenceWindows
 from mtfw.data.split import SplitSpec
 from mtfw.errors import DataNotFoundError, RunStopped
 
@@ -72,12 +73,14 @@ def prepare_tiny(
     window: int | None = 2,
     labels: tuple[str, ...] = ("rating",),
     history_length: int = 3,
+    windows: SequenceWindows | None = None,
 ) -> PreparedData:
     """The tiny dataset prepared as a ranking (+ interest, + rating) run would ask."""
     needs = DataNeeds(
         labels=dict.fromkeys(labels, False),
         negatives=Negatives(negatives, sampler, alpha) if negatives else None,
         category_window=window,
+        windows=windows,
     )
     return prepare_interactions(
         frames or tiny_frames(), split or SplitSpec(by="time"), needs, history_length, True

@@ -178,16 +178,47 @@ def test_cold_start_split_recommends_from_features_alone(workdir: Path) -> None:
     assert s["test/ranking/hit_rate@20"] > 0
 
 
-@pytest.mark.slow
-def test_interrupted_run_resumes_to_identical_metrics_and_reproduces(workdir: Path) -> None:
-    """Negatives are drawn from (seed, epoch): a resumed run sees the same batches."""
+@pytest.mark.slow  # trains and evaluates on MovieLens-100K, twice
+@pytest.mark.parametrize("history", ["mean", "sasrec"])
+def test_packed_history_steps_are_batches_of_interactions(history: str, workdir: Path) -> None:
+    """Packed training (windows of the users' sequences): trainer.batch_size still counts
+    interactions, and so do the samples/s."""
+    from mtfw.trainer.checkpoint import load
+
+    cli("train", "experiment=ml100k_mtl", f"history={history}", *ml100k(), *QUICK,
+        "hydra.run.dir=run", cwd=workdir)  # fmt: skip
+    state = load(workdir / "run" / "checkpoint.pt")["state"]
+    assert state["step"] == 5 and state["train_samples"] == 5 * 1024
+    s = summary(workdir / "run")
+    assert s["samples_per_second"] == pytest.approx(5 * 1024 / s["train_seconds"])
+    assert s["test/ranking/ndcg@10"] > 0
+
+
+def test_a_training_window_context_outside_the_window_is_refused_before_data_loads(
+    workdir: Path,
+) -> None:
+    proc = cli("train", "experiment=ml100k_mtl", "history=sasrec", "data.history_length=20",
+               "history.min_context=20", "data.path=nowhere", "data.download=false",
+               "data.registry=false", cwd=workdir, check=False)  # fmt: skip
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert "history.min_context=20 is out of range for data.history_length=20" in proc.stderr
+    assert "allowed 0 to 19" in proc.stderr and not (workdir / "outputs").exists()
+
+
+@pytest.mark.slow  # two MovieLens-100K runs and a reproduce per history encoder
+@pytest.mark.parametrize("history", ["mean", "sasrec"])
+def test_interrupted_run_resumes_to_identical_metrics_and_reproduces(
+    history: str, workdir: Path
+) -> None:
+    """The shuffle (of the windows, packed) and the negatives are drawn from (seed, epoch): a
+    resumed run sees the same batches."""
     from hydra import compose, initialize_config_dir
 
     from mtfw.preflight import CONF_DIR
     from mtfw.train import resume_run, run
 
-    overrides = ["experiment=ml100k_mtl", *ml100k(), "trainer.max_epochs=2",
-                 "trainer.max_steps_per_epoch=20"]  # fmt: skip
+    overrides = ["experiment=ml100k_mtl", f"history={history}", *ml100k(),
+                 "trainer.max_epochs=2", "trainer.max_steps_per_epoch=20"]  # fmt: skip
     with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
         cfg = compose("train", overrides=overrides)
     whole = run(cfg, workdir / "whole")

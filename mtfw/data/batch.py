@@ -31,7 +31,9 @@ class Inputs:
     ``[B, I]`` (items the user already interacted with: never recommended) and the held-out
     interactions of these users as pairs ``pair_row`` ``[P]`` (local row) and ``pair_item``;
     ``text`` ``[B, T, L]`` token ids of text columns and ``text_weights`` their weights (0 =
-    padding; a row of zeros: an empty text)."""
+    padding; a row of zeros: an empty text). Packed training (``data/interactions/windows.py``):
+    ``history`` ``[Wb, W]`` holds windows of the users' sequences, not rows, and ``history_at``
+    ``[B]`` each row's position in them (an index into the flattened ``[Wb * W]``)."""
 
     cat: Tensor
     num: Tensor
@@ -44,12 +46,15 @@ class Inputs:
     pair_item: Tensor | None = None
     text: Tensor | None = None
     text_weights: Tensor | None = None
+    history_at: Tensor | None = None
 
     def __len__(self) -> int:
         return self.cat.shape[0]
 
     def rows(self, index: Tensor | slice) -> Inputs:
         """The row-aligned fields of some rows (pair fields are per batch and not carried)."""
+        if self.history_at is not None:
+            raise TypeError("packed training inputs hold windows, not rows: take() instead")
         keep = ("cat", "num", "seq", "uid", "history", "candidates", "known", "text",
                 "text_weights")  # fmt: skip
         values = {k: getattr(self, k) for k in keep}

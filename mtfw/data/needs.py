@@ -27,11 +27,26 @@ class Negatives:
 
 
 @dataclass(frozen=True)
+class SequenceWindows:
+    """Training interactions served as windows of each user's item sequence, the history encoder
+    run once per window (asked by the history encoder, not by a task; see
+    ``mtfw/data/interactions/windows.py``). ``positional``: a state depends on where the items
+    sit in the window (learned positions): windows are ``history_length`` long and every target
+    sees at least ``context`` earlier items of its window (None: half the window), or all its
+    user has. Otherwise a state depends on the last ``history_length`` items only, and windows
+    are long enough for every target to see all of them."""
+
+    positional: bool
+    context: int | None = None
+
+
+@dataclass(frozen=True)
 class DataNeeds:
     labels: dict[str, bool] = field(default_factory=dict)  # column -> missing values allowed
     negatives: Negatives | None = None
     category_window: int | None = None  # ``next_categories``: those of the next N interactions
     user_groups: bool = False  # each sample's user (``data.user_id``) as ``USER_GROUPS`` (gAUC)
+    windows: SequenceWindows | None = None  # None: one row per interaction with its history
 
     def merged(self, other: DataNeeds, names: tuple[str, str]) -> DataNeeds:
         """Both tasks' needs; ``names`` (this one's tasks, the other's) name them in errors. A
@@ -52,6 +67,7 @@ class DataNeeds:
             self.negatives if self.negatives is not None else other.negatives,
             self.category_window if self.category_window is not None else other.category_window,
             self.user_groups or other.user_groups,
+            self.windows if self.windows is not None else other.windows,
         )
 
 

@@ -66,10 +66,19 @@ class InputEmbedding(nn.Module):
             return x
         parts = [x[:, : self.n_field_dims]]
         if self.history.out_dim:
-            parts.append(self.history(inputs.history, items(inputs.history)))
+            parts.append(self.history_states(inputs, items))
         if self.latent is not None:
             parts.append(self.latent_project(self.latent(inputs.cat, inputs.num)))
         return torch.cat([*parts, x[:, self.n_field_dims :]], dim=1)
+
+    def history_states(self, inputs: Inputs, items: ItemEmbedding) -> Tensor:
+        """The user state of each row: its history row encoded, or under packed training the
+        encoder run once per window and each row's position read from it."""
+        vectors = items(inputs.history)
+        if inputs.history_at is None:  # one history row per batch row
+            return self.history(inputs.history, vectors)
+        states = self.history.states(inputs.history, vectors)
+        return states.reshape(-1, states.shape[-1])[inputs.history_at]
 
     def shared_parameters(self) -> Iterator[nn.Parameter]:
         return self.parameters()

@@ -9,6 +9,7 @@ from typing import ClassVar
 from mtfw.data.dataset import Dataset
 from mtfw.data.interactions.frames import InteractionFrames
 from mtfw.data.interactions.prepare import prepare_interactions
+from mtfw.data.interactions.windows import geometry
 from mtfw.data.needs import DataNeeds
 from mtfw.data.prepared import PreparedData
 from mtfw.data.split import SplitError
@@ -56,6 +57,8 @@ class InteractionDataset(Dataset):
         raise NotImplementedError
 
     def prepare(self, needs: DataNeeds) -> PreparedData:
+        if needs.windows is not None and self.history_length:  # fails before the data loads
+            geometry(needs.windows, self.history_length)
         return prepare_interactions(
             self.load_frames(),
             self.split,

@@ -13,13 +13,13 @@ from __future__ import annotations
 from dataclasses import replace
 
 import numpy as np
-import pandas as pd
 import torch
 
 from mtfw.data.interactions.frames import InteractionFrames
 from mtfw.data.interactions.negatives import NegativeSampler
 from mtfw.data.interactions.popularity import ItemPopularity
 from mtfw.data.interactions.preprocessing import RecPreprocessing
+from mtfw.data.interactions.rows import checked_interactions, ordered_rows
 from mtfw.data.interactions.sequences import (
     eval_history,
     interest_labels,
@@ -30,37 +30,12 @@ from mtfw.data.interactions.sets import TrainSet
 from mtfw.data.interactions.split import assign, train_only_users
 from mtfw.data.interactions.tables import Catalogue, UserTable, trained_id_rows
 from mtfw.data.interactions.targets import eval_set
+from mtfw.data.interactions.windows import UserWindows
 from mtfw.data.needs import DataNeeds
 from mtfw.data.prepared import DataContext, InputSpec, PreparedData
 from mtfw.data.preprocess import Preprocessor
 from mtfw.data.split import SplitError, SplitSpec, fingerprint
 from mtfw.data.text.columns import TextColumns
-from mtfw.errors import ConfigError
-
-
-def _check(frames: InteractionFrames) -> pd.DataFrame:
-    inter = frames.interactions
-    missing = {"user", "item", "timestamp"} - set(inter.columns)
-    if missing:
-        raise ConfigError(f"the interactions lack column(s) {sorted(missing)}")
-    if len(inter) == 0:
-        raise ConfigError("the dataset has no interactions")
-    for what, article, table in (("user", "a", frames.users), ("item", "an", frames.items)):
-        unknown = ~inter[what].isin(table.index)
-        if unknown.any():
-            raise ConfigError(
-                f"{int(unknown.sum())} interactions have {article} {what} id that is not in the "
-                f"{what} table, e.g. '{inter.loc[unknown, what].iloc[0]}'"
-            )
-    overlap = set(frames.labels) & set(
-        frames.user_categorical
-        + frames.user_numeric
-        + frames.item_categorical
-        + frames.item_numeric
-    )
-    if overlap:
-        raise ConfigError(f"leakage: label column(s) {sorted(overlap)} are also input features")
-    return inter
 
 
 def with_row0(t: torch.Tensor) -> torch.Tensor:
@@ -95,38 +70,6 @@ def user_table(frames: InteractionFrames, train_users, use_id: bool, text=None) 
     return UserTable(ids, with_row0(cat), with_row0(num), text_rows), pre
 
 
-def _ordered(frames: InteractionFrames, inter: pd.DataFrame, part: np.ndarray, labels) -> tuple:
-    """Every interaction as row indices (``uid``, ``item``) sorted by user then time, with its
-    split and the label columns the tasks need."""
-    uid_of = pd.Series(np.arange(1, len(frames.users) + 1), index=frames.users.index)
-    iid_of = pd.Series(np.arange(1, len(frames.items) + 1), index=frames.items.index)
-    order = np.lexsort(
-        (np.arange(len(inter)), inter["timestamp"].to_numpy(), uid_of.loc[inter["user"]].to_numpy())
-    )
-    frame = pd.DataFrame(
-        {
-            "uid": uid_of.loc[inter["user"]].to_numpy()[order],
-            "item": iid_of.loc[inter["item"]].to_numpy()[order],
-            "part": part[order],
-        }
-    )
-    for label in labels:
-        if label not in inter.columns:
-            raise ConfigError(
-                f"a task needs interaction column '{label}'; "
-                f"this dataset has labels {', '.join(frames.labels)}"
-            )
-        frame[label] = pd.to_numeric(inter[label], errors="coerce").to_numpy()[order]
-        missing = int(frame[label].isna().sum())
-        if missing:
-            raise ConfigError(
-                f"interaction label '{label}' has {missing} missing or non-numeric values (e.g. "
-                f"row {int(np.flatnonzero(frame[label].isna())[0])} after sorting by user and "
-                "time); clean the interactions file or drop the task that uses it"
-            )
-    return frame
-
-
 def prepare_interactions(
     frames: InteractionFrames,
     split: SplitSpec,
@@ -135,10 +78,10 @@ def prepare_interactions(
     user_id_feature: bool,
     text: dict[str, TextColumns] | None = None,  # "items", "users": data.text, data.items.text
 ) -> PreparedData:
-    inter = _check(frames)
+    inter = checked_interactions(frames)
     part = assign(split, inter)
     labels = sorted(needs.labels)
-    frame = _ordered(frames, inter, part, labels)
+    frame = ordered_rows(frames, inter, part, labels)
     for name in ("train", "val", "test"):
         if not (frame["part"] == name).any():
             raise SplitError(
@@ -155,7 +98,11 @@ def prepare_interactions(
     if needs.category_window is not None:
         window = needs.category_window
         train_labels["next_categories"] = interest_labels(item, starts, items.categories, window)
-    history = train_history(uid, item, starts, history_length)
+    history, windows = None, None
+    if needs.windows is not None and history_length:  # asked by the history encoder
+        windows = UserWindows.build(item, starts, needs.windows, history_length)
+    else:
+        history = train_history(uid, item, starts, history_length)
     sampler = None
     if needs.negatives is not None:
         sampler = NegativeSampler.fit(uid, item, len(items), needs.negatives)
@@ -201,5 +148,6 @@ def prepare_interactions(
         frame,
         ItemPopularity.of(uid, item, len(items)),
     )
-    splits = {"train": TrainSet(users, uid, item, history, train_labels, sampler), **evals}
+    train_set = TrainSet(users, uid, item, history, train_labels, sampler, windows)
+    splits = {"train": train_set, **evals}
     return PreparedData(splits, RecPreprocessing(user_pre, item_pre), info, context)

@@ -1,6 +1,8 @@
 """The splits of interaction data: the training set (one row per training interaction, negatives
-drawn per epoch) and the evaluation sets (one row per evaluated user, who is ranked against the
-whole catalogue). Both follow the batch protocol of every split (``mtfw.data.batch``)."""
+drawn per epoch; the history as each row's ``[L]`` items, or packed as windows of the users'
+sequences when the history encoder asks: ``windows.py``) and the evaluation sets (one row per
+evaluated user, who is ranked against the whole catalogue). Both follow the batch protocol of
+every split (``mtfw.data.batch``)."""
 
 from __future__ import annotations
 
@@ -14,20 +16,25 @@ from mtfw.data.batch import Batch, Inputs, index_batches
 from mtfw.data.interactions.negatives import NegativeSampler
 from mtfw.data.interactions.sparse import Sparse
 from mtfw.data.interactions.tables import UserTable
+from mtfw.data.interactions.windows import UserWindows
 
 
 @dataclass
 class TrainSet:
     """``labels``: the interaction's label columns the tasks asked for, and ``next_categories``
     ``[N, G]`` when a task asked for a category window. With a ``sampler``, each batch's
-    ``candidates`` are the interacted item then freshly drawn negatives."""
+    ``candidates`` are the interacted item then freshly drawn negatives. The history is either
+    ``history`` (each row's items) or ``windows`` (packed: a batch's ``inputs.history`` holds the
+    windows serving its interactions and ``inputs.history_at`` where each one reads its state);
+    either way a batch is the interactions ``index``, ``len(batch)`` of them."""
 
     users: UserTable
     uid: Tensor  # [N] the interaction's user row
     item: Tensor  # [N]
-    history: Tensor  # [N, L] the user's training items before this one, most recent last
+    history: Tensor | None  # [N, L] the user's training items before this one, most recent last
     labels: dict[str, Tensor]
     sampler: NegativeSampler | None
+    windows: UserWindows | None = None  # set instead of ``history`` when packed
 
     def __len__(self) -> int:
         return self.uid.shape[0]
@@ -41,12 +48,25 @@ class TrainSet:
             generator = generator or torch.Generator().manual_seed(0)
             negatives = self.sampler.draw(uid.cpu(), generator).to(uid.device)
             items = torch.cat([items, negatives], dim=1)
-        inputs = self.users.inputs(uid, self.history[index])
+        if self.windows is None:
+            inputs = self.users.inputs(uid, self.history[index])
+        else:
+            windows, at = self.windows.gather(index)
+            inputs = self.users.inputs(uid, windows)
+            inputs.history_at = at
         inputs.candidates = items
         return Batch(inputs, {k: v[index] for k, v in self.labels.items()}, {})
 
     def batches(self, batch_size: int, generator: torch.Generator | None = None) -> Iterator[Batch]:
-        return index_batches(self, batch_size, generator)
+        """Along a permutation drawn from ``generator`` (packed: of the windows, their
+        interactions window by window), ``batch_size`` interactions each, the last one short."""
+        if self.windows is None:
+            yield from index_batches(self, batch_size, generator)
+            return
+        order, n = self.windows.order(generator), len(self)
+        for start in range(0, n, batch_size):
+            stop = min(start + batch_size, n)
+            yield self.take(slice(start, stop) if order is None else order[start:stop], generator)
 
     def label_columns(self) -> tuple[dict[str, Tensor], dict[str, Tensor]]:
         return self.labels, {}
@@ -56,9 +76,10 @@ class TrainSet:
             self.users.to(device),
             self.uid.to(device),
             self.item.to(device),
-            self.history.to(device),
+            None if self.history is None else self.history.to(device),
             {k: v.to(device) for k, v in self.labels.items()},
             self.sampler,
+            None if self.windows is None else self.windows.to(device),
         )
 
 
