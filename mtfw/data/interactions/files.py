@@ -98,8 +98,10 @@ class InteractionFiles(InteractionDataset):
                 f"{sorted(INTERACTION_KEYS)}; got {sorted(interactions)}"
             )
         self.spec, self.users, self.items = dict(interactions), dict(users or {}), dict(items or {})
-        self.text = {side: TextColumns(getattr(self, side).get("text"), f"data.{side}.text")
-                     for side in ("items", "users")}  # fmt: skip
+        self.text = {
+            "items": TextColumns(self.items.get("text"), "data.items.text"),
+            "users": TextColumns(self.users.get("text"), "data.users.text"),
+        }
 
     def load_frames(self) -> InteractionFrames:
         spec = self.spec
