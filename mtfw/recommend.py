@@ -57,6 +57,9 @@ def parse(argv: list[str]) -> tuple[Path, dict]:
     for flag in ("allow_unfinished", "only_new"):
         if options.get(flag, "false") not in ("true", "false"):
             raise ConfigError(f"mtfw recommend: {flag} takes true or false")
+    if options.get("only_new") == "true" and "items_file" not in options:
+        raise ConfigError("mtfw recommend: only_new=true ranks the items of items_file=FILE alone; "
+                          "give that file too")  # fmt: skip
     return Path(argv[0]), options
 
 

@@ -29,9 +29,6 @@ def read_items_file(cfg: DictConfig, run_dir: Path, options: dict) -> pd.DataFra
     """Before any data loads: a run that can score unseen items, and its ``items_file`` read and
     checked against the columns of the run's saved item preprocessing."""
     if "items_file" not in options:
-        if options.get("only_new") == "true":
-            raise ConfigError("mtfw recommend: only_new=true ranks the items of items_file=FILE; "
-                              "give that file too")  # fmt: skip
         return None
     if cfg.get("baseline") is not None:
         raise ConfigError(
