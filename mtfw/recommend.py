@@ -90,11 +90,6 @@ def recommend(run_dir: Path, options: dict) -> pd.DataFrame:
     pre = exp.data.preprocessor  # fitted as the run's, checked equal to its preprocess.json
     item_ids = ["", *context.items.ids]
     if new is not None:
-        if mix is not None and mix.generator is not None:
-            raise ConfigError(
-                "items_file: the run's candidates come from a GAN, which proposes only the items "
-                "it was trained on; pass candidates.source=mtl to rank new items"
-            )
         item_ids += new_items(new, exp.model, pre.items, context.items.ids)
     if "users_file" in options:
         length = context.inputs.history_length
@@ -115,11 +110,15 @@ def recommend(run_dir: Path, options: dict) -> pd.DataFrame:
     for start in range(0, len(inputs), 1024):
         rows = slice(start, min(start + 1024, len(inputs)))
         batch = Batch(inputs.rows(rows).to(exp.device), {}, {})
-        batch.inputs.known = exclude.dense(rows, len(item_ids)).to(exp.device)
+        batch.inputs.known = exclude.dense(rows, len(context.items)).to(exp.device)
         with torch.no_grad(), eval_mode(exp.model):
             scores = exp.model.eval_outputs(batch, only=[ranking])[ranking].cpu()
             gan = None if mix is None else mix.gan_scores(batch.inputs)
         gan = None if gan is None else gan.cpu()
+        if gan is not None and gan.shape[1] < scores.shape[1]:  # never proposes a new item
+            gan = torch.nn.functional.pad(
+                gan, (0, scores.shape[1] - gan.shape[1]), value=float("-inf")
+            )
         mask = exclude.dense(rows, scores.shape[1])
         if allowed is not None:
             mask |= ~allowed

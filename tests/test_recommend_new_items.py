@@ -143,3 +143,22 @@ def test_appended_items_get_the_vector_of_a_catalogue_item_with_the_same_inputs(
     assert torch.allclose(vectors[8], vectors[4])  # i4: year 1993, no title
     assert model.head.bias.weight[:7].eq(0.5).all() and model.head.bias.weight[7:].eq(0).all()
     assert model.items.id_rows[7:].eq(0).all()
+
+
+GAN = ["experiment=ml100k_cfgan", "baseline.g_hidden=[32]", "baseline.d_hidden=[16]",
+       "baseline.epochs=2", "baseline.eval_every=1", "baseline.g_steps=1", "baseline.d_steps=1",
+       "trainer.num_threads=1"]  # fmt: skip
+
+
+@pytest.mark.slow  # a CFGAN and an MTL run on MovieLens-100K (about 20 s)
+def test_with_gan_candidates_new_items_come_from_the_mtl_model_only(workdir: Path) -> None:
+    cli("train", *GAN, *ml100k(), "hydra.run.dir=gan", cwd=workdir)
+    cli("train", "experiment=ml100k_mtl", *ml100k(), *TITLES, *QUICK, "candidates.source=union",
+        f"candidates.gan_run={workdir / 'gan'}", "hydra.run.dir=union", cwd=workdir)  # fmt: skip
+    movies({"n1": "Toy Story 2", "n2": "Heat"}).to_csv(workdir / "new.csv", index=False)
+    args = ("recommend", "union", "users=1,2", "items_file=new.csv")
+    cli(*args, "only_new=true", "out=only.csv", cwd=workdir)
+    only = scores(workdir / "only.csv")
+    assert len(only) == 4 and set(only["source"]) == {"mtl"}  # the GAN proposes none of them
+    cli(*args, "candidates.source=gan", "k=1700", "out=gan.csv", cwd=workdir)
+    assert not scores(workdir / "gan.csv")["item"].isin(["n1", "n2"]).any()
