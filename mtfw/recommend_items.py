@@ -19,7 +19,7 @@ from mtfw.data.preprocess import Preprocessor
 from mtfw.data.reading import read_table
 from mtfw.data.text.columns import TextColumns
 from mtfw.data.text.pretrained import Pretrained
-from mtfw.errors import ConfigError
+from mtfw.errors import CheckpointError, ConfigError
 from mtfw.models.heads import ItemScoreHead
 from mtfw.models.items import ItemEmbedding
 from mtfw.models.text_fields import TextFields
@@ -98,6 +98,11 @@ def append_items(model: nn.Module, pre: Preprocessor, frame: pd.DataFrame) -> No
     items = getattr(model, "items", None)
     if not isinstance(items, ItemEmbedding):
         raise ConfigError("items_file: this run's model has no item side to embed new items")
+    if len(items.features.text) != len(pre.text.encoders):
+        raise CheckpointError(
+            "items_file: the run's item text encoders were not rebuilt with its data (the model "
+            f"has {len(items.features.text)} text field(s), the data {len(pre.text.encoders)})"
+        )
     device = items.cat.device
     cat, num = (t.to(device) for t in pre.transform(frame))
     items.cat, items.num = torch.cat([items.cat, cat]), torch.cat([items.num, num])
