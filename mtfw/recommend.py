@@ -4,10 +4,12 @@ Loads a finished run (its config, selected weights or fitted baseline, and saved
 and writes each user's top-k items with scores, best first, excluding every item the user has
 already interacted with. Users are those of the dataset (default: all), or new (cold-start) users
 given by their features in a CSV/parquet file whose first column is the user id. ``items=``
-restricts the candidates. The lists come from the run's candidate source (``candidates.source``:
-the model's own ranking, a GAN's, or their union); ``candidates.source=gan`` (also ``n_mtl``,
-``n_gan``, ``gan_run``) overrides it, and with a GAN in play a ``source`` column says who proposed
-each item (mtl, gan or both).
+restricts the candidates; ``items_file`` adds new items, given by the run's item feature and text
+columns (first column: the item id; ``mtfw.recommend_items``), ranked beside the catalogue or,
+with ``only_new=true``, alone. The lists come from the run's candidate source
+(``candidates.source``: the model's own ranking, a GAN's, or their union);
+``candidates.source=gan`` (also ``n_mtl``, ``n_gan``, ``gan_run``) overrides it, and with a GAN in
+play a ``source`` column says who proposed each item (mtl, gan or both).
 """
 
 from __future__ import annotations
@@ -21,16 +23,16 @@ import yaml
 from omegaconf import OmegaConf
 
 from mtfw.data.batch import Batch
-from mtfw.data.interactions.preprocessing import RecPreprocessing
 from mtfw.data.interactions.sparse import Sparse
 from mtfw.errors import CheckpointError, ConfigError
 from mtfw.metrics.candidate_mix import ORIGIN_NAMES
 from mtfw.metrics.ranking import top_k
+from mtfw.recommend_items import new_items, read_items_file
 from mtfw.recommend_users import candidates, known_users, load_run, new_users
 from mtfw.run_files import read_config, read_summary
 from mtfw.trainer.evaluate import eval_mode
 
-OPTIONS = ("users", "users_file", "items", "k", "out", "allow_unfinished")
+OPTIONS = ("users", "users_file", "items", "items_file", "only_new", "k", "out", "allow_unfinished")
 CANDIDATE_KEYS = tuple(f"candidates.{k}" for k in ("source", "n_mtl", "n_gan", "gan_run"))
 
 
@@ -38,7 +40,8 @@ def parse(argv: list[str]) -> tuple[Path, dict]:
     if not argv or "=" in argv[0]:
         raise ConfigError(
             "usage: mtfw recommend <run_dir> [users=ID,...] [users_file=FILE] "
-            "[items=ID,...] [k=10] [out=FILE.csv|.parquet] [candidates.source=mtl|gan|union]"
+            "[items=ID,...] [items_file=FILE [only_new=true]] [k=10] [out=FILE.csv|.parquet] "
+            "[candidates.source=mtl|gan|union]"
         )
     options = {}
     for arg in argv[1:]:
@@ -51,8 +54,12 @@ def parse(argv: list[str]) -> tuple[Path, dict]:
         options[key] = value
     if not options.get("k", "10").isdigit() or int(options.get("k", "10")) < 1:
         raise ConfigError(f"mtfw recommend: k={options['k']}: give a whole number >= 1")
-    if options.get("allow_unfinished", "false") not in ("true", "false"):
-        raise ConfigError("mtfw recommend: allow_unfinished takes true or false")
+    for flag in ("allow_unfinished", "only_new"):
+        if options.get(flag, "false") not in ("true", "false"):
+            raise ConfigError(f"mtfw recommend: {flag} takes true or false")
+    if options.get("only_new") == "true" and "items_file" not in options:
+        raise ConfigError("mtfw recommend: only_new=true ranks the items of items_file=FILE alone; "
+                          "give that file too")  # fmt: skip
     return Path(argv[0]), options
 
 
@@ -76,19 +83,29 @@ def recommend(run_dir: Path, options: dict) -> pd.DataFrame:
         if key in options:
             value = yaml.safe_load(options[key])  # null, a number, a name or a path
             OmegaConf.update(cfg, key, value, force_add=True)
+    new = read_items_file(cfg, run_dir, options)
     exp, ranking = load_run(cfg, run_dir)
     mix = exp.candidates
     context = exp.data.context
+    pre = exp.data.preprocessor  # fitted as the run's, checked equal to its preprocess.json
+    item_ids = ["", *context.items.ids]
+    if new is not None:
+        item_ids += new_items(new, exp.model, pre.items, context.items.ids)
     if "users_file" in options:
-        pre = RecPreprocessing.load(run_dir / "preprocess.json")
         length = context.inputs.history_length
-        ids, inputs = new_users(Path(options["users_file"]), pre, length)
+        ids, inputs = new_users(Path(options["users_file"]), pre, length, exp.model)
         exclude, back = Sparse.empty(len(ids)), None  # new users have seen nothing
     else:
         ids = options["users"].split(",") if "users" in options else list(context.users.ids)
         ids = list(dict.fromkeys(ids))  # each user once, in the order given
         inputs, exclude, back = known_users(context, ids)
     allowed = candidates(context, options.get("items"))
+    n_new = len(item_ids) - len(context.items)
+    if n_new:  # the new items may be recommended; with only_new=true only they
+        old = allowed if allowed is not None else torch.ones(len(context.items), dtype=torch.bool)
+        only_new = options.get("only_new") == "true"
+        old = torch.zeros_like(old) if only_new else old
+        allowed = torch.cat([old, torch.ones(n_new, dtype=torch.bool)])
     tops, values, sources = [], [], []
     for start in range(0, len(inputs), 1024):
         rows = slice(start, min(start + 1024, len(inputs)))
@@ -98,6 +115,10 @@ def recommend(run_dir: Path, options: dict) -> pd.DataFrame:
             scores = exp.model.eval_outputs(batch, only=[ranking])[ranking].cpu()
             gan = None if mix is None else mix.gan_scores(batch.inputs)
         gan = None if gan is None else gan.cpu()
+        if gan is not None and gan.shape[1] < scores.shape[1]:  # never proposes a new item
+            gan = torch.nn.functional.pad(
+                gan, (0, scores.shape[1] - gan.shape[1]), value=float("-inf")
+            )
         mask = exclude.dense(rows, scores.shape[1])
         if allowed is not None:
             mask |= ~allowed
@@ -117,7 +138,7 @@ def recommend(run_dir: Path, options: dict) -> pd.DataFrame:
         top, value = top[back], value[back]
         origin = None if origin is None else origin[back]
     valid = torch.isfinite(value)  # fewer than k items left: the list is shorter
-    item_ids = np.array(["", *context.items.ids], dtype=object)
+    item_ids = np.array(item_ids, dtype=object)
     n = top.shape[1]
     table = pd.DataFrame(
         {

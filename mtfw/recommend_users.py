@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import torch
 from omegaconf import DictConfig
+from torch import nn
 
 from mtfw import registry
 from mtfw.data.batch import Inputs
@@ -20,6 +21,8 @@ from mtfw.data.prepared import DataContext
 from mtfw.data.reading import read_table
 from mtfw.errors import CheckpointError, ConfigError
 from mtfw.experiment import Experiment, build_experiment
+from mtfw.models.text_fields import TextFields
+from mtfw.recommend_items import encode_text, grow_vectors, text_values
 from mtfw.run_files import read_record_file
 
 
@@ -82,20 +85,19 @@ def known_users(context: DataContext, ids: list[str]) -> tuple[Inputs, Sparse, t
     return inputs, exclude, back
 
 
-def new_users(path: Path, pre: RecPreprocessing, length: int) -> tuple[list[str], Inputs]:
-    """Cold-start users: features only (no history, unknown id), with the run's preprocessing."""
-    text = list(pre.users.text.to_dict())
-    if text:  # their vectors would need the run's text encoders, which are not saved
-        raise ConfigError(
-            f"users_file: the run reads user text ({', '.join(text)}); new users with text are "
-            "not supported yet: recommend for known users (users=...) instead"
-        )
+def new_users(
+    path: Path, pre: RecPreprocessing, length: int, model: nn.Module
+) -> tuple[list[str], Inputs]:
+    """Cold-start users: features and text only (no history, unknown id), with the run's fitted
+    preprocessing (checked equal to its ``preprocess.json``); a pretrained text column encodes
+    their texts and ``model``'s user side gets their vectors."""
     frame = read_table(path)
     ids = frame.iloc[:, 0].astype(str).tolist()
     frame = frame.set_index(frame.columns[0])
     if "user_id" in pre.users.categorical:
         frame["user_id"] = "<new user>"  # never in the training vocabulary: the unknown id
-    missing = [c for c in pre.users.categorical + pre.users.numeric if c not in frame.columns]
+    columns = pre.users.categorical + pre.users.numeric + pre.users.text.names
+    missing = [c for c in columns if c not in frame.columns]
     if missing:
         raise ConfigError(
             f"users_file={path} lacks feature column(s) {', '.join(missing)}; "
@@ -104,7 +106,18 @@ def new_users(path: Path, pre: RecPreprocessing, length: int) -> tuple[list[str]
     cat, num = pre.users.transform(frame)
     n = len(ids)
     history = torch.zeros(n, length, dtype=torch.long)
-    return ids, Inputs(cat, num, uid=torch.zeros(n, dtype=torch.long), history=history)
+    text = weights = None
+    if pre.users.text:
+        for column in pre.users.text.names:
+            frame[column] = text_values(frame[column])
+        text, weights = encode_text(pre.users.text, frame)
+        item_side = getattr(model, "items", None)
+        item_fields = None if item_side is None else item_side.features.text
+        for fields in model.modules():
+            if isinstance(fields, TextFields) and fields is not item_fields:
+                grow_vectors(fields, pre.users.text)
+    return ids, Inputs(cat, num, uid=torch.zeros(n, dtype=torch.long), history=history,
+                       text=text, text_weights=weights)  # fmt: skip
 
 
 def candidates(context: DataContext, items: str | None) -> torch.Tensor | None:

@@ -86,6 +86,15 @@ class Pretrained(TextEncoder):
             log.info("text '%s': %d vectors read from the cache %s", self.model, len(vectors), path)
         self.vectors = vectors
 
+    def add_texts(self, texts: pd.Series) -> None:
+        """Encode the distinct texts not encoded yet (a new item's or user's, ``mtfw recommend``)
+        and append them after the others: the rows of the texts encoded before stay as they were."""
+        values = clean(texts)
+        new = pd.Index(sorted(set(values[values != ""]) - set(self.texts)))
+        if len(new):
+            self.texts = self.texts.append(new)
+            self.vectors = torch.cat([self.vectors, self._encode(list(new))])
+
     def _encode(self, texts: list[str]) -> torch.Tensor:
         from sentence_transformers import SentenceTransformer  # the optional extra
 
