@@ -23,8 +23,12 @@ def tiny_sentence_model(folder: Path, max_positions: int = 64, seed: int = 0) ->
 
     raw = folder / "raw"
     raw.mkdir(parents=True, exist_ok=True)
-    (raw / "vocab.txt").write_text("\n".join([*SPECIAL, *WORDS, *"abcdefghijklmnopqrstuvwxyz"]))
-    BertTokenizerFast(vocab_file=str(raw / "vocab.txt")).save_pretrained(raw)
+    vocab = [*SPECIAL, *WORDS, *"abcdefghijklmnopqrstuvwxyz"]
+    # The vocabulary as a mapping: transformers 5 reads a ``vocab_file`` given to the fast
+    # tokenizer as its special tokens only, which would make every word [UNK].
+    tokenizer = BertTokenizerFast(vocab={token: i for i, token in enumerate(vocab)})
+    assert tokenizer.tokenize("great dress") == ["great", "dress"], "the test vocabulary is lost"
+    tokenizer.save_pretrained(raw)
     torch.manual_seed(seed)
     config = BertConfig(vocab_size=len(SPECIAL) + len(WORDS) + 26, hidden_size=32,
                         num_hidden_layers=2, num_attention_heads=2, intermediate_size=64,
