@@ -194,8 +194,8 @@ def test_the_test_split_is_never_read_unless_asked(
 
     built = explain_run.build_experiment
 
-    def without_test(cfg):
-        exp = built(cfg)
+    def without_test(cfg, **options):
+        exp = built(cfg, **options)
         exp.data.splits["test"] = Untouchable()
         return exp
 
