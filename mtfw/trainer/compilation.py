@@ -1,7 +1,7 @@
 """``trainer.compile``: the model's parts compiled with ``torch.compile``, in place.
 
-What the loop calls in every step — the input module, the encoder and each task head — is
-compiled with ``nn.Module.compile``, which replaces a module's call and not the module: parameter
+What the loop calls in every step — the input module, the encoder's networks and each task
+head — is compiled with ``nn.Module.compile``, which replaces a module's call and not the module: parameter
 names, ``state_dict`` (``checkpoint.pt``, ``best.pt``), ``shared_parameters`` and the encoder's
 ``shared_output`` stay those of the plain model, so a compiled run's files load into an uncompiled
 model and every weighting (several backward passes, representation mode) works unchanged. The item
@@ -13,6 +13,8 @@ any data loads.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterator
 
 import torch
 from torch import nn
@@ -56,11 +58,22 @@ def check_compile(trainer: TrainerConfig, device: torch.device | None = None) ->
         )
 
 
+def compiled_parts(module: nn.Module) -> Iterator[nn.Module]:
+    """The modules that ``module``'s own code calls: its children, containers opened."""
+    for child in module.children():
+        if isinstance(child, (nn.ModuleList, nn.ModuleDict)):
+            yield from compiled_parts(child)
+        else:
+            yield child
+
+
 def compile_model(model: nn.Module) -> None:
-    """Compile the input module, the encoder and every head of a ``MultiTaskModel`` in place."""
+    """Compile the input module, the encoder's networks (experts, gates, bottoms, columns) and every
+    head of a ``MultiTaskModel`` in place. The encoder's own ``forward`` stays eager: the
+    ``shared_output`` it keeps is then an ordinary autograd node, whose gradient representation
+    mode replaces (inside one compiled graph the heads would reach it by no edge of its own)."""
     # Weightings and the gradient cosines back-propagate a step's graph more than once
     # (retain_graph=True), which buffers donated to the compiled backward would forbid.
     torch._functorch.config.donated_buffer = False
-    parts = [model.inputs, model.encoder, *model.heads.values()]
-    for part in parts:
+    for part in [model.inputs, *compiled_parts(model.encoder), *model.heads.values()]:
         part.compile()
