@@ -13,7 +13,7 @@ from conftest import cli, composed, summary
 import mtfw.trainer.compilation as compilation
 from mtfw.experiment import build_experiment
 from mtfw.record import RunRecord
-from mtfw.train import run
+from mtfw.trainer.loop import GradientFitter
 
 SMALL = ["experiment=synthetic", "data.n_samples=2000", "trainer.batch_size=256",
          "trainer.max_steps_per_epoch=3", "trainer.patience=null"]  # fmt: skip
@@ -60,25 +60,29 @@ def test_every_weighting_family_trains_compiled(workdir: Path, weighting: list[s
 
 @pytest.mark.slow  # two compiled runs of two epochs and a resume, ~20 s
 def test_a_compiled_run_resumes_identically_and_its_best_pt_loads_uncompiled(
-    workdir: Path,
+    workdir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     overrides = [*SMALL, "trainer.max_epochs=2", "trainer.compile=true"]
-    full = run(composed(*overrides), workdir / "full")
+    cli("train", *overrides, "hydra.run.dir=full", cwd=workdir)
 
     def stop_after_first(epoch: int, row: dict, last: bool) -> None:
         if epoch == 1:
             raise KeyboardInterrupt  # as Ctrl-C after the first checkpoint
 
-    stopped = workdir / "stopped"
-    with pytest.raises(KeyboardInterrupt):
-        run(composed(*overrides), stopped, on_eval=stop_after_first)
+    with monkeypatch.context() as patched:
+        plain_fit = GradientFitter.fit
+        patched.setattr(GradientFitter, "fit", lambda self, exp, record, resume, on_eval:
+                        plain_fit(self, exp, record, resume, stop_after_first))  # fmt: skip
+        stopped = workdir / "stopped"
+        with pytest.raises(KeyboardInterrupt):  # in-process, Ctrl-C reaches the caller
+            cli("train", *overrides, f"hydra.run.dir={stopped}", cwd=workdir)
+    assert summary(stopped)["status"] == "interrupted"
     assert [r["epoch"] for r in RunRecord(stopped).history()] == [1]
     cli("train", f"resume={stopped}", cwd=workdir)
-    resumed = summary(stopped)
+    resumed, full = summary(stopped), summary(workdir / "full")
     assert resumed["status"] == "completed" and resumed["epochs_trained"] == 2
-    for key, value in full.items():
-        if key.startswith(("val/", "test/", "weight/")):
-            assert resumed[key] == value, key
+    measured = [k for k in full if k.startswith(("val/", "test/", "weight/"))]
+    assert measured and {k: resumed[k] for k in measured} == {k: full[k] for k in measured}
     plain = build_experiment(composed(*SMALL, "trainer.max_epochs=2"))  # trainer.compile=false
     best = torch.load(workdir / "full" / "best.pt", weights_only=True)["model"]
     plain.model.load_state_dict(best)  # strict: every key of the uncompiled model, no prefixes
