@@ -41,11 +41,13 @@ def test_a_compiled_synthetic_run_writes_the_same_keys(workdir: Path) -> None:
     assert not [k for k in saved if "_orig_mod" in k]
 
 
+WEIGHTINGS = [["weighting=static"], ["weighting=mgda"],
+              ["weighting=mgda", "weighting.mode=representation"]]  # fmt: skip
+
+
 @pytest.mark.slow  # compiled runs, ~12 s each where no earlier test compiled the same modules
 @pytest.mark.parametrize(
-    "weighting", [["weighting=static"], ["weighting=mgda"],
-                  ["weighting=mgda", "weighting.mode=representation"]],  # fmt: skip
-    ids=["static", "mgda-parameters", "mgda-representation"],
+    "weighting", WEIGHTINGS, ids=["static", "mgda-parameters", "mgda-representation"]
 )
 def test_every_weighting_family_trains_compiled(workdir: Path, weighting: list[str]) -> None:
     cli("train", *SMALL, *weighting, "trainer.max_epochs=1", "hydra.run.dir=eager", cwd=workdir)

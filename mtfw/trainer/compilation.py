@@ -1,11 +1,12 @@
 """``trainer.compile``: the model's parts compiled with ``torch.compile``, in place.
 
 What the loop calls in every step — the input module, the encoder's networks and each task
-head — is compiled with ``nn.Module.compile``, which replaces a module's call and not the module: parameter
-names, ``state_dict`` (``checkpoint.pt``, ``best.pt``), ``shared_parameters`` and the encoder's
-``shared_output`` stay those of the plain model, so a compiled run's files load into an uncompiled
-model and every weighting (several backward passes, representation mode) works unchanged. The item
-side stays eager: heads and the history read its tables in their own ways.
+head — is compiled with ``nn.Module.compile``, which replaces a module's call, not the module:
+parameter names, ``state_dict`` (``checkpoint.pt``, ``best.pt``), ``shared_parameters`` and the
+encoder's ``shared_output`` stay those of the plain model, so a compiled run's files load into an
+uncompiled model and every weighting (several backward passes, representation mode) works
+unchanged. Evaluation reuses the compiled input module and encoder networks (one recompile for
+no-grad mode and its batch size); the heads' ``evaluate`` stays eager.
 
 Inductor generates C++ on the CPU and needs a C++ compiler; torchrun runs are refused (each rank
 would compile its own graphs, and that combination is not tested here). Both are checked before
