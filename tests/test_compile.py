@@ -4,11 +4,13 @@ dict, resume exactly, and are refused clearly where torch.compile cannot work.""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 from pathlib import Path
 
 import pytest
 import torch
-from conftest import cli, composed, summary
+from conftest import MTFW, cli, composed, summary
 
 import mtfw.trainer.compilation as compilation
 from mtfw.experiment import build_experiment
@@ -101,6 +103,15 @@ def test_compile_without_a_cpp_compiler_is_refused_before_data_loads(
     assert proc.returncode == 2, proc.stderr
     assert "trainer.compile=true needs torch.compile's inductor backend" in proc.stderr
     assert "g++" in proc.stderr and "Traceback" not in proc.stderr
+
+
+@pytest.mark.slow  # a fresh process (inductor reads CXX when imported), ~5 s of imports
+def test_compile_with_a_missing_cxx_is_refused_by_the_cli(workdir: Path) -> None:
+    env = {**os.environ, "CXX": "/nonexistent/g++", "WANDB_MODE": "offline"}
+    proc = subprocess.run([*MTFW, "train", "trainer.compile=true", "data.path=/nonexistent/census"],
+                          cwd=workdir, env=env, capture_output=True, text=True)  # fmt: skip
+    assert proc.returncode == 2, proc.stderr
+    assert "searched: /nonexistent/g++" in proc.stderr and "Traceback" not in proc.stderr
 
 
 def test_compile_under_torchrun_is_refused(workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
