@@ -26,6 +26,7 @@ from mtfw.models import InputEmbedding, MultiTaskModel, PerTaskInputs
 from mtfw.models.heads import HeadContext
 from mtfw.models.items import ItemEmbedding
 from mtfw.tasks import Task
+from mtfw.trainer.compilation import check_compile, compile_model
 from mtfw.trainer.experiment import Experiment
 from mtfw.trainer.loop import GradientFitter
 
@@ -124,6 +125,9 @@ def resolve_device(name: str) -> torch.device:
 def build_experiment(cfg: DictConfig, restoring: bool = False) -> Experiment:
     """``restoring``: the run's saved weights will be loaded (no learned features are fitted)."""
     trainer, tasks, higher = check_config(cfg)
+    compiling = trainer.compile and not restoring and cfg.get("baseline") is None
+    if compiling:  # a missing C++ compiler, or torchrun: refused before any data loads
+        check_compile(trainer, resolve_device(trainer.device))
     data = prepare_data(cfg, tasks)
     model = build_model(cfg, tasks, data, restoring)
     if cfg.get("baseline") is not None:  # fitted by its own algorithm, on the CPU
@@ -136,6 +140,8 @@ def build_experiment(cfg: DictConfig, restoring: bool = False) -> Experiment:
     )  # fmt: skip
     device = resolve_device(trainer.device)
     model.to(device), weighting.to(device)
+    if compiling:
+        compile_model(model)  # in place: parameter names and state dicts stay the plain model's
     data.splits = {name: split.to(device) for name, split in data.splits.items()}
     params = [*model.parameters(), *weighting.parameters()]
     optimizer = registry.build("optim", cfg.optim, where="optim", params=params)

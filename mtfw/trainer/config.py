@@ -30,6 +30,7 @@ class TrainerConfig:
     deterministic: bool = True
     progress: str = "auto"  # auto (a bar only when stdout is a terminal) | always | never
     grad_cos_every: int | None = None  # gradient cosines every N steps too; null: once an epoch
+    compile: bool = False  # torch.compile the model's parts in place (trainer/compilation.py)
     distributed_backend: str = (
         "auto"  # under torchrun: auto (nccl on CUDA, else gloo) | gloo | nccl
     )
