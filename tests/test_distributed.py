@@ -18,22 +18,12 @@ import torch
 import torch.multiprocessing as mp
 from conftest import needs_shared, shared_path
 from distributed_support import EMPTY_SHARE, MASKED, free_port, train_cases, worker
+from weighting_cases import CASES
 
 from mtfw import distributed, registry
-from mtfw.weighting import GradientWeighting
 
-
-def modes(name: str) -> list[str | None]:
-    cls = registry.get("weighting", name)
-    if not issubclass(cls, GradientWeighting):
-        return [None]
-    return ["parameters", "representation"] if cls.representation_mode else ["parameters"]
-
-
-# Every registered weighting in every mode it offers (issue 18 names static, uncertainty, dwa,
-# gradnorm, famo, mgda, pcgrad, cagrad, nash_mtl and upgrad; RLW and GradDrop draw at random).
-CASES = [(name, mode) for name in registry.names("weighting") for mode in modes(name)]
-
+# CASES: every registered weighting in every mode it offers (issue 18 names static, uncertainty,
+# dwa, gradnorm, famo, mgda, pcgrad, cagrad, nash_mtl and upgrad; RLW and GradDrop draw at random).
 
 MASKED_CASES = [("static", None), ("uncertainty", None), ("pcgrad", "parameters"),
                 ("mgda", "representation"), ("gradnorm", "representation")]  # fmt: skip

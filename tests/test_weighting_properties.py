@@ -14,6 +14,7 @@ import pytest
 import torch
 from omegaconf import OmegaConf
 from torch import nn
+from weighting_cases import CASES, modes
 
 from mtfw import registry
 from mtfw.errors import ConfigError
@@ -23,14 +24,6 @@ CONF = Path(__file__).resolve().parents[1] / "conf" / "weighting"
 NONLINEAR = {"graddrop", "db_mtl"}  # their update is not sum_t weight_t * grad L_t
 
 
-def modes(name: str) -> list[str | None]:
-    cls = registry.get("weighting", name)
-    if not issubclass(cls, GradientWeighting):
-        return [None]
-    return ["parameters", "representation"] if cls.representation_mode else ["parameters"]
-
-
-CASES = [(name, mode) for name in registry.names("weighting") for mode in modes(name)]
 IDS = [f"{name}-{mode}" if mode else name for name, mode in CASES]
 GRADIENT_NAMES = [n for n in registry.names("weighting") if modes(n) != [None]]
 

@@ -15,6 +15,7 @@ import pytest
 import torch
 from conftest import cli, composed, needs_shared, shared_path, summary
 from omegaconf import OmegaConf
+from weighting_cases import CASES
 
 from mtfw import registry
 from mtfw.errors import ConfigError
@@ -23,20 +24,9 @@ from mtfw.preflight import CONF_DIR
 from mtfw.record import RunRecord
 from mtfw.train import run
 from mtfw.trainer.loop import fit
-from mtfw.weighting import GradientWeighting
 
 FEW = ["trainer.max_epochs=1", "trainer.max_steps_per_epoch=2", "trainer.batch_size=64"]
 HILLSTROM = shared_path("hillstrom/hillstrom.csv.gz")
-
-
-def modes(name: str) -> list[str | None]:
-    cls = registry.get("weighting", name)
-    if not issubclass(cls, GradientWeighting):
-        return [None]
-    return ["parameters", "representation"] if cls.representation_mode else ["parameters"]
-
-
-CASES = [(name, mode) for name in registry.names("weighting") for mode in modes(name)]
 
 
 @pytest.fixture(autouse=True, scope="module")
