@@ -4,6 +4,7 @@ a missing or wrong wheel through the CLI, and one run per text encoder through t
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -88,3 +89,17 @@ def test_every_text_encoder_trains_on_the_reviews_through_the_cli(
             assert result["data/text/review/empty"] == 0
     assert "data/text/review/empty" not in summary(workdir / "none")
     assert summary(workdir / "pretrained")["data/text/review/dim"] == 32  # the tiny model's width
+
+
+@needs_wheel
+def test_the_linear_reference_scores_each_task_from_the_review_alone(workdir: Path) -> None:
+    pytest.importorskip("sklearn", reason="the benchmark's baseline: pip install 'mtfw[bench]'")
+    from conftest import benchmark_script
+
+    out = workdir / "reference.json"
+    args = ["--out", str(out), "experiment=drug_reviews", f"data.path={WHEEL}"]
+    assert benchmark_script("text_linear_reference").main(args) == 0
+    results = json.loads(out.read_text())
+    assert set(results) == {"tfidf/positive", "tfidf/useful"}  # no --model: TF-IDF only
+    assert results["tfidf/positive"]["C"] in (0.1, 0.3, 1.0, 3.0, 10.0, 30.0)
+    assert results["tfidf/positive"]["test_auc"] > 0.7  # the words say whether it went well
