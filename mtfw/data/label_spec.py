@@ -64,6 +64,15 @@ def _numbers(raw: pd.Series, where: str) -> pd.Series:
     return values
 
 
+def _threshold(value, where: str) -> float:
+    try:
+        if isinstance(value, bool):
+            raise TypeError(value)
+        return float(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{where}={value!r}: a threshold is a number, e.g. {where}=4") from None
+
+
 def derive_label(frame: pd.DataFrame, name: str, spec: str | dict) -> tuple[pd.Series, list[str]]:
     """A label column (float, NaN where missing) and the raw columns it comes from."""
     where = f"data.labels.{name}"
@@ -91,7 +100,7 @@ def derive_label(frame: pd.DataFrame, name: str, spec: str | dict) -> tuple[pd.S
         for key, test in (("min", values.ge), ("max", values.le), ("above", values.gt),
                           ("below", values.lt)):  # fmt: skip
             if key in spec:
-                inside &= test(float(spec[key]))
+                inside &= test(_threshold(spec[key], f"{where}.{key}"))
         if any(k in spec for k in THRESHOLDS):
             values = inside.astype("float64").where(values.notna())
     if "where" in spec:
