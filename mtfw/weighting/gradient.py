@@ -29,6 +29,7 @@ combined direction, and the loop averages what the backward pass leaves (``mtfw.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from functools import partial
 
 import torch
 from torch import Tensor
@@ -44,7 +45,8 @@ def task_gradients(objectives: Tensor, inputs: Sequence[Tensor]) -> Tensor:
     """``[T, N]``: row t is the gradient of ``objectives[t]`` on ``inputs``, flattened. Leaves
     ``.grad`` untouched; an input that a task does not reach gets zeros."""
     sizes = [x.numel() for x in inputs]
-    rows = objectives.new_zeros(len(objectives), sum(sizes), dtype=inputs[0].dtype)
+    dtype = torch.promote_types(inputs[0].dtype, torch.float32)  # autocast: fp16/bf16 inputs
+    rows = objectives.new_zeros(len(objectives), sum(sizes), dtype=dtype)
     for t, objective in enumerate(objectives):
         if not objective.requires_grad:
             continue
@@ -82,6 +84,7 @@ class GradientWeighting(Weighting):
             )
         self.current_representation: list[Tensor] = []
         self.active_tasks: list[int] = []
+        self.grad_scale = 1.0  # trainer.precision=16-mixed: the loss scale in this step's grads
 
     def task_objectives(self, losses: Tensor) -> Tensor:
         """The per-task objectives whose gradients are combined (and that heads receive)."""
@@ -138,7 +141,7 @@ class GradientWeighting(Weighting):
                     piece.copy_(p.grad.reshape(-1))
                     p.grad = None
         distributed.all_reduce(grads, "mean")  # the global batch's per-task gradients
-        direction, weights = self.combine(grads, losses.detach())
+        direction, weights = self._unscaled(self.combine, grads, losses.detach())
         for p, piece, old in zip(params, direction.split(sizes), saved, strict=True):
             p.grad = piece.view_as(p) if old is None else old + piece.view_as(p)
         self.global_parameters = [p for p, old in zip(params, saved, strict=True) if old is None]
@@ -160,20 +163,39 @@ class GradientWeighting(Weighting):
         self.current_representation = [r.detach() for r in reps]
         try:
             if distributed.active():
-                direction, weights = self._combine_across_ranks(grads, losses, reps)
+                combine = partial(self._combine_across_ranks, reps=reps)
+                direction, weights = self._unscaled(combine, grads, losses)
             else:
-                direction, weights = self.combine(grads, losses)
+                direction, weights = self._unscaled(self.combine, grads, losses)
         finally:
             self.current_representation = []
         pieces = direction.split([r.numel() for r in reps])
         pairs = zip(reps, pieces, strict=True)
-        hooks = [r.register_hook(_replacement(d.view_as(r))) for r, d in pairs]
+        hooks = [r.register_hook(_replacement(d.view_as(r).to(r.dtype))) for r, d in pairs]
         try:
             objectives.sum().backward()
         finally:
             for hook in hooks:
                 hook.remove()
         return weights.detach()
+
+    def _unscaled(
+        self, combine: Callable[[Tensor, Tensor], tuple[Tensor, Tensor]], grads: Tensor,
+        losses: Tensor,
+    ) -> tuple[Tensor, Tensor]:  # fmt: skip
+        """``combine`` of the gradients divided by :attr:`grad_scale` (16-mixed); the direction
+        multiplied by it again, as the rest of the backward pass is. Gradients with inf/NaN (an
+        overflow: the step will be skipped) are not combined; the direction carries them."""
+        if self.grad_scale == 1.0:
+            return combine(grads, losses)
+        grads = grads / self.grad_scale
+        overflow = (~torch.isfinite(grads).all()).float()
+        if distributed.active():  # every rank takes the same branch (its collectives match)
+            overflow = distributed.all_reduce(overflow)
+        if overflow.item() > 0:
+            return grads.sum(0) * self.grad_scale, self.user_weights.clone()
+        direction, weights = combine(grads, losses)
+        return direction * self.grad_scale, weights
 
     def _combine_across_ranks(
         self, grads: Tensor, losses: Tensor, reps: list[Tensor]
