@@ -131,3 +131,60 @@ def test_a_zero_step_interval_is_refused_before_data_loads(workdir: Path) -> Non
                check=False)  # fmt: skip
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert "trainer.checkpoint_every_steps" in proc.stderr
+
+
+def position_saved(path: Path) -> bool:
+    """True once ``checkpoint.pt`` holds a checkpoint from inside an epoch."""
+    try:
+        return torch.load(path, weights_only=True).get("position") is not None
+    except (FileNotFoundError, RuntimeError, EOFError):  # not yet there
+        return False
+
+
+# Three torchrun launches of two ranks each: ~60-90 s.
+@pytest.mark.slow
+def test_a_distributed_run_killed_inside_an_epoch_resumes_to_identical_results(
+    workdir: Path,
+) -> None:
+    """Rank 0 alone writes the in-epoch checkpoints; SIGKILL of the whole launch right after the
+    first one, then ``resume=`` under torchrun ends as the uninterrupted torchrun run."""
+    import os
+    import signal
+    import time
+
+    from test_distributed_cli import finished, torchrun
+
+    # 24,000 train rows in batches of 101: 238 steps an epoch, a checkpoint every 5.
+    args = ["experiment=synthetic", "data.n_samples=30000", "trainer.batch_size=101",
+            "trainer.num_threads=1", "weighting=gradnorm", "trainer.patience=null",
+            "trainer.max_epochs=2", "trainer.checkpoint_every_steps=5"]  # fmt: skip
+    killed = workdir / "killed"
+    proc = torchrun(*args, f"hydra.run.dir={killed}", cwd=workdir)
+    while not position_saved(killed / "checkpoint.pt") and proc.poll() is None:
+        time.sleep(0.01)
+    for child in _children(proc.pid):  # the ranks first, then the launcher: no clean exit
+        os.kill(child, signal.SIGKILL)
+    proc.kill()
+    proc.communicate(timeout=60)
+    saved = torch.load(killed / "checkpoint.pt", weights_only=True)
+    assert saved["position"] is not None and saved["state"]["epoch"] == 0, "not killed in epoch 1"
+    assert not (killed / "summary.json").exists() or summary(killed)["status"] != "completed"
+    finished(torchrun(f"resume={killed}", cwd=workdir))
+    finished(torchrun(*args, "hydra.run.dir=whole", cwd=workdir))
+    assert summary(killed)["status"] == "completed"
+    assert metric_values(summary(killed)) == metric_values(summary(workdir / "whole"))
+    assert step_rows(killed) == step_rows(workdir / "whole")
+
+
+def _children(pid: int) -> list[int]:
+    """The process ids of ``pid``'s children (``/proc``), deepest first."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(stat[1]) == pid:
+                found.extend([*_children(int(entry.name)), int(entry.name)])
+    return found
