@@ -71,7 +71,9 @@ def stop_and_resume(args: list[str], saves: int, workdir: Path,
     "weighting",
     [["weighting=gradnorm"],  # state: initial losses, learnable logits
      ["weighting=pcgrad"],  # draws a random task order every step
-     ["weighting=rlw"]],  # draws random weights every step
+     ["weighting=rlw"],  # draws random weights every step
+     ["weighting=gradnorm", "trainer.precision=16-mixed"]],  # the loss scaler's state too
+    ids=["gradnorm", "pcgrad", "rlw", "gradnorm-16-mixed"],
 )  # fmt: skip
 def test_census_stopped_inside_an_epoch_resumes_to_identical_results(
     weighting: list[str], workdir: Path, monkeypatch: pytest.MonkeyPatch
