@@ -48,6 +48,8 @@ def capture(exp: Experiment, state: dict, scaler_state: dict | None) -> dict[str
     }  # fmt: skip
     if exp.device.type == "cuda":  # dropout on the GPU draws from the device's generator
         saved["cuda_rng"] = torch.cuda.get_rng_state(exp.device)
+    if distributed.active():  # each rank's dropout drew for its own share: every rank's RNG
+        saved["rank_rng"] = distributed.gather_objects((saved["rng"], saved.get("cuda_rng")))
     return saved
 
 
@@ -78,9 +80,13 @@ def restore(exp: Experiment, saved: dict[str, Any]) -> None:
     exp.model.load_state_dict(saved["model"])
     exp.weighting.load_state_dict(saved["weighting"])
     exp.optimizer.load_state_dict(saved["optimizer"])
-    torch.set_rng_state(saved["rng"])  # dropout continues as if never interrupted
-    if saved.get("cuda_rng") is not None and exp.device.type == "cuda":
-        torch.cuda.set_rng_state(saved["cuda_rng"], exp.device)
+    rng, cuda_rng = saved["rng"], saved.get("cuda_rng")
+    ranks = saved.get("rank_rng")
+    if distributed.active() and ranks is not None and len(ranks) == distributed.size():
+        rng, cuda_rng = ranks[distributed.rank()]  # this rank's own, not rank 0's
+    torch.set_rng_state(rng)  # dropout continues as if never interrupted
+    if cuda_rng is not None and exp.device.type == "cuda":
+        torch.cuda.set_rng_state(cuda_rng, exp.device)
 
 
 @dataclass
@@ -147,10 +153,13 @@ class StepCheckpoints:
     def after_step(self, exp: Experiment, state: dict, progress: EpochProgress, seconds: float,
                    last: bool) -> None:  # fmt: skip
         """After a step: a checkpoint when the step count is due (not after an epoch's last
-        step: the epoch's end writes its own)."""
-        if not self.every or last or state["step"] % self.every or not distributed.is_main():
+        step: the epoch's end writes its own); every rank takes part (their RNG states are
+        gathered), rank 0 alone writes it."""
+        if not self.every or last or state["step"] % self.every:
             return
         saved = capture(exp, state, self.scaler_state())
+        if not distributed.is_main():
+            return
         checkpoint.save(self.path, **saved, position=progress.position(seconds),
                         fingerprint=self.fingerprint)  # fmt: skip
         after_save(self.path, state)
