@@ -29,6 +29,7 @@ from mtfw.tasks import Task
 from mtfw.trainer.compilation import check_compile, compile_model
 from mtfw.trainer.experiment import Experiment
 from mtfw.trainer.loop import GradientFitter
+from mtfw.trainer.precision import check_precision
 
 __all__ = ["Experiment", "build_experiment", "build_model", "build_tasks", "check_config"]
 
@@ -128,6 +129,8 @@ def build_experiment(cfg: DictConfig, restoring: bool = False) -> Experiment:
     compiling = trainer.compile and not restoring and cfg.get("baseline") is None
     if compiling:  # a missing C++ compiler, or torchrun: refused before any data loads
         check_compile(trainer, resolve_device(trainer.device))
+    if cfg.get("baseline") is None:  # bf16 on a GPU without it: refused before data loads
+        check_precision(trainer.precision, resolve_device(trainer.device))
     data = prepare_data(cfg, tasks)
     model = build_model(cfg, tasks, data, restoring)
     if cfg.get("baseline") is not None:  # fitted by its own algorithm, on the CPU

@@ -114,6 +114,8 @@ def fit_and_record(
         steps = max(state.get("weight_steps", 0), 1)
         weights = zip(exp.weighting.task_names, state.get("weight_sum", []), strict=False)
         summary.update({f"weight/{task}": total / steps for task, total in weights})
+        # 16-mixed: the steps an fp16 overflow skipped (no update; the loss scale backed off)
+        summary.update(precision=trainer.precision, skipped_steps=state.get("skipped_steps", 0))
     record.write_summary(summary)
     undefined = undefined_metrics(summary)
     if undefined:  # a constant label, an empty mask: say so, not a silent null

@@ -19,6 +19,7 @@ import torch
 from torch import Tensor
 
 from mtfw import distributed
+from mtfw.data.transfer import to_device
 
 
 @dataclass
@@ -62,7 +63,7 @@ class Inputs:
 
     def to(self, device: torch.device) -> Inputs:
         moved = {f.name: getattr(self, f.name) for f in fields(self)}
-        return replace(self, **{k: v.to(device) for k, v in moved.items() if v is not None})
+        return replace(self, **{k: to_device(v, device) for k, v in moved.items() if v is not None})
 
 
 @dataclass

@@ -10,6 +10,7 @@ import torch
 from torch import Tensor
 
 from mtfw.data.batch import Batch, Inputs, index_batches
+from mtfw.data.transfer import to_device
 
 
 @dataclass
@@ -40,12 +41,12 @@ class Columns:
 
     def to(self, device: torch.device) -> Columns:
         return Columns(
-            self.cat.to(device),
-            self.num.to(device),
-            {k: v.to(device) for k, v in self.labels.items()},
-            {k: v.to(device) for k, v in self.masks.items()},
-            None if self.seq is None else self.seq.to(device),
-            None if self.text is None else tuple(t.to(device) for t in self.text),
+            to_device(self.cat, device),
+            to_device(self.num, device),
+            {k: to_device(v, device) for k, v in self.labels.items()},
+            {k: to_device(v, device) for k, v in self.masks.items()},
+            None if self.seq is None else to_device(self.seq, device),
+            None if self.text is None else tuple(to_device(t, device) for t in self.text),
         )
 
     def batches(self, batch_size: int, generator: torch.Generator | None = None) -> Iterator[Batch]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from omegaconf import DictConfig
 
@@ -35,6 +35,8 @@ class TrainerConfig:
         "auto"  # under torchrun: auto (nccl on CUDA, else gloo) | gloo | nccl
     )
     distributed_timeout: float = 300.0  # seconds a collective waits for the other ranks
+    precision: str | int = "32"  # 32 (a number on the command line) | bf16 | 16-mixed
+    checkpoint_every_steps: int | None = None  # also a checkpoint every N steps inside an epoch
 
     @classmethod
     def from_config(cls, node: DictConfig | dict) -> TrainerConfig:
@@ -42,7 +44,7 @@ class TrainerConfig:
         for key in ("max_epochs", "batch_size", "eval_batch_size"):
             check_range(f"trainer.{key}", getattr(cfg, key), low=1)
         for key, low in (("max_steps_per_epoch", 1), ("patience", 0), ("num_threads", 1),
-                         ("grad_cos_every", 1)):  # fmt: skip
+                         ("grad_cos_every", 1), ("checkpoint_every_steps", 1)):  # fmt: skip
             if getattr(cfg, key) is not None:  # null: no cap, never stop early, torch's default
                 check_range(f"trainer.{key}", getattr(cfg, key), low=low)
         check_range("trainer.min_delta", cfg.min_delta, low=0)
@@ -60,6 +62,11 @@ class TrainerConfig:
                 f"'{cfg.distributed_backend}'"
             )
         check_range("trainer.distributed_timeout", cfg.distributed_timeout, low=0, low_open=True)
+        cfg = replace(cfg, precision=str(cfg.precision))  # trainer.precision=32 is an int
+        if cfg.precision not in ("32", "bf16", "16-mixed"):
+            raise ConfigError(
+                f"trainer.precision must be 32, bf16 or 16-mixed, not '{cfg.precision}'"
+            )
         if cfg.progress not in ("auto", "always", "never"):
             raise ConfigError(
                 f"trainer.progress must be auto, always or never, not '{cfg.progress}'"

@@ -23,6 +23,7 @@ from mtfw.record import RunRecord
 from mtfw.tasks import Task
 from mtfw.trainer.config import TrainerConfig
 from mtfw.trainer.evaluate import evaluate
+from mtfw.trainer.precision import autocast
 from mtfw.weighting import Weighting
 
 if TYPE_CHECKING:
@@ -59,10 +60,11 @@ class Experiment:
 
     def evaluate(self, split: str) -> dict[str, float]:
         """``{'<split>/<task>/<metric>': value}`` of every task on one split."""
-        row = evaluate(
-            self.model, self.tasks, self.data.splits[split], split,
-            self.trainer.eval_batch_size, self.data.context, self.candidates,
-        )  # fmt: skip
+        with autocast(self.device, self.trainer.precision):  # bf16/16-mixed: as in training
+            row = evaluate(
+                self.model, self.tasks, self.data.splits[split], split,
+                self.trainer.eval_batch_size, self.data.context, self.candidates,
+            )  # fmt: skip
         monitor = self.trainer.monitor
         if split == "val" and monitor not in row:  # a metric this model or data cannot measure
             measured = ", ".join(k for k in row if k.startswith("val/"))

@@ -21,33 +21,41 @@ from mtfw.data.batch import rank_share
 from mtfw.errors import CheckpointError
 from mtfw.record import RunRecord
 from mtfw.run_control import fingerprint
-from mtfw.trainer import checkpoint
+from mtfw.trainer import checkpoint, step_checkpoint
 from mtfw.trainer.divergence import check_diverged, divergence_limit
 from mtfw.trainer.evaluate import batch_losses, gradient_conflict, gradient_cosines, label_counts
 from mtfw.trainer.experiment import Experiment, OnEval
+from mtfw.trainer.precision import Precision
+from mtfw.trainer.step_checkpoint import EpochProgress, RunSteps, StepCheckpoints, remaining
 
 log = logging.getLogger("mtfw")
 
 
-def train_epoch(exp: Experiment, epoch: int, state: dict, bar: tqdm) -> dict:
-    """One epoch of gradient steps; returns the per-step losses and weights ``[steps, T]`` and,
-    every ``grad_cos_every`` steps, the gradient cosines on that step's batch before its update
-    (``{index in the epoch: {grad_cos/<a>~<b>: value}}``)."""
+def train_epoch(exp: Experiment, epoch: int, state: dict, bar: tqdm, run: RunSteps | None = None,
+                position: dict | None = None) -> dict:  # fmt: skip
+    """One epoch of gradient steps (from a checkpoint's data ``position`` in it, if given);
+    returns the per-step losses and weights ``[steps, T]``, every ``grad_cos_every`` steps the
+    gradient cosines on that step's batch before its update (``{index in the epoch: {...}}``) and
+    the epoch's training ``seconds``. ``run``: the run's precision and step checkpoints."""
     cfg, model, opt = exp.trainer, exp.model, exp.optimizer
+    run = run or RunSteps(Precision(cfg.precision, exp.device), StepCheckpoints(None))
+    progress = EpochProgress.at(position, epoch, exp.device)
     tasks = {n: t for n, t in exp.tasks.items() if t.train}  # the others are only evaluated
     train, shared = exp.data.splits["train"], list(model.shared_parameters())
     trained = [*model.parameters(), *exp.weighting.parameters()]
     # The shuffle (and any negatives) depend on (seed, epoch) only: a resumed run sees the same.
     order = torch.Generator().manual_seed(exp.cfg.seed * 100_003 + epoch)
     total = min(-(-len(train) // cfg.batch_size), cfg.max_steps_per_epoch or len(train))
-    losses_seen, weights_used, limit, cosines = [], [], None, {}
-    for batch in train.batches(cfg.batch_size, order):
-        if len(losses_seen) == total:
+    limit, start = None, time.perf_counter()
+    bar.update(min(len(train), progress.steps * cfg.batch_size))
+    for batch in remaining(train.batches(cfg.batch_size, order), progress.steps):
+        if progress.steps == total:
             break
         if cfg.grad_cos_every and (state["step"] + 1) % cfg.grad_cos_every == 0:
-            cosines[len(losses_seen)] = gradient_cosines(model, tasks, batch)
+            progress.cosines[progress.steps] = gradient_cosines(model, tasks, batch)
         share, rows = rank_share(batch)  # under torchrun: this rank's rows of the global batch
-        losses = batch_losses(model, tasks, share)
+        with run.precision.autocast():
+            losses = batch_losses(model, tasks, share)
         losses = distributed.global_losses(losses, label_counts(tasks, share) * (rows > 0))
         # A loss that is NaN/inf, or a million times its first value, has diverged.
         if limit is None:  # once per epoch, not per step: the first losses never change
@@ -55,27 +63,23 @@ def train_epoch(exp: Experiment, epoch: int, state: dict, bar: tqdm) -> dict:
         check_diverged(losses, limit, list(tasks), epoch, state)
         opt.zero_grad(set_to_none=True)
         # Fills .grad of every parameter; returns the [T] weights it used.
-        weights = exp.weighting.backward(
-            losses, shared, representation=model.shared_representation()
+        weights = run.precision.backward(
+            exp.weighting, losses, shared, model.shared_representation()
         )
         distributed.average_gradients(trained, skip=exp.weighting.global_parameters)
-        if cfg.grad_clip:
-            torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
-        opt.step()
-        losses_seen.append(losses.detach())
-        weights_used.append(weights)
+        run.precision.step(opt, exp.weighting, model.parameters(), cfg.grad_clip)
+        progress.losses.append(losses.detach())
+        progress.weights.append(weights)
         state["step"] += 1
         state["train_samples"] += len(batch)
         bar.update(len(batch))
-        if len(losses_seen) % 20 == 0 and not bar.disable:
-            recent = torch.stack(losses_seen[-20:]) * torch.stack(weights_used[-20:])
+        if progress.steps % 20 == 0 and not bar.disable:
+            recent = torch.stack(progress.losses[-20:]) * torch.stack(progress.weights[-20:])
             bar.set_postfix(loss=f"{recent.sum(1).mean():.4f}")  # the weighted objective
-    empty = torch.zeros(0, len(tasks))
-    return {
-        "loss": torch.stack(losses_seen).cpu() if losses_seen else empty,
-        "weight": torch.stack(weights_used).cpu() if weights_used else empty,
-        "grad_cos": cosines,
-    }
+        run.checkpoints.after_step(exp, state, progress, time.perf_counter() - start,
+                                   last=progress.steps == total)  # fmt: skip
+    progress.seconds += time.perf_counter() - start
+    return progress.rows()
 
 
 def select(exp: Experiment, state: dict, row: dict, best_path: Path) -> bool:
@@ -109,21 +113,11 @@ def fit(
              "train_seconds": 0.0, "train_samples": 0, "weight_steps": 0,
              "weight_sum": [0.0] * len(names),
              "num_threads": torch.get_num_threads()}  # fmt: skip
-    if resume and not distributed.broadcast_object(ckpt_path.exists()):  # stopped in epoch 1
-        log.info("no checkpoint yet in %s (the run stopped before its first one): training from "
-                 "scratch in the same directory", record.dir)  # fmt: skip
-        record.truncate_after(0)
-    elif resume:
-        saved = checkpoint.load_on_every_rank(ckpt_path, config_hash)
-        model.load_state_dict(saved["model"])
-        exp.weighting.load_state_dict(saved["weighting"])
-        exp.optimizer.load_state_dict(saved["optimizer"])
-        torch.set_rng_state(saved["rng"])  # dropout continues as if never interrupted
-        state = saved["state"]
-        if cfg.num_threads is None and state.get("num_threads"):  # float sums depend on it
-            torch.set_num_threads(state["num_threads"])  # the count the run began with
-        record.truncate_after(state["epoch"])
-        log.info("resumed from %s at epoch %d", ckpt_path, state["epoch"])
+    precision, position = Precision(cfg.precision, exp.device), None
+    if resume:  # the checkpoint's state, loaded into the model, weighting, optimizer, RNGs
+        state, position = step_checkpoint.resumed(exp, record, config_hash, precision, state)
+    run = RunSteps(precision, StepCheckpoints(cfg.checkpoint_every_steps, ckpt_path, config_hash,
+                                              precision.state_dict))  # fmt: skip
     show_bar = cfg.progress == "always" or (cfg.progress == "auto" and sys.stdout.isatty())
     train = exp.data.splits["train"]
     # The checkpoint carries an early stop ("stopped"; derived for a checkpoint without it):
@@ -136,14 +130,15 @@ def fit(
         )
     for epoch in range(cfg.max_epochs if stopped else state["epoch"], cfg.max_epochs):
         model.train()
-        samples_before, start = state["train_samples"], time.perf_counter()
+        samples_before = state["train_samples"]
         batches = min(-(-len(train) // cfg.batch_size), cfg.max_steps_per_epoch or len(train))
         with tqdm(total=min(len(train), batches * cfg.batch_size), desc=f"epoch {epoch + 1}",
                   unit="sample", unit_scale=True, disable=not show_bar,
                   file=sys.stdout) as bar:  # fmt: skip
-            steps = train_epoch(exp, epoch, state, bar)
-        seconds = time.perf_counter() - start
+            steps = train_epoch(exp, epoch, state, bar, run, position)
+        seconds = steps["seconds"]  # of the whole epoch, before a resume too
         state["train_seconds"] += seconds
+        state["skipped_steps"] = precision.skipped_steps  # 16-mixed: overflows (summary.json)
         n_steps = len(steps["loss"])
         # One row per step (the weights the method used), then the epoch's evaluation row.
         record.log_steps(epoch + 1, state["step"] - n_steps, names, steps["loss"], steps["weight"],
@@ -171,11 +166,8 @@ def fit(
         )  # fmt: skip
         state["epoch"] = epoch + 1
         state["stopped"] = cfg.patience is not None and state["bad_epochs"] >= cfg.patience
-        checkpoint.save(
-            ckpt_path, model=model.state_dict(), weighting=exp.weighting.state_dict(),
-            optimizer=exp.optimizer.state_dict(), rng=torch.get_rng_state(), state=state,
-            fingerprint=config_hash,
-        )  # fmt: skip
+        saved = step_checkpoint.capture(exp, state, precision.state_dict())
+        checkpoint.save(ckpt_path, **saved, position=None, fingerprint=config_hash)
         if on_eval is not None:
             on_eval(epoch + 1, row, state["stopped"] or epoch + 1 == cfg.max_epochs)
         if state["stopped"]:

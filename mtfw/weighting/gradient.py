@@ -28,7 +28,8 @@ combined direction, and the loop averages what the backward pass leaves (``mtfw.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
+from functools import partial
 
 import torch
 from torch import Tensor
@@ -36,6 +37,7 @@ from torch import Tensor
 from mtfw import distributed
 from mtfw.errors import ConfigError
 from mtfw.weighting.base import Weighting, choose
+from mtfw.weighting.mixed_precision import replacement, unscaled
 
 MODES = ("parameters", "representation")
 
@@ -44,7 +46,7 @@ def task_gradients(objectives: Tensor, inputs: Sequence[Tensor]) -> Tensor:
     """``[T, N]``: row t is the gradient of ``objectives[t]`` on ``inputs``, flattened. Leaves
     ``.grad`` untouched; an input that a task does not reach gets zeros."""
     sizes = [x.numel() for x in inputs]
-    rows = objectives.new_zeros(len(objectives), sum(sizes), dtype=inputs[0].dtype)
+    rows = objectives.new_zeros(len(objectives), sum(sizes))  # the losses' dtype (autocast: fp32)
     for t, objective in enumerate(objectives):
         if not objective.requires_grad:
             continue
@@ -59,11 +61,6 @@ def cosine_matrix(gramian: Tensor) -> Tensor:
     """Pairwise cosine similarities from a Gramian (0 where a gradient is zero)."""
     norms = gramian.diagonal().clamp(min=0).sqrt()
     return gramian / (norms[:, None] * norms[None, :]).clamp(min=torch.finfo(gramian.dtype).tiny)
-
-
-def _replacement(grad: Tensor) -> Callable[[Tensor], Tensor]:
-    """A tensor hook that replaces the incoming gradient by ``grad``."""
-    return lambda _: grad
 
 
 class GradientWeighting(Weighting):
@@ -82,6 +79,7 @@ class GradientWeighting(Weighting):
             )
         self.current_representation: list[Tensor] = []
         self.active_tasks: list[int] = []
+        self.grad_scale = 1.0  # trainer.precision=16-mixed: the loss scale in this step's grads
 
     def task_objectives(self, losses: Tensor) -> Tensor:
         """The per-task objectives whose gradients are combined (and that heads receive)."""
@@ -138,7 +136,7 @@ class GradientWeighting(Weighting):
                     piece.copy_(p.grad.reshape(-1))
                     p.grad = None
         distributed.all_reduce(grads, "mean")  # the global batch's per-task gradients
-        direction, weights = self.combine(grads, losses.detach())
+        direction, weights = unscaled(self.combine, grads, losses.detach(), self)
         for p, piece, old in zip(params, direction.split(sizes), saved, strict=True):
             p.grad = piece.view_as(p) if old is None else old + piece.view_as(p)
         self.global_parameters = [p for p, old in zip(params, saved, strict=True) if old is None]
@@ -159,15 +157,14 @@ class GradientWeighting(Weighting):
         grads = task_gradients(objectives, reps)
         self.current_representation = [r.detach() for r in reps]
         try:
-            if distributed.active():
-                direction, weights = self._combine_across_ranks(grads, losses, reps)
-            else:
-                direction, weights = self.combine(grads, losses)
+            across = partial(self._combine_across_ranks, reps=reps)
+            combine = across if distributed.active() else self.combine
+            direction, weights = unscaled(combine, grads, losses, self)
         finally:
             self.current_representation = []
         pieces = direction.split([r.numel() for r in reps])
         pairs = zip(reps, pieces, strict=True)
-        hooks = [r.register_hook(_replacement(d.view_as(r))) for r, d in pairs]
+        hooks = [r.register_hook(replacement(d.view_as(r))) for r, d in pairs]
         try:
             objectives.sum().backward()
         finally:

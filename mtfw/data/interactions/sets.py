@@ -17,6 +17,7 @@ from mtfw.data.interactions.negatives import NegativeSampler
 from mtfw.data.interactions.sparse import Sparse
 from mtfw.data.interactions.tables import UserTable
 from mtfw.data.interactions.windows import UserWindows
+from mtfw.data.transfer import to_device
 
 
 @dataclass
@@ -74,10 +75,10 @@ class TrainSet:
     def to(self, device: torch.device) -> TrainSet:
         return TrainSet(
             self.users.to(device),
-            self.uid.to(device),
-            self.item.to(device),
-            None if self.history is None else self.history.to(device),
-            {k: v.to(device) for k, v in self.labels.items()},
+            to_device(self.uid, device),
+            to_device(self.item, device),
+            None if self.history is None else to_device(self.history, device),
+            {k: to_device(v, device) for k, v in self.labels.items()},
             self.sampler,
             None if self.windows is None else self.windows.to(device),
         )
@@ -135,10 +136,10 @@ class EvalSet:
             self.users.to(device),
             self.known.to(device),
             self.relevant.to(device),
-            self.pair_row.to(device),
-            self.pair_item.to(device),
-            {k: v.to(device) for k, v in self.pair_labels.items()},
-            self.categories.to(device),
+            to_device(self.pair_row, device),
+            to_device(self.pair_item, device),
+            {k: to_device(v, device) for k, v in self.pair_labels.items()},
+            to_device(self.categories, device),
             self.n_items,
             None if self.ranked is None else self.ranked.to(device),
         )
