@@ -50,15 +50,25 @@ class MLPExperts(nn.Module):
         self.dropout = nn.Dropout(dropout) if dropout > 0 else nn.Identity()
 
     def forward(self, x: Tensor) -> Tensor:
-        w0 = self.weights[0]
+        # The bias rides in the matmul (addmm/baddbmm), one kernel and one autograd node less per
+        # layer than ``x @ w + b``; one expert (a shared bottom) is a plain [B, d] matmul.
+        w0, b0 = self.weights[0], self.biases[0]
         if x.dim() == 2:  # one input for all experts: a single [d, n*h] matmul
-            h = (x @ w0.permute(1, 0, 2).reshape(w0.shape[1], -1)).view(x.shape[0], self.n, -1)
+            flat = w0.permute(1, 0, 2).reshape(w0.shape[1], -1)
+            h = torch.addmm(b0.reshape(-1), x, flat).view(x.shape[0], self.n, -1)
         else:  # one input per expert
-            h = torch.einsum("bei,eio->beo", x, w0)
-        h = self.dropout(self.act(h + self.biases[0]))
+            h = layer(x, w0, b0)
+        h = self.dropout(self.act(h))
         for w, b in zip(self.weights[1:], self.biases[1:], strict=True):
-            h = self.dropout(self.act(torch.einsum("bei,eio->beo", h, w) + b))
+            h = self.dropout(self.act(layer(h, w, b)))
         return h
+
+
+def layer(x: Tensor, w: Tensor, b: Tensor) -> Tensor:
+    """``[B, n, i]`` through n experts' ``[i, o]`` weights and ``[o]`` biases: ``[B, n, o]``."""
+    if w.shape[0] == 1:
+        return torch.addmm(b[0], x[:, 0], w[0]).unsqueeze(1)
+    return torch.baddbmm(b.unsqueeze(1), x.transpose(0, 1), w).transpose(0, 1)
 
 
 def per_expert(x: Tensor, e: int) -> Tensor:
