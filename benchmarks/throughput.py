@@ -25,11 +25,13 @@ import dataclasses
 import json
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
-from bare_models import BareMMoE, BarePLE
+from bare_field_experts import BareAttentionBank, BareCNNBank
+from bare_models import Bank, BareMMoE, BarePLE
 from bare_twins import BareCrossStitch, BareOMoE, BareSharedBottom
 from hydra import compose, initialize_config_dir
 from tqdm import tqdm
@@ -47,26 +49,49 @@ def n_params(model: torch.nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
 
 
-def bare_model(exp: Experiment, batched: bool) -> torch.nn.Module | None:
-    """A hand-written twin of mtfw's model (MLP experts with one layer, a shared bottom of any
-    depth), or None: every census encoder but single_task has a batched twin, MMoE a loop one."""
-    cfg, pre, enc = exp.cfg, exp.data.preprocessor, exp.cfg.encoder
-    expert = enc.get("expert") or {}
-    if expert.get("name") != "mlp" or (enc.name != "shared_bottom" and len(expert.hidden) != 1):
+def field_bank(exp: Experiment, expert: dict) -> tuple[Callable, int] | None:
+    """``bank(n, d, h)`` building the twin of a cnn or self_attention expert bank, and its output
+    width; None for other experts."""
+    name = expert["name"]
+    if name not in ("cnn", "self_attention"):
         return None
+    pre, dim = exp.data.preprocessor, exp.cfg.embedding.dim
+    spec = {k: p.default for k, p in registry.parameters("expert", name).items()} | expert
+    fields = (len(pre.vocab_sizes), dim, len(pre.numeric))
+    if name == "cnn":
+        ch, k = list(spec["channels"]), spec["kernel_size"]
+        return (lambda n, d, h: BareCNNBank(n, *fields, ch, k, h)), spec["out_dim"]
+    heads, layers, a = spec["heads"], spec["layers"], spec["attention_dim"]
+    return (lambda n, d, h: BareAttentionBank(n, *fields, heads, layers, a, h)), spec["out_dim"]
+
+
+def bare_model(exp: Experiment, batched: bool) -> torch.nn.Module | None:
+    """A hand-written twin of mtfw's model, or None. MLP experts (one layer; a shared bottom of
+    any depth): every census encoder but single_task has a batched twin, MMoE a loop one too.
+    cnn and self_attention experts: MMoE, CGC and PLE have batched twins."""
+    cfg, pre, enc = exp.cfg, exp.data.preprocessor, exp.cfg.encoder
+    node = enc.get("expert") or "mlp"  # a name, or a node with a name and settings
+    expert = registry.check("expert", node) | {"name": node if isinstance(node, str) else node.name}
     torch.manual_seed(cfg.seed)
     base = (pre.vocab_sizes, len(pre.numeric), cfg.embedding.dim)
-    specs, h = [t.tower for t in exp.tasks.values()], expert.hidden[0]
+    specs = [t.tower for t in exp.tasks.values()]
+    field = field_bank(exp, expert)
+    if field is not None and batched and enc.name in ("mmoe", "ple", "cgc"):
+        bank, h = field
+    elif expert["name"] == "mlp" and (enc.name == "shared_bottom" or len(expert["hidden"]) == 1):
+        bank, h = Bank, expert.get("hidden", [64])[0]
+    else:
+        return None
     if enc.name == "mmoe":
-        model = BareMMoE(*base, enc.n_experts, h, specs, batched)
+        model = BareMMoE(*base, enc.n_experts, h, specs, batched, bank)
     elif not batched:
         return None
     elif enc.name in ("ple", "cgc"):
-        model = BarePLE(*base, enc.get("levels", 1), enc.n_specific, enc.n_shared, h, specs)
+        model = BarePLE(*base, enc.get("levels", 1), enc.n_specific, enc.n_shared, h, specs, bank)
     elif enc.name == "omoe":
         model = BareOMoE(*base, enc.n_experts, h, specs)
     elif enc.name == "shared_bottom":
-        model = BareSharedBottom(*base, list(expert.hidden), specs)
+        model = BareSharedBottom(*base, list(expert["hidden"]), specs)
     elif enc.name == "cross_stitch":
         model = BareCrossStitch(*base, [h, *enc.hidden], enc.self_weight, specs)
     else:
