@@ -198,7 +198,8 @@ def main() -> None:
     for r in results:
         if "mtfw/bare-batched" in r["ratios"]:
             wall, cpu = r["ratios"]["mtfw/bare-batched"], r["cpu_ratios"]["mtfw/bare-batched"]
-            ok = "met" if max(wall, cpu) >= TARGET else "NOT met"
+            # One thread: CPU seconds (other processes' load stretches wall time, not them).
+            ok = "met" if (cpu if args.threads == 1 else wall) >= TARGET else "NOT met"
             print(
                 f"{r['encoder']}: target mtfw >= {TARGET}x bare-batched {ok} "
                 f"(wall {wall:.3f}x, cpu {cpu:.3f}x)"
