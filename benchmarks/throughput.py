@@ -109,7 +109,9 @@ def bare_epoch(exp: Experiment, batched: bool, batch_size: int) -> tuple[int, fl
     weights = [t.weight for t in exp.tasks.values()]
     start, cpu = time.perf_counter(), time.process_time()
     order = torch.randperm(len(train), generator=torch.Generator().manual_seed(cfg.seed))
-    for i in range(0, len(train), batch_size):
+    steps = cfg.trainer.max_steps_per_epoch or len(train)  # as train_epoch: at most this many
+    samples = min(len(train), steps * batch_size)
+    for i in range(0, samples, batch_size):
         idx = order[i : i + batch_size]
         outs = model(train.cat[idx], train.num[idx])
         loss = sum(
@@ -119,7 +121,7 @@ def bare_epoch(exp: Experiment, batched: bool, batch_size: int) -> tuple[int, fl
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
-    return len(train), time.perf_counter() - start, time.process_time() - cpu
+    return samples, time.perf_counter() - start, time.process_time() - cpu
 
 
 def mtfw_epoch(exp: Experiment) -> tuple[int, float, float]:
