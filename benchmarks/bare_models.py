@@ -55,12 +55,12 @@ class Bank(nn.Module):
 class BareMMoE(nn.Module):
     """Embedding -> MMoE (one-layer experts) -> towers; batched or a loop over expert modules."""
 
-    def __init__(self, vocab, n_num, dim, n_experts, h, tower_specs, batched: bool):
+    def __init__(self, vocab, n_num, dim, n_experts, h, tower_specs, batched: bool, bank=Bank):
         super().__init__()
         self.embed, t = Embed(vocab, n_num, dim), len(tower_specs)
         d, self.n, self.t, self.batched = self.embed.out_dim, n_experts, t, batched
-        if batched:
-            self.bank, self.gate = Bank(n_experts, d, h), nn.Linear(d, t * n_experts)
+        if batched:  # ``bank(n, d, h)``: the experts (Bank: one-layer MLPs)
+            self.bank, self.gate = bank(n_experts, d, h), nn.Linear(d, t * n_experts)
         else:
             self.experts = nn.ModuleList(mlp([d, h]) for _ in range(n_experts))
             self.gates = nn.ModuleList(nn.Linear(d, n_experts) for _ in range(t))
@@ -80,15 +80,15 @@ class BareMMoE(nn.Module):
 class BarePLE(nn.Module):
     """Embedding -> PLE (levels of task-specific + shared one-layer experts) -> towers."""
 
-    def __init__(self, vocab, n_num, dim, levels, k, s, h, tower_specs):
+    def __init__(self, vocab, n_num, dim, levels, k, s, h, tower_specs, bank=Bank):
         super().__init__()
         self.embed, t = Embed(vocab, n_num, dim), len(tower_specs)
         self.t, self.k, self.s = t, k, s
         self.levels = nn.ModuleList()
         d = self.embed.out_dim
-        for i in range(levels):
-            level = nn.Module()
-            level.spec, level.shared = Bank(t * k, d, h), Bank(s, d, h)
+        for i in range(levels):  # ``bank(n, d, h)``: the first level's experts; MLPs above it
+            level, make = nn.Module(), bank if i == 0 else Bank
+            level.spec, level.shared = make(t * k, d, h), make(s, d, h)
             level.gw = nn.Parameter(torch.randn(t, d, k + s) / d**0.5)
             level.gb = nn.Parameter(torch.zeros(t, k + s))
             level.sgate = nn.Linear(d, t * k + s) if i < levels - 1 else None

@@ -22,6 +22,13 @@ from mtfw import distributed
 from mtfw.data.transfer import to_device
 
 
+def take_rows(values: Tensor, index: Tensor | slice) -> Tensor:
+    """Rows ``index`` of ``values``: ``index_select`` for a tensor of row numbers (on CPU several
+    times faster than ``values[index]``, whose advanced-indexing kernel is generic), a view for a
+    slice. The same values either way."""
+    return values.index_select(0, index) if isinstance(index, Tensor) else values[index]
+
+
 @dataclass
 class Inputs:
     """The model's view of ``B`` rows. ``cat`` ``[B, F_cat]`` and ``num`` ``[B, F_num]`` always;
@@ -59,7 +66,7 @@ class Inputs:
         keep = ("cat", "num", "seq", "uid", "history", "candidates", "known", "text",
                 "text_weights")  # fmt: skip
         values = {k: getattr(self, k) for k in keep}
-        return Inputs(**{k: None if v is None else v[index] for k, v in values.items()})
+        return Inputs(**{k: None if v is None else take_rows(v, index) for k, v in values.items()})
 
     def to(self, device: torch.device) -> Inputs:
         moved = {f.name: getattr(self, f.name) for f in fields(self)}
@@ -81,8 +88,9 @@ class Batch:
 
     def rows(self, index: Tensor | slice) -> Batch:
         """Some rows of a training batch (every label and mask is per row)."""
-        return Batch(self.inputs.rows(index), {k: v[index] for k, v in self.labels.items()},
-                     {k: v[index] for k, v in self.masks.items()})  # fmt: skip
+        return Batch(self.inputs.rows(index),
+                     {k: take_rows(v, index) for k, v in self.labels.items()},
+                     {k: take_rows(v, index) for k, v in self.masks.items()})  # fmt: skip
 
 
 def rank_share(batch: Batch) -> tuple[Batch, int]:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from mtfw.data.batch import Batch, Inputs, index_batches
+from mtfw.data.batch import Batch, Inputs, index_batches, take_rows
 from mtfw.data.transfer import to_device
 
 
@@ -31,12 +31,15 @@ class Columns:
         return self.cat.shape[0]
 
     def take(self, index: Tensor | slice, generator: torch.Generator | None = None) -> Batch:
-        seq = None if self.seq is None else self.seq[index]
-        text, weights = (None, None) if self.text is None else (t[index] for t in self.text)
+        seq = None if self.seq is None else take_rows(self.seq, index)
+        text, weights = (
+            (None, None) if self.text is None else (take_rows(t, index) for t in self.text)
+        )
+        cat, num = take_rows(self.cat, index), take_rows(self.num, index)
         return Batch(
-            Inputs(self.cat[index], self.num[index], seq, text=text, text_weights=weights),
-            {k: v[index] for k, v in self.labels.items()},
-            {k: v[index] for k, v in self.masks.items()},
+            Inputs(cat, num, seq, text=text, text_weights=weights),
+            {k: take_rows(v, index) for k, v in self.labels.items()},
+            {k: take_rows(v, index) for k, v in self.masks.items()},
         )
 
     def to(self, device: torch.device) -> Columns:

@@ -47,18 +47,30 @@ class MLPExperts(nn.Module):
             self.biases.append(nn.Parameter(torch.empty(n, width).uniform_(-bound, bound)))
             in_dim = width
         self.act = make_activation(activation)
-        self.dropout = nn.Dropout(dropout) if dropout > 0 else nn.Identity()
+        self.dropout = nn.Dropout(dropout) if dropout > 0 else None
 
     def forward(self, x: Tensor) -> Tensor:
-        w0 = self.weights[0]
-        if x.dim() == 2:  # one input for all experts: a single [d, n*h] matmul
-            h = (x @ w0.permute(1, 0, 2).reshape(w0.shape[1], -1)).view(x.shape[0], self.n, -1)
-        else:  # one input per expert
-            h = torch.einsum("bei,eio->beo", x, w0)
-        h = self.dropout(self.act(h + self.biases[0]))
-        for w, b in zip(self.weights[1:], self.biases[1:], strict=True):
-            h = self.dropout(self.act(torch.einsum("bei,eio->beo", h, w) + b))
+        # The bias rides in the matmul (addmm/baddbmm), one kernel and one autograd node less per
+        # layer than ``x @ w + b``. Plain iteration: slicing a ParameterList builds a new module.
+        h = x
+        for i, (w, b) in enumerate(zip(self.weights, self.biases, strict=True)):
+            if i == 0 and x.dim() == 2:  # one input for all experts: a single [d, n*h] matmul
+                flat = w.permute(1, 0, 2).reshape(w.shape[1], -1)
+                h = torch.addmm(b.reshape(-1), x, flat).view(len(x), self.n, -1)
+            else:  # one input per expert
+                h = layer(h, w, b)
+            h = self.act(h)
+            if self.dropout is not None:
+                h = self.dropout(h)
         return h
+
+
+def layer(x: Tensor, w: Tensor, b: Tensor) -> Tensor:
+    """``[B, n, i]`` through n experts' ``[i, o]`` weights and ``[o]`` biases: ``[B, n, o]``."""
+    if w.shape[0] == 1:  # views, not x[:, 0] / w[0]: their backward copies into zeros
+        flat = torch.addmm(b.view(-1), x.reshape(len(x), -1), w.view(w.shape[1], w.shape[2]))
+        return flat.view(x.shape[0], 1, -1)
+    return torch.baddbmm(b.unsqueeze(1), x.transpose(0, 1), w).transpose(0, 1)
 
 
 def per_expert(x: Tensor, e: int) -> Tensor:

@@ -25,5 +25,5 @@ class SharedBottom(Encoder):
         self.out_dim = self.bottom.out_dim
 
     def forward(self, x: Tensor) -> dict[str, Tensor]:
-        h = self.shared_output = self.bottom(x)[:, 0]
+        h = self.shared_output = self.bottom(x).squeeze(1)  # a view: [B, 1, h] -> [B, h]
         return {task: h for task in self.task_names}

@@ -56,11 +56,11 @@ def train_epoch(exp: Experiment, epoch: int, state: dict, bar: tqdm, run: RunSte
         share, rows = rank_share(batch)  # under torchrun: this rank's rows of the global batch
         with run.precision.autocast():
             losses = batch_losses(model, tasks, share)
-        losses = distributed.global_losses(losses, label_counts(tasks, share) * (rows > 0))
-        # A loss that is NaN/inf, or a million times its first value, has diverged.
+        if distributed.active():  # the global batch's losses: counts cost a step otherwise
+            losses = distributed.global_losses(losses, label_counts(tasks, share) * (rows > 0))
         if limit is None:  # once per epoch, not per step: the first losses never change
             limit = divergence_limit(state, list(tasks), losses)
-        check_diverged(losses, limit, list(tasks), epoch, state)
+        check_diverged(losses, limit, list(tasks), epoch, state)  # NaN/inf, or 1e6 x the first
         opt.zero_grad(set_to_none=True)
         # Fills .grad of every parameter; returns the [T] weights it used.
         weights = run.precision.backward(

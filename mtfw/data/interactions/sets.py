@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from mtfw.data.batch import Batch, Inputs, index_batches
+from mtfw.data.batch import Batch, Inputs, index_batches, take_rows
 from mtfw.data.interactions.negatives import NegativeSampler
 from mtfw.data.interactions.sparse import Sparse
 from mtfw.data.interactions.tables import UserTable
@@ -43,20 +43,20 @@ class TrainSet:
     def take(self, index: Tensor | slice, generator: torch.Generator | None = None) -> Batch:
         if isinstance(index, Tensor):
             index = index.to(self.uid.device)
-        uid = self.uid[index]
-        items = self.item[index, None]
+        uid = take_rows(self.uid, index)
+        items = take_rows(self.item, index)[:, None]
         if self.sampler is not None:
             generator = generator or torch.Generator().manual_seed(0)
             negatives = self.sampler.draw(uid.cpu(), generator).to(uid.device)
             items = torch.cat([items, negatives], dim=1)
         if self.windows is None:
-            inputs = self.users.inputs(uid, self.history[index])
+            inputs = self.users.inputs(uid, take_rows(self.history, index))
         else:
             windows, at = self.windows.gather(index)
             inputs = self.users.inputs(uid, windows)
             inputs.history_at = at
         inputs.candidates = items
-        return Batch(inputs, {k: v[index] for k, v in self.labels.items()}, {})
+        return Batch(inputs, {k: take_rows(v, index) for k, v in self.labels.items()}, {})
 
     def batches(self, batch_size: int, generator: torch.Generator | None = None) -> Iterator[Batch]:
         """Along a permutation drawn from ``generator`` (packed: of the windows, their

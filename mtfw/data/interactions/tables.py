@@ -8,7 +8,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from mtfw.data.batch import Inputs
+from mtfw.data.batch import Inputs, take_rows
 
 
 @dataclass
@@ -22,9 +22,11 @@ class UserTable:
 
     def inputs(self, uid: Tensor, history: Tensor) -> Inputs:
         """The model inputs of the users ``uid`` with their recent items ``history``."""
-        text, weights = (None, None) if self.text is None else (t[uid] for t in self.text)
-        return Inputs(self.cat[uid], self.num[uid], uid=uid, history=history, text=text,
-                      text_weights=weights)  # fmt: skip
+        text, weights = (
+            (None, None) if self.text is None else (take_rows(t, uid) for t in self.text)
+        )
+        return Inputs(take_rows(self.cat, uid), take_rows(self.num, uid), uid=uid,
+                      history=history, text=text, text_weights=weights)  # fmt: skip
 
     def to(self, device: torch.device) -> UserTable:
         text = None if self.text is None else tuple(t.to(device) for t in self.text)
