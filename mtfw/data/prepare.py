@@ -100,10 +100,10 @@ def prepare_table(table: Table, split: SplitSpec, needs: DataNeeds) -> PreparedD
     times = None if table.timestamp is None else timestamp_values(table.frame[table.timestamp])
     parts = split.indices(len(table.frame), table.fixed_splits, times, table.frame)
     frames = {name: table.frame.iloc[idx] for name, idx in parts.items()}
+    min_count = per_column(table.min_count, table.categorical, "min_count")
+    buckets = per_column(table.hash_buckets, table.categorical, "hash_buckets")
     pre = Preprocessor(table.categorical, table.numeric, table.log1p, table.sequence,
-                       table.missing_indicator, table.text,
-                       per_column(table.min_count, table.categorical, "min_count"),
-                       per_column(table.hash_buckets, table.categorical, "hash_buckets"))  # fmt: skip
+                       table.missing_indicator, table.text, min_count, buckets)  # fmt: skip
     pre.fit(frames["train"], table.frame)  # train only, but a frozen text encoder (fits nothing)
     splits = {}
     for name, frame in frames.items():

@@ -123,7 +123,8 @@ class Preprocessor:
         cat = np.zeros((len(frame), len(self.categorical)), dtype=np.int64)
         for j, col in enumerate(self.categorical):
             if col in self.hash_buckets:
-                cat[:, j] = encode_hashed(frame[col], self.hash_buckets[col], self.rare_buckets[col])
+                buckets, rare = self.hash_buckets[col], self.rare_buckets[col]
+                cat[:, j] = encode_hashed(frame[col], buckets, rare)
                 continue
             values = frame[col].astype("string").fillna(MISSING)
             # get_indexer gives -1 for values outside the train vocabulary: +1 maps them to 0.

@@ -36,8 +36,9 @@ def check_vocab(vocab: dict) -> dict[str, int]:
     missing = [f for f in SPARSE if f not in vocab]
     if unknown or missing:
         raise ConfigError(
-            f"data.vocab: give a size for each of the 23 Ali-CCP sparse fields ({', '.join(SPARSE)})"
-            f"; {'unknown: ' + ', '.join(unknown) if unknown else 'missing: ' + ', '.join(missing)}"
+            "data.vocab: give a size for each of the 23 Ali-CCP sparse fields "
+            f"({', '.join(SPARSE)}); "
+            f"{'unknown: ' + ', '.join(unknown) if unknown else 'missing: ' + ', '.join(missing)}"
         )
     for field, size in vocab.items():
         if not isinstance(size, int) or isinstance(size, bool):
