@@ -5,9 +5,9 @@ fewer than n times in the *train* split gets no row of its own and shares row 0,
 never seen in train. ``hash_buckets`` (a whole number >= 2, or ``{column: n}``): a column's values
 are hashed into rows ``1..n`` instead of a vocabulary (no vocabulary is stored, and a value
 unseen in train still gets its bucket); with ``min_count`` too, a bucket seen fewer than
-``min_count`` times in train maps to row 0. The hash is pandas' ``hash_array`` of the value's text (SipHash-2-4 with
-pandas' fixed key): the same in every process and on every machine, unlike Python's salted
-``hash()``.
+``min_count`` times in train maps to row 0. The hash is pandas' ``hash_array`` of the value's
+text (SipHash-2-4 with pandas' fixed key): the same in every process and on every machine,
+unlike Python's salted ``hash()``.
 """
 
 from __future__ import annotations

@@ -83,8 +83,10 @@ class SyntheticCTR(TabularFile):
         key = json.dumps(self.settings.key(), sort_keys=True)
         digest = hashlib.sha256(key.encode()).hexdigest()[:16]
         root = Path(self.cache) if self.cache else default_root() / "synthetic_ctr"
-        return root / f"rows{self.settings.rows}-seed{self.settings.seed}-{digest}" / (
-            "synthetic_ctr.parquet"
+        return (
+            root
+            / f"rows{self.settings.rows}-seed{self.settings.seed}-{digest}"
+            / ("synthetic_ctr.parquet")
         )
 
     def generate(self) -> Path:
