@@ -29,6 +29,7 @@ from mtfw.tasks import Task
 from mtfw.trainer.compilation import check_compile, compile_model
 from mtfw.trainer.experiment import Experiment
 from mtfw.trainer.loop import GradientFitter
+from mtfw.trainer.sparse_embeddings import build_optimizer, check_sparse_embeddings
 
 __all__ = ["Experiment", "build_experiment", "build_model", "build_tasks", "check_config"]
 
@@ -128,6 +129,7 @@ def build_experiment(cfg: DictConfig, restoring: bool = False) -> Experiment:
     compiling = trainer.compile and not restoring and cfg.get("baseline") is None
     if compiling:  # a missing C++ compiler, or torchrun: refused before any data loads
         check_compile(trainer, resolve_device(trainer.device))
+    check_sparse_embeddings(cfg, trainer)  # refused combinations, before any data loads
     data = prepare_data(cfg, tasks)
     model = build_model(cfg, tasks, data, restoring)
     if cfg.get("baseline") is not None:  # fitted by its own algorithm, on the CPU
@@ -143,8 +145,7 @@ def build_experiment(cfg: DictConfig, restoring: bool = False) -> Experiment:
     if compiling:
         compile_model(model)  # in place: parameter names and state dicts stay the plain model's
     data.splits = {name: split.to(device) for name, split in data.splits.items()}
-    params = [*model.parameters(), *weighting.parameters()]
-    optimizer = registry.build("optim", cfg.optim, where="optim", params=params)
+    optimizer = build_optimizer(cfg, model, weighting.parameters())
     candidates = build_candidates(cfg, candidate_settings(cfg), data, list(ranking_cutoffs(tasks)))
     return Experiment(
         cfg, trainer, tasks, data, model, weighting, optimizer, device, higher, GradientFitter(),
