@@ -74,6 +74,11 @@ class SyntheticCTR(TabularFile):
             float(purchase_rate_clicked), int(chunk_rows),
         )  # fmt: skip
         self.cache = cache
+        for name, value in (("min_count", min_count), ("hash_buckets", hash_buckets)):
+            named = sorted(set(map(str, value)) - set(SPARSE)) if hasattr(value, "keys") else []
+            if named:  # known before any data is generated
+                raise ConfigError(f"data.{name} names {', '.join(named)}, not a sparse field "
+                                  f"of synthetic_ctr; its fields: {', '.join(SPARSE)}")  # fmt: skip
         super().__init__(
             labels=LABELS, path="synthetic_ctr.parquet", categorical=["[0-9]*"],
             numeric=["D*"], split=split, min_count=min_count, hash_buckets=hash_buckets,

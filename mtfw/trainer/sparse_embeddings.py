@@ -1,4 +1,4 @@
-"""``optim.sparse_embeddings=true``: the categorical embedding tables learn by their batch rows only.
+"""``optim.sparse_embeddings=true``: categorical embedding tables learn by their batch rows only.
 
 The tables of the input module (every categorical field's rows, and the sequence columns'
 tokens) produce sparse gradients (``nn.Embedding(sparse=True)``: only the rows a batch looks up)
