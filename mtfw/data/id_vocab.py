@@ -70,16 +70,17 @@ def fit_vocabulary(values: pd.Series, min_count: int) -> list[str]:
     return sorted(counts.index[counts.to_numpy() >= min_count].tolist())
 
 
-def fit_buckets(values: pd.Series, buckets: int, min_count: int) -> list[int]:
-    """The buckets (1..n) seen fewer than ``min_count`` times in train: mapped to row 0."""
+def fit_buckets(values: pd.Series, buckets: int, min_count: int) -> list[int] | None:
+    """The buckets (1..n) seen at least ``min_count`` times in train (the others map to row 0);
+    None without ``min_count``: every bucket is kept."""
     if min_count <= 1:
-        return []
+        return None
     counts = np.bincount(stable_hash(values, buckets), minlength=buckets + 1)
-    return (np.flatnonzero(counts[1:] < min_count) + 1).tolist()
+    return (np.flatnonzero(counts[1:] >= min_count) + 1).tolist()
 
 
-def encode_hashed(values: pd.Series, buckets: int, rare: list[int]) -> np.ndarray:
+def encode_hashed(values: pd.Series, buckets: int, kept: list[int] | None) -> np.ndarray:
     ids = stable_hash(values, buckets)
-    if rare:
-        ids[np.isin(ids, np.asarray(rare, dtype=np.int64))] = 0
+    if kept is not None:
+        ids[~np.isin(ids, np.asarray(kept, dtype=np.int64))] = 0
     return ids

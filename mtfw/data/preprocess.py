@@ -38,7 +38,7 @@ class Preprocessor:
         self.text = text or TextColumns()
         self.min_count = {c: n for c, n in (min_count or {}).items() if n > 1}
         self.hash_buckets = dict(hash_buckets or {})  # column -> buckets (no vocabulary)
-        self.rare_buckets: dict[str, list[int]] = {}  # hashed: buckets under min_count -> 0
+        self.kept_buckets: dict[str, list[int] | None] = {}  # hashed + min_count: kept ones
         self.categorical = list(categorical)
         self.numeric = list(numeric)
         self.log1p = [c for c in (log1p or []) if c in self.numeric]
@@ -64,8 +64,8 @@ class Preprocessor:
         for col in self.categorical:
             if col in self.hash_buckets:
                 self.vocab[col] = []
-                rare = fit_buckets(frame[col], self.hash_buckets[col], self.min_count.get(col, 1))
-                self.rare_buckets[col] = rare
+                kept = fit_buckets(frame[col], self.hash_buckets[col], self.min_count.get(col, 1))
+                self.kept_buckets[col] = kept
             else:
                 self.vocab[col] = fit_vocabulary(frame[col], self.min_count.get(col, 1))
         for col in self.sequence:
@@ -123,8 +123,8 @@ class Preprocessor:
         cat = np.zeros((len(frame), len(self.categorical)), dtype=np.int64)
         for j, col in enumerate(self.categorical):
             if col in self.hash_buckets:
-                buckets, rare = self.hash_buckets[col], self.rare_buckets[col]
-                cat[:, j] = encode_hashed(frame[col], buckets, rare)
+                buckets, kept = self.hash_buckets[col], self.kept_buckets.get(col)
+                cat[:, j] = encode_hashed(frame[col], buckets, kept)
                 continue
             values = frame[col].astype("string").fillna(MISSING)
             # get_indexer gives -1 for values outside the train vocabulary: +1 maps them to 0.
@@ -152,7 +152,7 @@ class Preprocessor:
             "text": self.text.to_dict(),
             "min_count": self.min_count,
             "hash_buckets": self.hash_buckets,
-            "rare_buckets": self.rare_buckets,
+            "kept_buckets": self.kept_buckets,
         }
 
     @classmethod
@@ -160,7 +160,7 @@ class Preprocessor:
         pre = cls(state["categorical"], state["numeric"], state["log1p"], state.get("sequence"),
                   state.get("missing_indicator", False), min_count=state.get("min_count"),
                   hash_buckets=state.get("hash_buckets"))  # fmt: skip
-        pre.rare_buckets = state.get("rare_buckets", {})
+        pre.kept_buckets = state.get("kept_buckets", {})
         pre.indicators = state.get("indicators", [])
         pre.vocab, pre.mean, pre.std = state["vocab"], state["mean"], state["std"]
         pre.tokens = state.get("tokens", {})

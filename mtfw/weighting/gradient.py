@@ -22,7 +22,7 @@ of the global batch: in ``parameters`` mode one all-reduce of the ``[T, P]`` per
 over samples) for a method that only reads it, or, for one whose ``combine`` reads the gradients
 themselves (GradNorm's norms, GradDrop's signs), the rows of every rank gathered into the global
 batch's gradient. Each rank then writes its own rows' part of the combined direction, and the loop
-averages what the backward pass leaves (``mtfw.distributed``). """
+averages what the backward pass leaves (``mtfw.distributed``)."""
 
 from __future__ import annotations
 
