@@ -18,6 +18,7 @@ import pandas as pd
 from mtfw.errors import ConfigError
 
 HASH_KEY = "0123456789123456"  # pandas' default key, pinned here: the buckets never change
+MISSING = "<missing>"  # a missing categorical value is a category of its own (preprocess.py)
 
 
 def check_per_column(name: str, value: object, low: int) -> int | dict[str, int] | None:
@@ -53,8 +54,6 @@ def per_column(setting: int | dict[str, int] | None, columns: list[str], name: s
 
 
 def as_text(values: pd.Series) -> pd.Series:
-    from mtfw.data.preprocess import MISSING  # the one spelling of a missing category
-
     return values.astype("string").fillna(MISSING)
 
 

@@ -22,10 +22,8 @@ import numpy as np
 import pandas as pd
 import torch
 
-from mtfw.data.id_vocab import encode_hashed, fit_buckets, fit_vocabulary
+from mtfw.data.id_vocab import MISSING, encode_hashed, fit_buckets, fit_vocabulary
 from mtfw.data.text.columns import TextColumns
-
-MISSING = "<missing>"
 
 
 class Preprocessor:
