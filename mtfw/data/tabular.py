@@ -6,7 +6,8 @@ conversion rate of visitors, NaN elsewhere), or a column thresholded into 0/1 (`
 min: 4}``). A column has one kind: listing it under two of ids, categorical, numeric, sequence
 and text (``{review: {encoder: tfidf}}``) is an error. ``coerce`` (true, or numeric columns) reads
 values of numeric columns that are not numbers as missing; ``missing_indicator: true`` adds a 0/1
-input per numeric column with missing values in train.
+input per numeric column with missing values in train. ``min_count`` and ``hash_buckets`` shape the
+categorical rows (``mtfw.data.id_vocab``).
 """
 
 from __future__ import annotations
