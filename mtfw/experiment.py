@@ -30,6 +30,7 @@ from mtfw.trainer.compilation import check_compile, compile_model
 from mtfw.trainer.experiment import Experiment
 from mtfw.trainer.loop import GradientFitter
 from mtfw.trainer.precision import check_precision
+from mtfw.trainer.sparse_embeddings import build_optimizer, check_sparse_embeddings
 
 __all__ = ["Experiment", "build_experiment", "build_model", "build_tasks", "check_config"]
 
@@ -131,6 +132,7 @@ def build_experiment(cfg: DictConfig, restoring: bool = False) -> Experiment:
         check_compile(trainer, resolve_device(trainer.device))
     if cfg.get("baseline") is None:  # bf16 on a GPU without it: refused before data loads
         check_precision(trainer.precision, resolve_device(trainer.device))
+    check_sparse_embeddings(cfg, trainer)  # refused combinations, before any data loads
     data = prepare_data(cfg, tasks)
     model = build_model(cfg, tasks, data, restoring)
     if cfg.get("baseline") is not None:  # fitted by its own algorithm, on the CPU
@@ -146,8 +148,7 @@ def build_experiment(cfg: DictConfig, restoring: bool = False) -> Experiment:
     if compiling:
         compile_model(model)  # in place: parameter names and state dicts stay the plain model's
     data.splits = {name: split.to(device) for name, split in data.splits.items()}
-    params = [*model.parameters(), *weighting.parameters()]
-    optimizer = registry.build("optim", cfg.optim, where="optim", params=params)
+    optimizer = build_optimizer(cfg, model, weighting.parameters())
     candidates = build_candidates(cfg, candidate_settings(cfg), data, list(ranking_cutoffs(tasks)))
     return Experiment(
         cfg, trainer, tasks, data, model, weighting, optimizer, device, higher, GradientFitter(),

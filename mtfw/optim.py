@@ -1,4 +1,7 @@
-"""Optimizers (the ``optim`` registry kind): thin, signature-checked wrappers over torch.optim."""
+"""Optimizers (the ``optim`` registry kind): thin, signature-checked wrappers over torch.optim.
+
+Each takes ``sparse_embeddings``: read by the builder (``mtfw/trainer/sparse_embeddings.py``),
+which then passes the optimizer every parameter but the embedding tables (SparseAdam's)."""
 
 from __future__ import annotations
 
@@ -23,7 +26,11 @@ def check_settings(lr: float, weight_decay: float, betas: list[float] = (0.0, 0.
 
 @register("optim", "adam")
 def adam(
-    params: Iterable, lr: float = 1e-3, weight_decay: float = 0.0, betas: list[float] = (0.9, 0.999)
+    params: Iterable,
+    lr: float = 1e-3,
+    weight_decay: float = 0.0,
+    betas: list[float] = (0.9, 0.999),
+    sparse_embeddings: bool = False,
 ) -> torch.optim.Optimizer:
     """Adam (Kingma & Ba, 2015)."""
     check_settings(lr, weight_decay, betas)
@@ -36,6 +43,7 @@ def adamw(
     lr: float = 1e-3,
     weight_decay: float = 0.01,
     betas: list[float] = (0.9, 0.999),
+    sparse_embeddings: bool = False,
 ) -> torch.optim.Optimizer:
     """AdamW: Adam with decoupled weight decay (Loshchilov & Hutter, 2019)."""
     check_settings(lr, weight_decay, betas)
@@ -49,6 +57,7 @@ def sgd(
     momentum: float = 0.9,
     nesterov: bool = False,
     weight_decay: float = 0.0,
+    sparse_embeddings: bool = False,
 ) -> torch.optim.Optimizer:
     """Stochastic gradient descent with (optionally Nesterov) momentum."""
     check_settings(lr, weight_decay)

@@ -13,6 +13,7 @@ status and error written in one place (:func:`recorded`).
 from __future__ import annotations
 
 import logging
+import resource
 import sys
 from collections.abc import Callable
 from contextlib import nullcontext
@@ -43,6 +44,7 @@ from mtfw.trainer.table import UNDEFINED, check_measured, format_results, undefi
 from mtfw.user_config import run_record
 
 log = logging.getLogger("mtfw")
+RSS_UNIT = 1 if sys.platform == "darwin" else 1024  # ru_maxrss: bytes on macOS, KiB on Linux
 
 
 def run(
@@ -109,6 +111,7 @@ def fit_and_record(
         monitor_value=state["best"],
         train_seconds=state["train_seconds"],
         samples_per_second=state["train_samples"] / max(state["train_seconds"], 1e-9),
+        peak_rss_bytes=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * RSS_UNIT,
     )
     if exp.weighting is not None:  # mean weight per task over all training steps
         steps = max(state.get("weight_steps", 0), 1)

@@ -15,6 +15,7 @@ from conftest import MTFW, TINY, cli, metric_values, summary
 SUMMARY_KEYS = {
     "best_epoch", "train_seconds", "samples_per_second", "seed", "git_sha", "version/torch",
     "version/python", "data/checksum", "data/split_seed", "status", "n_parameters", "command",
+    "peak_rss_bytes",
 }  # fmt: skip
 CENSUS_SHA = "5ac4cacd3ca9f1ecb10de1a0a41e4ac68fdc419e3fec190f5c0c6cc03b2ea659"
 

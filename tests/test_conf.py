@@ -3,6 +3,7 @@ and every registered component has a config file (timm-style enumeration, no han
 
 from __future__ import annotations
 
+import tempfile
 from functools import cache
 from pathlib import Path
 
@@ -71,6 +72,8 @@ def data_files(data_option: str) -> list[str]:
     """Overrides that point a dataset at this machine's copy (MovieLens-100K: fetched once)."""
     if data_option == "movielens100k":
         return ml100k()
+    if data_option == "synthetic_ctr":  # small, generated into a scratch cache, not the user's
+        return ["data.rows=2000", f"data.cache={Path(tempfile.gettempdir()) / 'mtfw-test-ctr'}"]
     return DATA_FILES.get(data_option, [])
 
 
@@ -83,7 +86,7 @@ def data_available(data_option: str) -> bool:
 def labels_of(data_option: str) -> tuple[str, ...]:
     if not data_available(data_option) or is_interaction_data(data_option):
         return ()
-    cfg = composed([f"data={data_option}", *DATA_FILES.get(data_option, [])])
+    cfg = composed([f"data={data_option}", *data_files(data_option)])
     node = OmegaConf.to_container(cfg.data, resolve=True)
     if node["name"] == "synthetic":
         node["n_samples"] = 200

@@ -106,3 +106,22 @@ def derive_label(frame: pd.DataFrame, name: str, spec: str | dict) -> tuple[pd.S
     if "where" in spec:
         values = values.where(pd.to_numeric(frame[spec["where"]], errors="coerce") != 0)
     return values.astype("float32"), [spec["column"], *([spec["where"]] if "where" in spec else [])]
+
+
+def refuse_label_log1p(log1p: list[str], labels: dict) -> None:
+    """``data.log1p`` transforms numeric input features; a label (or a column a label reads) named
+    there would be silently left as it is, so it is an error pointing at the task's setting."""
+    sources = {name: [name] for name in labels}
+    for name, spec in labels.items():
+        spec = {"column": spec} if isinstance(spec, str) else dict(spec or {})
+        sources[name] += [spec[k] for k in ("column", "where") if isinstance(spec.get(k), str)]
+    for column in log1p:
+        label = next((name for name, cols in sources.items() if column in cols), None)
+        if label is not None:
+            raise ConfigError(
+                f"data.log1p names '{column}', the label column of '{label}': data.log1p "
+                "transforms numeric input features only. To learn log1p of a regression label, "
+                "set transform: log1p on the task (task.<name>.transform=log1p; its metrics stay "
+                f"in the label's units), or use name: count for a count; drop '{column}' from "
+                "data.log1p"
+            )

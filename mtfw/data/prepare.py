@@ -10,6 +10,7 @@ import torch
 
 from mtfw.data.column_values import check_numeric, timestamp_values
 from mtfw.data.columns import Columns
+from mtfw.data.id_vocab import per_column
 from mtfw.data.needs import USER_GROUPS, DataNeeds
 from mtfw.data.prepared import DataContext, InputSpec, PreparedData
 from mtfw.data.preprocess import Preprocessor
@@ -99,8 +100,10 @@ def prepare_table(table: Table, split: SplitSpec, needs: DataNeeds) -> PreparedD
     times = None if table.timestamp is None else timestamp_values(table.frame[table.timestamp])
     parts = split.indices(len(table.frame), table.fixed_splits, times, table.frame)
     frames = {name: table.frame.iloc[idx] for name, idx in parts.items()}
+    min_count = per_column(table.min_count, table.categorical, "min_count")
+    buckets = per_column(table.hash_buckets, table.categorical, "hash_buckets")
     pre = Preprocessor(table.categorical, table.numeric, table.log1p, table.sequence,
-                       table.missing_indicator, table.text)  # fmt: skip
+                       table.missing_indicator, table.text, min_count, buckets)  # fmt: skip
     pre.fit(frames["train"], table.frame)  # train only, but a frozen text encoder (fits nothing)
     splits = {}
     for name, frame in frames.items():
@@ -118,6 +121,9 @@ def prepare_table(table: Table, split: SplitSpec, needs: DataNeeds) -> PreparedD
         **{f"data/coerced/{col}": n for col, n in coerced.items()},
         **pre.text.info(),
     }
+    if table.min_count is not None or table.hash_buckets is not None:
+        info.update({"data/min_count": table.min_count, "data/hash_buckets": table.hash_buckets,
+                     "data/embedding_rows": sum(pre.vocab_sizes)})  # fmt: skip
     if table.missing_indicator:
         info["data/missing_indicators"] = [f"{c}_missing" for c in pre.indicators]
     train = splits["train"]

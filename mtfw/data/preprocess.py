@@ -9,7 +9,8 @@ missing values (empty, NaN, infinite) are filled with the train mean (0 after st
 separated tokens (``"12|55|78"``, a user's recent items, oldest first): its vocabulary is the
 train split's tokens (id 0 pads, id 1 is an unseen token) and its last ``max_length`` tokens are
 kept. Text columns are encoded by their :class:`~mtfw.data.text.TextColumns` (``text``), fitted
-on train too.
+on train too. ``min_count`` and ``hash_buckets`` (per column) shape the categorical rows
+(``mtfw.data.id_vocab``).
 """
 
 from __future__ import annotations
@@ -21,18 +22,21 @@ import numpy as np
 import pandas as pd
 import torch
 
+from mtfw.data.id_vocab import MISSING, encode_hashed, fit_buckets, fit_vocabulary
 from mtfw.data.text.columns import TextColumns
-
-MISSING = "<missing>"
 
 
 class Preprocessor:
     def __init__(
         self, categorical: list[str], numeric: list[str], log1p: list[str] | None = None,
         sequence: dict[str, dict] | None = None, missing_indicator: bool = False,
-        text: TextColumns | None = None,
+        text: TextColumns | None = None, min_count: dict[str, int] | None = None,
+        hash_buckets: dict[str, int] | None = None,
     ):  # fmt: skip
         self.text = text or TextColumns()
+        self.min_count = {c: n for c, n in (min_count or {}).items() if n > 1}
+        self.hash_buckets = dict(hash_buckets or {})  # column -> buckets (no vocabulary)
+        self.kept_buckets: dict[str, list[int] | None] = {}  # hashed + min_count: kept ones
         self.categorical = list(categorical)
         self.numeric = list(numeric)
         self.log1p = [c for c in (log1p or []) if c in self.numeric]
@@ -56,8 +60,12 @@ class Preprocessor:
             raise ValueError("cannot fit preprocessing on an empty train split")
         self.text.fit(frame, everything)
         for col in self.categorical:
-            values = frame[col].astype("string").fillna(MISSING)
-            self.vocab[col] = sorted(values.unique().tolist())
+            if col in self.hash_buckets:
+                self.vocab[col] = []
+                kept = fit_buckets(frame[col], self.hash_buckets[col], self.min_count.get(col, 1))
+                self.kept_buckets[col] = kept
+            else:
+                self.vocab[col] = fit_vocabulary(frame[col], self.min_count.get(col, 1))
         for col in self.sequence:
             self.tokens[col] = sorted(set(self._split(frame, col).dropna().tolist()))
         for col in self.numeric:
@@ -107,11 +115,15 @@ class Preprocessor:
     @property
     def vocab_sizes(self) -> list[int]:
         """Embedding rows per categorical column, the unknown-value id 0 included."""
-        return [len(self.vocab[c]) + 1 for c in self.categorical]
+        return [self.hash_buckets.get(c, len(self.vocab[c])) + 1 for c in self.categorical]
 
     def transform(self, frame: pd.DataFrame) -> tuple[torch.Tensor, torch.Tensor]:
         cat = np.zeros((len(frame), len(self.categorical)), dtype=np.int64)
         for j, col in enumerate(self.categorical):
+            if col in self.hash_buckets:
+                buckets, kept = self.hash_buckets[col], self.kept_buckets.get(col)
+                cat[:, j] = encode_hashed(frame[col], buckets, kept)
+                continue
             values = frame[col].astype("string").fillna(MISSING)
             # get_indexer gives -1 for values outside the train vocabulary: +1 maps them to 0.
             cat[:, j] = pd.Index(self.vocab[col]).get_indexer(values).astype(np.int64) + 1
@@ -136,12 +148,17 @@ class Preprocessor:
             "missing_indicator": self.missing_indicator,
             "indicators": self.indicators,
             "text": self.text.to_dict(),
+            "min_count": self.min_count,
+            "hash_buckets": self.hash_buckets,
+            "kept_buckets": self.kept_buckets,
         }
 
     @classmethod
     def from_dict(cls, state: dict) -> Preprocessor:
         pre = cls(state["categorical"], state["numeric"], state["log1p"], state.get("sequence"),
-                  state.get("missing_indicator", False))  # fmt: skip
+                  state.get("missing_indicator", False), min_count=state.get("min_count"),
+                  hash_buckets=state.get("hash_buckets"))  # fmt: skip
+        pre.kept_buckets = state.get("kept_buckets", {})
         pre.indicators = state.get("indicators", [])
         pre.vocab, pre.mean, pre.std = state["vocab"], state["mean"], state["std"]
         pre.tokens = state.get("tokens", {})

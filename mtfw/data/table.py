@@ -41,3 +41,6 @@ class Table:
     default_inputs: bool = False
     user_id: str | None = None  # the column saying whose row each is (gAUC groups by it)
     text: TextColumns | None = None  # the text columns and their encoders (``data.text``)
+    # ``data.min_count`` / ``data.hash_buckets``: one number or {column: n} (mtfw.data.id_vocab)
+    min_count: int | dict[str, int] | None = None
+    hash_buckets: int | dict[str, int] | None = None

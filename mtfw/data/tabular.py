@@ -6,7 +6,8 @@ conversion rate of visitors, NaN elsewhere), or a column thresholded into 0/1 (`
 min: 4}``). A column has one kind: listing it under two of ids, categorical, numeric, sequence
 and text (``{review: {encoder: tfidf}}``) is an error. ``coerce`` (true, or numeric columns) reads
 values of numeric columns that are not numbers as missing; ``missing_indicator: true`` adds a 0/1
-input per numeric column with missing values in train.
+input per numeric column with missing values in train. ``min_count`` and ``hash_buckets`` shape the
+categorical rows (``mtfw.data.id_vocab``).
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ import numpy as np
 import pandas as pd
 
 from mtfw.data.flat import TableDataset
-from mtfw.data.label_spec import derive_label
+from mtfw.data.id_vocab import check_per_column
+from mtfw.data.label_spec import derive_label, refuse_label_log1p
 from mtfw.data.locate import locate, sha256sum
 from mtfw.data.reading import read_table
 from mtfw.data.table import Table
@@ -41,25 +43,6 @@ def match_columns(patterns: list[str], columns: list[str], what: str) -> list[st
             )
         found += [c for c in hits if c not in found]
     return found
-
-
-def refuse_label_log1p(log1p: list[str], labels: dict) -> None:
-    """``data.log1p`` transforms numeric input features; a label (or a column a label reads) named
-    there would be silently left as it is, so it is an error pointing at the task's setting."""
-    sources = {name: [name] for name in labels}
-    for name, spec in labels.items():
-        spec = {"column": spec} if isinstance(spec, str) else dict(spec or {})
-        sources[name] += [spec[k] for k in ("column", "where") if isinstance(spec.get(k), str)]
-    for column in log1p:
-        label = next((name for name, cols in sources.items() if column in cols), None)
-        if label is not None:
-            raise ConfigError(
-                f"data.log1p names '{column}', the label column of '{label}': data.log1p "
-                "transforms numeric input features only. To learn log1p of a regression label, "
-                "set transform: log1p on the task (task.<name>.transform=log1p; its metrics stay "
-                f"in the label's units), or use name: count for a count; drop '{column}' from "
-                "data.log1p"
-            )
 
 
 def check_one_kind(kinds: dict[str, list[str]]) -> None:
@@ -99,8 +82,12 @@ class TabularFile(TableDataset):
         missing_indicator: bool = False,
         user_id: str | None = None,
         text: dict | None = None,
+        min_count: int | dict | None = None,
+        hash_buckets: int | dict | None = None,
     ):
         super().__init__(split)
+        self.min_count = check_per_column("min_count", min_count, low=1)  # mtfw.data.id_vocab
+        self.hash_buckets = check_per_column("hash_buckets", hash_buckets, low=2)
         self.user_id = user_id  # whose row each is: the groups of gauc (need not be an input)
         self.exclude = list(exclude)  # never inputs: an id, a column known only after the outcome
         self.labels, self.path, self.filename, self.root = dict(labels), path, filename, root
@@ -197,4 +184,6 @@ class TabularFile(TableDataset):
             missing_indicator=self.missing_indicator,
             user_id=user,
             text=self.text,
+            min_count=self.min_count,
+            hash_buckets=self.hash_buckets,
         )

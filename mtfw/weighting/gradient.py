@@ -4,8 +4,8 @@
 just their Gramian ``K = G G^T``) to weights:
 
 - ``mode: parameters`` (default): the gradient of each task's objective on the shared parameters,
-  one backward pass per task. Every other parameter (towers, MMoE gates) accumulates the gradient
-  of each task that reaches it, so a task-specific part gets exactly its own task's gradient.
+  one backward pass per task. Every other parameter (towers, MMoE gates) accumulates the gradient of
+  each task that reaches it, so a task-specific part gets exactly its own task's gradient.
 - ``mode: representation``: the gradient of each task's objective on the encoder's shared output
   ``z`` (MGDA-UB's trick), computed through the task-specific layers only; the combined gradient is
   then written into ``z`` by a tensor hook during one ordinary backward pass of the summed
@@ -14,17 +14,15 @@ just their Gramian ``K = G G^T``) to weights:
   unweighted, as in that single backward pass of the sum.
 
 A task whose gradient is exactly zero in a batch (no sample carries its label: PLE's per-task
-masks) sits out of the combination with weight 0. Without shared parameters (``single_task``)
-every task simply trains its own parameters.
+masks) sits out with weight 0. Without shared parameters (``single_task``) each task trains its own.
 
-Under ``torchrun`` each rank holds a share of the global batch, and a method combines the
-gradients of the global batch: in ``parameters`` mode one all-reduce of the ``[T, P]`` per-task
-gradients; in ``representation`` mode, where rows are samples, one all-reduce of the ``T x T``
-Gramian (additive over samples) for a method that only reads it, or, for one whose ``combine``
-reads the gradients themselves (GradNorm's norms, GradDrop's signs), the rows of every rank
-gathered into the global batch's gradient. Each rank then writes its own rows' part of the
-combined direction, and the loop averages what the backward pass leaves (``mtfw.distributed``).
-"""
+Under ``torchrun`` each rank holds a share of the global batch, and a method combines the gradients
+of the global batch: in ``parameters`` mode one all-reduce of the ``[T, P]`` per-task gradients; in
+``representation`` mode, where rows are samples, one all-reduce of the ``T x T`` Gramian (additive
+over samples) for a method that only reads it, or, for one whose ``combine`` reads the gradients
+themselves (GradNorm's norms, GradDrop's signs), the rows of every rank gathered into the global
+batch's gradient. Each rank then writes its own rows' part of the combined direction, and the loop
+averages what the backward pass leaves (``mtfw.distributed``)."""
 
 from __future__ import annotations
 
@@ -52,8 +50,8 @@ def task_gradients(objectives: Tensor, inputs: Sequence[Tensor]) -> Tensor:
             continue
         grads = torch.autograd.grad(objective, inputs, retain_graph=True, allow_unused=True)
         for piece, g in zip(rows[t].split(sizes), grads, strict=True):
-            if g is not None:
-                piece.copy_(g.reshape(-1))
+            if g is not None:  # a sparse table's gradient (optim.sparse_embeddings): densely
+                piece.copy_((g.to_dense() if g.is_sparse else g).reshape(-1))
     return rows
 
 
@@ -124,7 +122,7 @@ class GradientWeighting(Weighting):
         if not params:  # nothing shared: each task trains its own parameters
             objectives.sum().backward()
             return self.user_weights.clone()
-        sizes, saved = [p.numel() for p in params], [p.grad for p in params]
+        sizes, saved, sparse = [p.numel() for p in params], [p.grad for p in params], set()
         grads = objectives.new_zeros(len(objectives), sum(sizes), dtype=params[0].dtype)
         for p in params:
             p.grad = None
@@ -132,13 +130,15 @@ class GradientWeighting(Weighting):
             if objective.requires_grad:
                 objective.backward(retain_graph=t < len(objectives) - 1)
             for p, piece in zip(params, grads[t].split(sizes), strict=True):
-                if p.grad is not None:
-                    piece.copy_(p.grad.reshape(-1))
+                if p.grad is not None:  # a sparse table's gradient (optim.sparse_embeddings)
+                    sparse |= {id(p)} if p.grad.is_sparse else set()  # is read densely
+                    piece.copy_((p.grad.to_dense() if id(p) in sparse else p.grad).reshape(-1))
                     p.grad = None
         distributed.all_reduce(grads, "mean")  # the global batch's per-task gradients
         direction, weights = unscaled(self.combine, grads, losses.detach(), self)
         for p, piece, old in zip(params, direction.split(sizes), saved, strict=True):
-            p.grad = piece.view_as(p) if old is None else old + piece.view_as(p)
+            grad = piece.view_as(p) if old is None else old + piece.view_as(p)
+            p.grad = grad.to_sparse(1) if id(p) in sparse else grad  # the rows the batch moved
         self.global_parameters = [p for p, old in zip(params, saved, strict=True) if old is None]
         return weights.detach()
 
