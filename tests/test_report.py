@@ -132,6 +132,19 @@ def test_markdown_table(runs: Path, capsys) -> None:
     assert cells["mmoe"]["best a auc"] == "0.8700"
 
 
+def test_means_only_keeps_the_labels_n_and_mean_std_cells(runs: Path, capsys) -> None:
+    report([str(runs), "--by", "encoder", "--means-only"])
+    text = capsys.readouterr().out
+    header, *rows = markdown_table(text)
+    assert header == ["encoder", "n", "a auc", "b rmse"]
+    assert ["mmoe", "3", "0.8533 ± 0.0208", "0.5600 ± 0.0100"] in rows
+    assert "gain" not in text and "best:" not in text and "mean ± std: over the n runs" in text
+    latex = report([str(runs), "--by", "encoder", "--means-only", "--format", "latex"])
+    assert "{lrrr}" in latex and "best" not in latex  # one label column, n, two metrics
+    with pytest.raises(ReportError, match="drop --format, --by, --metrics, --baseline and"):
+        report([str(runs), "--protocol", "census_groups", "--means-only"])
+
+
 def test_latex_table_escapes_and_matches_its_column_spec(runs: Path, capsys) -> None:
     report([str(runs), "--format", "latex"])
     text = capsys.readouterr().out
