@@ -119,6 +119,17 @@ def markdown_table(text: str) -> list[list[str]]:
     return [rows[0], *rows[2:]]
 
 
+def test_a_key_that_holds_the_seed_neither_makes_rows_nor_mixes_them(runs: Path) -> None:
+    table, _ = collect_runs([runs])
+    table["features.vae.seed"] = table["seed"]  # features.vae.seed: ${seed}, resolved per run
+    table.attrs["config_keys"] = [*table.attrs["config_keys"], "features.vae.seed"]
+    assert default_by(table) == ["encoder.name"]
+    result = build_report(table, ["encoder.name"], ["test/a/auc"])
+    assert not any("mixes" in n for n in result.notes), result.notes
+    table.loc[table.index[0], "features.vae.seed"] = 99  # no longer the seed: a setting
+    assert "features.vae.seed" in default_by(table)
+
+
 def test_markdown_table(runs: Path, capsys) -> None:
     report([str(runs), "--by", "encoder"])  # encoder stands for encoder.name
     header, *rows = markdown_table(capsys.readouterr().out)
