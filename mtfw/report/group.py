@@ -35,7 +35,10 @@ def is_seed(table: pd.DataFrame, key: str) -> bool:
     """Whether ``key`` holds each run's seed (a seed a config interpolates from ``seed``)."""
     if key == SEED or key not in table or SEED not in table:
         return key == SEED
-    return bool((texts(table, [key])[key] == texts(table, [SEED])[SEED]).all())
+    present = table[key].notna()  # runs without the key (features=none) do not contradict it
+    values = pd.to_numeric(table.loc[present, key], errors="coerce")  # 0.0 where others lack it
+    seeds = pd.to_numeric(table.loc[present, SEED], errors="coerce")
+    return bool(present.any() and values.notna().all() and (values == seeds).all())
 
 
 def has_folds(table: pd.DataFrame) -> bool:
