@@ -119,6 +119,18 @@ def markdown_table(text: str) -> list[list[str]]:
     return [rows[0], *rows[2:]]
 
 
+def test_a_key_that_holds_the_seed_neither_makes_rows_nor_mixes_them(runs: Path) -> None:
+    table, _ = collect_runs([runs])
+    table["features.vae.seed"] = table["seed"]  # features.vae.seed: ${seed}, resolved per run
+    table.loc[table.index[-1], "features.vae.seed"] = math.nan  # a run without it: 0.0, 1.0, ...
+    table.attrs["config_keys"] = [*table.attrs["config_keys"], "features.vae.seed"]
+    assert default_by(table) == ["encoder.name"]
+    result = build_report(table, ["encoder.name"], ["test/a/auc"])
+    assert not any("mixes" in n for n in result.notes), result.notes
+    table.loc[table.index[0], "features.vae.seed"] = 99  # no longer the seed: a setting
+    assert "features.vae.seed" in default_by(table)
+
+
 def test_markdown_table(runs: Path, capsys) -> None:
     report([str(runs), "--by", "encoder"])  # encoder stands for encoder.name
     header, *rows = markdown_table(capsys.readouterr().out)
@@ -130,6 +142,19 @@ def test_markdown_table(runs: Path, capsys) -> None:
     assert cells["mmoe"]["p a"] == f"{p_df2([0.03, 0.04, 0.03]):.3f}"
     assert cells["single_task"]["gain a"] == "-" and cells["shared_bottom"]["a auc"] == "0.8100"
     assert cells["mmoe"]["best a auc"] == "0.8700"
+
+
+def test_means_only_keeps_the_labels_n_and_mean_std_cells(runs: Path, capsys) -> None:
+    report([str(runs), "--by", "encoder", "--means-only"])
+    text = capsys.readouterr().out
+    header, *rows = markdown_table(text)
+    assert header == ["encoder", "n", "a auc", "b rmse"]
+    assert ["mmoe", "3", "0.8533 ± 0.0208", "0.5600 ± 0.0100"] in rows
+    assert "gain" not in text and "best:" not in text and "mean ± std: over the n runs" in text
+    latex = report([str(runs), "--by", "encoder", "--means-only", "--format", "latex"])
+    assert "{lrrr}" in latex and "best" not in latex  # one label column, n, two metrics
+    with pytest.raises(ReportError, match="drop --format, --by, --metrics, --baseline and"):
+        report([str(runs), "--protocol", "census_groups", "--means-only"])
 
 
 def test_latex_table_escapes_and_matches_its_column_spec(runs: Path, capsys) -> None:

@@ -51,16 +51,22 @@ class CandidateMix:
         s = self.settings
         return origins(source, mtl, gan, exclude, s.n_mtl, s.n_gan)
 
-    def apply(self, outputs: dict[str, Tensor], inputs: Inputs) -> dict[str, Tensor]:
+    def apply(
+        self, outputs: dict[str, Tensor], inputs: Inputs, unranked: Tensor | None = None
+    ) -> dict[str, Tensor]:
         """The ranking tasks' outputs as the run's source ranks them, plus ``<task>.<source>``
-        for each reported source (items known at the cut excluded, as the evaluation does)."""
+        for each reported source. Items known at the cut are never candidates, nor are
+        ``unranked`` ones (``[B, I]``: under ``cold_start_items`` the items outside the split's
+        held-out set), as the evaluation excludes them: a union drawn from warm items would
+        otherwise leave no ranked candidate at all."""
         gan = self.gan_scores(inputs)
+        exclude = inputs.known if unranked is None else inputs.known | unranked
         out = dict(outputs)
         for task in self.tasks:
             mtl = outputs[task]
-            out[task] = self.scores(self.settings.source, mtl, gan, inputs.known)
+            out[task] = self.scores(self.settings.source, mtl, gan, exclude)
             for source in self.settings.report:
-                out[f"{task}.{source}"] = self.scores(source, mtl, gan, inputs.known)
+                out[f"{task}.{source}"] = self.scores(source, mtl, gan, exclude)
         return out
 
     def to(self, device: torch.device) -> CandidateMix:

@@ -43,6 +43,7 @@ class Report:
     gain_metrics: dict[str, str]  # task -> metric key
     rows: list[Row]
     notes: list[str]
+    comparison_notes: list[str]  # about the gain and p columns (left out with --means-only)
 
 
 def task_of(key: str) -> str:
@@ -129,14 +130,15 @@ def build_report(
             notes.append(f"row {g.label} mixes runs that differ in {', '.join(mixed)}, not only "
                          f"in {replicates(table)}")  # fmt: skip
         rows.append(row)
+    comparison = []
     if not any(r.baseline for r in rows):
-        notes.append("no single_task runs on the same data and tasks: no MTL gain or Delta_m")
+        comparison.append("no single_task runs on the same data and tasks: no MTL gain or Delta_m")
     unknown = unknown_directions(list(per_task.values()))
     if unknown:
         notes.append(f"direction unknown, taken as higher-is-better: {', '.join(unknown)}")
     against = f"row {fixed.label}" if fixed else "each row's single-task baseline"
-    notes.append(f"p: {pairing_name(replicates(table))}, against {against}")
-    return Report(by, metrics, per_task, rows, notes)
+    comparison.append(f"p: {pairing_name(replicates(table))}, against {against}")
+    return Report(by, metrics, per_task, rows, notes, comparison)
 
 
 def find_row(groups: list[Group], wanted: str) -> Group:

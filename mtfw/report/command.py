@@ -52,6 +52,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--no-plots", action="store_true", help="write no figures")
     p.add_argument("--runs", type=Path, help="also write the per-run table (config + summary) "
                    "as CSV here")  # fmt: skip
+    p.add_argument("--means-only", action="store_true", help="Markdown/LaTeX: only the rows' "
+                   "n and mean ± std cells (no best, gain, Δm, seesaw or p columns)")  # fmt: skip
     p.add_argument("--protocol", help="a published experiment's table instead (Markdown): "
                    "census_groups, mmoe_synthetic")  # fmt: skip
     return p
@@ -73,7 +75,7 @@ def report(argv: list[str]) -> str:
     metrics = select_metrics(table, split(args.metrics))
     result = build_report(table, by, metrics, args.baseline)
     result.notes[:0] = notes
-    text = render(result, args.format)
+    text = render(result, args.format, args.means_only)
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(text)
@@ -96,9 +98,9 @@ def protocol_command(args: argparse.Namespace, table, notes: list[str]) -> str:
     """``--protocol NAME``: the protocol's Markdown, printed or written to ``--out``."""
     from mtfw.report.protocols import protocol_report
 
-    if args.format != "md" or args.by or args.metrics or args.baseline:
+    if args.format != "md" or args.by or args.metrics or args.baseline or args.means_only:
         raise ReportError("--protocol writes its own Markdown table: drop --format, --by, "
-                          "--metrics and --baseline")  # fmt: skip
+                          "--metrics, --baseline and --means-only")  # fmt: skip
     text = protocol_report(table, args.protocol) + "".join(f"note: {n}\n" for n in notes)
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -25,8 +25,20 @@ MISSING = "-"  # a key a run's config does not have (e.g. encoder.n_experts of s
 
 
 def experiment_keys(table: pd.DataFrame) -> list[str]:
-    """Config keys that define a row (every config key but the control ones and the fold)."""
-    return [k for k in table.attrs.get("config_keys", []) if not is_control(k) and k != FOLD]
+    """Config keys that define a row: every config key but the control ones, the fold and the
+    keys that are the seed itself (``features.vae.seed: ${seed}``, resolved in each run)."""
+    keys = table.attrs.get("config_keys", [])
+    return [k for k in keys if not is_control(k) and k != FOLD and not is_seed(table, k)]
+
+
+def is_seed(table: pd.DataFrame, key: str) -> bool:
+    """Whether ``key`` holds each run's seed (a seed a config interpolates from ``seed``)."""
+    if key == SEED or key not in table or SEED not in table:
+        return key == SEED
+    present = table[key].notna()  # runs without the key (features=none) do not contradict it
+    values = pd.to_numeric(table.loc[present, key], errors="coerce")  # 0.0 where others lack it
+    seeds = pd.to_numeric(table.loc[present, SEED], errors="coerce")
+    return bool(present.any() and values.notna().all() and (values == seeds).all())
 
 
 def has_folds(table: pd.DataFrame) -> bool:

@@ -49,11 +49,18 @@ def p_text(p: float) -> str:
     return MISSING if math.isnan(p) else ("<0.001" if p < 0.001 else f"{p:.3f}")
 
 
-def text_cells(report: Report) -> tuple[list[str], list[list[str]]]:
-    """(header, rows) of the Markdown and LaTeX tables."""
+def text_cells(report: Report, means_only: bool = False) -> tuple[list[str], list[list[str]]]:
+    """(header, rows) of the Markdown and LaTeX tables; ``means_only``: the rows' labels, n and
+    ``mean ± std`` cells, without the best-run, gain, Δm, seesaw and p columns."""
     tasks = list(report.gain_metrics)
     header = [by_label(k) for k in report.by] or ["runs"]
     header += ["n", *(metric_label(m, report.metrics) for m in report.metrics)]
+    if means_only:
+        rows = [[*r.group.values.values()] or [r.group.label] for r in report.rows]
+        return header, [
+            [*cells, str(len(r.group.runs)), *(mean_std(r.stats[m]) for m in report.metrics)]
+            for cells, r in zip(rows, report.rows, strict=True)
+        ]
     header += [f"best {metric_label(m, report.metrics)}" for m in report.metrics]
     header += [*(f"gain {t}" for t in tasks), "Δm %", "seesaw", *(f"p {t}" for t in tasks)]
     rows = []
@@ -70,7 +77,7 @@ def text_cells(report: Report) -> tuple[list[str], list[list[str]]]:
     return header, rows
 
 
-def legend(report: Report) -> list[str]:
+def legend(report: Report, means_only: bool = False) -> list[str]:
     runs = pd.concat([r.group.runs for r in report.rows]) if report.rows else pd.DataFrame()
     over = f"which differ only by {replicates(runs)}"
     if has_folds(runs):
@@ -78,6 +85,8 @@ def legend(report: Report) -> list[str]:
     monitors = {str(r.group.best_run().get("monitor")) for r in report.rows}
     metric = ", ".join(f"{t}: {k}" for t, k in report.gain_metrics.items())
     pairs = "; ".join(f"{r.group.label} vs {r.baseline}" for r in report.rows if r.baseline)
+    if means_only:
+        return [f"mean ± std: over the n runs of a row, {over} (sample std, ddof=1)", *report.notes]
     return [
         f"mean ± std: over the n runs of a row, {over} (sample std, ddof=1)",
         f"best: the run with the best {' / '.join(sorted(monitors))} (validation), its test value",
@@ -86,18 +95,20 @@ def legend(report: Report) -> list[str]:
         "while another loses",
         f"single-task baselines: {pairs or 'none'}",
         *report.notes,
+        *report.comparison_notes,
     ]
 
 
-def markdown(report: Report) -> str:
-    header, rows = text_cells(report)
+def markdown(report: Report, means_only: bool = False) -> str:
+    header, rows = text_cells(report, means_only)
 
     def line(cells: list[str]) -> str:
         return "| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |"
 
     align = ["---"] * len(report.by or [0]) + ["---:"] * (len(header) - len(report.by or [0]))
     table = [line(header), "|" + "|".join(align) + "|", *(line(r) for r in rows)]
-    return "\n".join(table) + "\n\n" + "\n".join(f"- {n}" for n in legend(report)) + "\n"
+    notes = legend(report, means_only)
+    return "\n".join(table) + "\n\n" + "\n".join(f"- {n}" for n in notes) + "\n"
 
 
 LATEX_SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#",
@@ -119,15 +130,15 @@ def latex_escape(text: str) -> str:
     return "".join(out)
 
 
-def latex(report: Report) -> str:
-    header, rows = text_cells(report)
+def latex(report: Report, means_only: bool = False) -> str:
+    header, rows = text_cells(report, means_only)
     n_left = len(report.by or [0])
     spec = "l" * n_left + "r" * (len(header) - n_left)
     lines = ["% mtfw report; needs \\usepackage{booktabs}", f"\\begin{{tabular}}{{{spec}}}",
              "\\toprule", " & ".join(latex_escape(h) for h in header) + " \\\\", "\\midrule",
              *(" & ".join(latex_escape(c) for c in r) + " \\\\" for r in rows),
              "\\bottomrule", "\\end{tabular}"]  # fmt: skip
-    return "\n".join(lines + [f"% {latex_escape(n)}" for n in legend(report)]) + "\n"
+    return "\n".join(lines + [f"% {latex_escape(n)}" for n in legend(report, means_only)]) + "\n"
 
 
 def csv_frame(report: Report) -> pd.DataFrame:
@@ -153,9 +164,10 @@ def csv_record(report: Report, row: Row) -> dict:
     return record
 
 
-def render(report: Report, fmt: str) -> str:
+def render(report: Report, fmt: str, means_only: bool = False) -> str:
+    """The table in ``fmt``; ``means_only`` trims Markdown and LaTeX (CSV keeps every number)."""
     if fmt == "md":
-        return markdown(report)
+        return markdown(report, means_only)
     if fmt == "latex":
-        return latex(report)
+        return latex(report, means_only)
     return csv_frame(report).to_csv(index=False)

@@ -115,7 +115,7 @@ def evaluate(
         for batch in rank_batches(split, batch_size):  # all batches in one process
             outputs = model.eval_outputs(batch)
             if candidates is not None:
-                outputs = candidates.apply(outputs, batch.inputs)
+                outputs = candidates.apply(outputs, batch.inputs, batch.labels.get("unranked"))
             for task_name, task in evaluated.items():
                 collected[task_name].append(task.collect(outputs[task_name], batch))
         vectors = model.item_vectors()
