@@ -50,10 +50,13 @@ class MMoE(Encoder):
     def forward(self, x: Tensor) -> dict[str, Tensor]:
         experts = self.shared_output = self.bank(x)  # [B, E, h]
         gates = self.gates(x).view(x.shape[0], -1, self.n_experts).softmax(-1)  # [B, G, E]
-        mixed = torch.bmm(gates, experts)  # [B, G, h]
+        # G views [B, h] from one unbind: its backward stacks once, where a select per task would
+        # each copy its gradient into zeros; OMoE's tasks share one view (their gradients add).
+        mixed = torch.bmm(gates, experts).unbind(1)
         g = range(len(self.task_names)) if gates.shape[1] > 1 else [0] * len(self.task_names)
-        self.last_gates = {t: gates[:, i].detach() for t, i in zip(self.task_names, g, strict=True)}
-        return {t: mixed[:, i] for t, i in zip(self.task_names, g, strict=True)}
+        weights = gates.detach().unbind(1)
+        self.last_gates = {t: weights[i] for t, i in zip(self.task_names, g, strict=True)}
+        return {t: mixed[i] for t, i in zip(self.task_names, g, strict=True)}
 
 
 @register("encoder", "omoe")
