@@ -12,6 +12,15 @@ from mtfw.models.layout import InputLayout
 from mtfw.models.text_fields import TextFields
 
 
+def lookup(table: nn.Embedding, ids: Tensor) -> Tensor:
+    """``table(ids)``. A table with dense gradients is read by ``index_select``, whose backward
+    (``index_add_``) is about 3x faster on the CPU than the embedding's and adds the same rows;
+    a sparse table (``optim.sparse_embeddings``) keeps its own lookup, which yields sparse grads."""
+    if table.sparse:
+        return table(ids)
+    return table.weight.index_select(0, ids.reshape(-1)).view(*ids.shape, -1)
+
+
 class FeatureEmbedding(nn.Module):
     """Per-field embeddings from one table (a single gather for all fields), the mean embedding of
     each sequence column's tokens (a field each), each text column's vector (a field each), then
@@ -44,7 +53,7 @@ class FeatureEmbedding(nn.Module):
     ) -> Tensor:
         """Field embeddings ``[B, F_cat + S + T, dim]`` (for field-aware experts such as
         attention): a sequence field is the mean of its tokens' embeddings (zero when empty)."""
-        out = self.table(cat + self.offsets)
+        out = lookup(self.table, cat + self.offsets)
         if len(self.text):
             out = torch.cat([out, self.text(*text)], dim=1)
         if not len(self.sequences):
