@@ -112,8 +112,10 @@ class PLE(Encoder):
         task_in, shared_in = x, x
         for level in self.levels:
             task_in, shared_in, gates = level(task_in, shared_in)
-        self.last_gates = {t: gates[:, i].detach() for i, t in enumerate(self.task_names)}
-        return {t: task_in[:, i] for i, t in enumerate(self.task_names)}
+        # One unbind each: a select per task would copy each task's gradient into zeros.
+        weights, outputs = gates.detach().unbind(1), task_in.unbind(1)
+        self.last_gates = dict(zip(self.task_names, weights, strict=True))
+        return dict(zip(self.task_names, outputs, strict=True))
 
 
 @register("encoder", "cgc")
