@@ -18,7 +18,7 @@ def lookup(table: nn.Embedding, ids: Tensor) -> Tensor:
     a sparse table (``optim.sparse_embeddings``) keeps its own lookup, which yields sparse grads."""
     if table.sparse:
         return table(ids)
-    return table.weight.index_select(0, ids.reshape(-1)).view(*ids.shape, -1)
+    return table.weight.index_select(0, ids.reshape(-1)).view(*ids.shape, table.embedding_dim)
 
 
 class FeatureEmbedding(nn.Module):
