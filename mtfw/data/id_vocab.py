@@ -12,6 +12,8 @@ unlike Python's salted ``hash()``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import pandas as pd
 
@@ -25,7 +27,7 @@ def check_per_column(name: str, value: object, low: int) -> int | dict[str, int]
     """``None``, a whole number >= ``low``, or ``{column: whole number >= low}``."""
     if value is None:
         return None
-    items = dict(value).items() if isinstance(value, dict) or hasattr(value, "items") else None
+    items = dict(value).items() if isinstance(value, Mapping) else None  # a DictConfig too
     values = [v for _, v in items] if items is not None else [value]
     for v in values:
         if not isinstance(v, int) or isinstance(v, bool) or v < low:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections.abc import Mapping
 from pathlib import Path
 
 import pyarrow as pa
@@ -75,7 +76,7 @@ class SyntheticCTR(TabularFile):
         )  # fmt: skip
         self.cache = cache
         for name, value in (("min_count", min_count), ("hash_buckets", hash_buckets)):
-            named = sorted(set(map(str, value)) - set(SPARSE)) if hasattr(value, "keys") else []
+            named = sorted(set(map(str, value)) - set(SPARSE)) if isinstance(value, Mapping) else []
             if named:  # known before any data is generated
                 raise ConfigError(f"data.{name} names {', '.join(named)}, not a sparse field "
                                   f"of synthetic_ctr; its fields: {', '.join(SPARSE)}")  # fmt: skip
