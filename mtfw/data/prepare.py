@@ -60,25 +60,43 @@ def _labels(frame: pd.DataFrame, split: str, needed: dict[str, bool]) -> tuple[d
         values = pd.to_numeric(frame[label], errors="coerce").to_numpy(dtype=np.float32)
         present = np.isfinite(values)
         if not present.all() and not allow_missing:
-            raise ConfigError(
-                f"label '{label}' has {(~present).sum()} missing (NaN/infinite or non-numeric) "
-                f"values in the {split} split. Clean the data, or set mask_missing: true on the "
-                "task to train and evaluate on the labelled samples only"
-            )
+            raise missing_label_error(label, split, int((~present).sum()))
         labels[label] = torch.from_numpy(np.where(present, values, 0.0).astype(np.float32))
         if not present.all():  # no mask means every sample carries the label
             masks[label] = torch.from_numpy(present)
     return labels, masks
 
 
-def add_user_groups(table: Table, parts: dict[str, np.ndarray], splits: dict) -> None:
-    """Each sample's user as an integer code (codes shared by the splits), for the metrics over
-    each user's samples (gauc); refused when the table declares no user id column."""
+def require_user_id(table: Table) -> None:
+    """gauc groups samples by user: refused when the table declares no user id column."""
     if table.user_id is None:
         raise ConfigError(
             "a task asks for gauc (AUC per user), but this dataset declares no user id: set "
             "data.user_id to the column saying whose row each is (a tabular file's user column)"
         )
+
+
+def check_needed_labels(table: Table, needed: dict[str, bool]) -> None:
+    for label in needed:
+        if label not in table.labels:
+            raise ConfigError(
+                f"a task needs label column '{label}', but this dataset has labels "
+                f"{', '.join(table.labels)}.{closest(label, table.labels)}"
+            )
+
+
+def missing_label_error(label: str, split: str, missing: int) -> ConfigError:
+    return ConfigError(
+        f"label '{label}' has {missing} missing (NaN/infinite or non-numeric) values in the "
+        f"{split} split. Clean the data, or set mask_missing: true on the task to train and "
+        "evaluate on the labelled samples only"
+    )
+
+
+def add_user_groups(table: Table, parts: dict[str, np.ndarray], splits: dict) -> None:
+    """Each sample's user as an integer code (codes shared by the splits), for the metrics over
+    each user's samples (gauc)."""
+    require_user_id(table)
     codes = pd.factorize(table.frame[table.user_id])[0].astype(np.int64)
     for name, rows in parts.items():
         splits[name].labels[USER_GROUPS] = torch.from_numpy(codes[rows])
@@ -88,12 +106,7 @@ def prepare_table(table: Table, split: SplitSpec, needs: DataNeeds) -> PreparedD
     """Split (seeded), fit preprocessing on train only, and tensorise every split, with the label
     columns the tasks need (``needs.labels``: column -> whether missing values are allowed)."""
     needed = needs.labels
-    for label in needed:
-        if label not in table.labels:
-            raise ConfigError(
-                f"a task needs label column '{label}', but this dataset has labels "
-                f"{', '.join(table.labels)}.{closest(label, table.labels)}"
-            )
+    check_needed_labels(table, needed)
     table = drop_default_sources(table, list(needed))
     check_leakage(table, list(needed))
     coerced = check_numeric(table)

@@ -47,8 +47,9 @@ class Preprocessor:
         self.std: dict[str, float] = {}
         self.missing_indicator = missing_indicator
         self.indicators: list[str] = []  # numeric columns with missing values in train
+        self._indexes: dict[str, pd.Index] = {}  # vocab_index's
 
-    def _numeric_values(self, frame: pd.DataFrame, col: str) -> np.ndarray:
+    def numeric_values(self, frame: pd.DataFrame, col: str) -> np.ndarray:
         values = pd.to_numeric(frame[col], errors="coerce").to_numpy(dtype=np.float64)
         if col in self.log1p:
             values = np.sign(values) * np.log1p(np.abs(values))
@@ -59,6 +60,7 @@ class Preprocessor:
         if len(frame) == 0:
             raise ValueError("cannot fit preprocessing on an empty train split")
         self.text.fit(frame, everything)
+        self._indexes = {}
         for col in self.categorical:
             if col in self.hash_buckets:
                 self.vocab[col] = []
@@ -67,20 +69,20 @@ class Preprocessor:
             else:
                 self.vocab[col] = fit_vocabulary(frame[col], self.min_count.get(col, 1))
         for col in self.sequence:
-            self.tokens[col] = sorted(set(self._split(frame, col).dropna().tolist()))
+            self.tokens[col] = sorted(set(self.split_tokens(frame, col).dropna().tolist()))
         for col in self.numeric:
-            values = self._numeric_values(frame, col)
+            values = self.numeric_values(frame, col)
             finite = values[np.isfinite(values)]
             mean = float(finite.mean()) if finite.size else 0.0
             std = float(finite.std()) if finite.size else 1.0
             self.mean[col], self.std[col] = mean, (std if std > 0 else 1.0)
         self.indicators = [
             c for c in self.numeric
-            if self.missing_indicator and not np.isfinite(self._numeric_values(frame, c)).all()
+            if self.missing_indicator and not np.isfinite(self.numeric_values(frame, c)).all()
         ]  # fmt: skip
         return self
 
-    def _split(self, frame: pd.DataFrame, col: str) -> pd.Series:
+    def split_tokens(self, frame: pd.DataFrame, col: str) -> pd.Series:
         """One token per row of a long series indexed by row position (NaN: an empty sequence)."""
         separator = self.sequence[col].get("separator", "|")
         values = frame[col].astype("string").fillna("").reset_index(drop=True)
@@ -99,7 +101,7 @@ class Preprocessor:
         length = max(int(s.get("max_length", 20)) for s in self.sequence.values())
         out = np.zeros((len(frame), len(self.sequence), length), dtype=np.int64)
         for s, col in enumerate(self.sequence):
-            tokens = self._split(frame, col).dropna()
+            tokens = self.split_tokens(frame, col).dropna()
             ids = pd.Index(self.tokens[col]).get_indexer(tokens.astype(str)) + 2  # unseen: 1
             rows = tokens.index.to_numpy()
             from_end = pd.Series(rows).groupby(rows).cumcount(ascending=False).to_numpy()
@@ -126,14 +128,22 @@ class Preprocessor:
                 continue
             values = frame[col].astype("string").fillna(MISSING)
             # get_indexer gives -1 for values outside the train vocabulary: +1 maps them to 0.
-            cat[:, j] = pd.Index(self.vocab[col]).get_indexer(values).astype(np.int64) + 1
+            cat[:, j] = self.vocab_index(col).get_indexer(values).astype(np.int64) + 1
         num = np.zeros((len(frame), len(self.numeric_names)), dtype=np.float32)
         for j, col in enumerate(self.numeric):
-            values = (self._numeric_values(frame, col) - self.mean[col]) / self.std[col]
+            values = (self.numeric_values(frame, col) - self.mean[col]) / self.std[col]
             num[:, j] = np.where(np.isfinite(values), values, 0.0)
         for j, col in enumerate(self.indicators, start=len(self.numeric)):
-            num[:, j] = ~np.isfinite(self._numeric_values(frame, col))
+            num[:, j] = ~np.isfinite(self.numeric_values(frame, col))
         return torch.from_numpy(cat), torch.from_numpy(num)
+
+    def vocab_index(self, col: str) -> pd.Index:
+        """The vocabulary of ``col`` as an index, built once (a chunked transform would otherwise
+        hash a large vocabulary again for every chunk)."""
+        index = self._indexes.get(col)
+        if index is None or len(index) != len(self.vocab[col]):
+            index = self._indexes[col] = pd.Index(self.vocab[col])
+        return index
 
     def to_dict(self) -> dict:
         return {

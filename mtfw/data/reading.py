@@ -32,9 +32,10 @@ def reading(path: Path | str) -> Iterator[None]:
 
 
 def read_table(path: Path) -> pd.DataFrame:
-    """A CSV (optionally compressed) or parquet file as a frame."""
+    """A CSV (optionally compressed) or parquet file, or a directory of parquet parts, as a
+    frame."""
     with reading(path):
-        if path.suffix == ".parquet":
+        if path.suffix == ".parquet" or path.is_dir():
             return pd.read_parquet(path)
         frame = pd.read_csv(path, low_memory=False)
     if frame.columns.size == 0 or len(frame) == 0:

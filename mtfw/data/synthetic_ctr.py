@@ -19,7 +19,6 @@ import pyarrow.parquet as pq
 
 from mtfw.data.ctr_generator import SPARSE, CTRGenerator, CTRSettings
 from mtfw.data.locate import default_root
-from mtfw.data.table import Table
 from mtfw.data.tabular import TabularFile
 from mtfw.registry import ConfigError, register
 from mtfw.value_types import Count, check_range
@@ -65,6 +64,8 @@ class SyntheticCTR(TabularFile):
         split: dict | None = None,
         min_count: int | dict | None = None,
         hash_buckets: int | dict | None = None,
+        storage: str = "memory",
+        disk: dict | None = None,
     ):
         check_range("data.zipf", zipf, low=0)
         check_range("data.click_rate", click_rate, low=0, high=1, low_open=True, high_open=True)
@@ -83,6 +84,7 @@ class SyntheticCTR(TabularFile):
         super().__init__(
             labels=LABELS, path="synthetic_ctr.parquet", categorical=["[0-9]*"],
             numeric=["D*"], split=split, min_count=min_count, hash_buckets=hash_buckets,
+            storage=storage, disk=disk,
         )  # fmt: skip
 
     def cache_file(self) -> Path:
@@ -118,8 +120,8 @@ class SyntheticCTR(TabularFile):
         tmp.replace(path)
         return path
 
-    def load(self) -> Table:
-        self.path = str(self.generate())
-        table = super().load()
-        table.source = f"synthetic_ctr(rows={self.settings.rows}, seed={self.settings.seed})"
-        return table
+    def data_paths(self) -> dict[str, Path]:
+        return {"all": self.generate()}
+
+    def describe(self, paths: dict[str, Path]) -> str:
+        return f"synthetic_ctr(rows={self.settings.rows}, seed={self.settings.seed})"

@@ -13,23 +13,46 @@ categorical rows (``mtfw.data.id_vocab``).
 from __future__ import annotations
 
 import fnmatch
-import hashlib
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from mtfw.data.disk.plan import DiskPlan, DiskSettings
+from mtfw.data.disk.prepare_disk import prepare_on_disk
+from mtfw.data.disk.source import FileSource
 from mtfw.data.flat import TableDataset
 from mtfw.data.id_vocab import check_per_column
 from mtfw.data.label_spec import derive_label, refuse_label_log1p
-from mtfw.data.locate import locate, sha256sum
+from mtfw.data.locate import locate
+from mtfw.data.needs import DataNeeds
+from mtfw.data.prepare import prepare_table
+from mtfw.data.prepared import PreparedData
 from mtfw.data.reading import read_table
 from mtfw.data.table import Table
 from mtfw.data.text.columns import TextColumns
 from mtfw.registry import ConfigError, closest, register
+from mtfw.settings import plain, settings_from
 from mtfw.value_types import check_range, check_types
 
 KINDS = ("ids", "categorical", "numeric", "sequence", "text")
+STORAGES = ("memory", "disk", "auto")
+
+
+def check_storage(storage: str) -> str:
+    if storage not in STORAGES:
+        raise ConfigError(f"data.storage={storage!r}: expected memory (the data in memory as "
+                          "tensors), disk (a memory-mapped cache, for data larger than memory) "
+                          f"or auto (disk above data.disk.auto_above_mb)")  # fmt: skip
+    return storage
+
+
+def on_disk(storage: str, source: FileSource, disk: DiskSettings) -> bool:
+    """``auto``: disk when the files are larger than ``disk.auto_above_mb`` megabytes."""
+    if storage == "auto":
+        return source.size_bytes() > disk.auto_above_mb * 2**20
+    return storage == "disk"
 
 
 def match_columns(patterns: list[str], columns: list[str], what: str) -> list[str]:
@@ -84,8 +107,12 @@ class TabularFile(TableDataset):
         text: dict | None = None,
         min_count: int | dict | None = None,
         hash_buckets: int | dict | None = None,
+        storage: str = "memory",
+        disk: dict | None = None,
     ):
         super().__init__(split)
+        self.storage = check_storage(storage)  # data.storage: memory | disk | auto
+        self.disk = settings_from(DiskSettings, disk, "data.disk")
         self.min_count = check_per_column("min_count", min_count, low=1)  # mtfw.data.id_vocab
         self.hash_buckets = check_per_column("hash_buckets", hash_buckets, low=2)
         self.user_id = user_id  # whose row each is: the groups of gauc (need not be an input)
@@ -126,21 +153,48 @@ class TabularFile(TableDataset):
             allow_download=False, how_to_get="Set data.path (or data.root / $MTFW_DATA).",
         )  # fmt: skip
 
-    def load(self) -> Table:
-        paths = {s: self._find(p) for s, p in self.files.items()} or {"all": self._find(self.path)}
+    def data_paths(self) -> dict[str, Path]:
+        """Split name -> file for pre-split files, else ``{"all": file}`` (a CSV or parquet
+        file, or a directory of parquet parts)."""
+        return {s: self._find(p) for s, p in self.files.items()} or {"all": self._find(self.path)}
+
+    def describe(self, paths: dict[str, Path]) -> str:
+        return ", ".join(str(p) for p in paths.values())
+
+    def prepare(self, needs: DataNeeds) -> PreparedData:
+        """In memory (a frame, then tensors), or on disk (``data.storage``): same splits."""
+        paths = self.data_paths()
+        source = FileSource(paths, self.disk.chunk_rows)
+        if not on_disk(self.storage, source, self.disk):
+            return prepare_table(self.load(paths), self.split, needs)
+        table = self.declare(pd.DataFrame(columns=source.columns()))
+        table.source = self.describe(paths)
+        labels = {name: plain(spec) if isinstance(spec, Mapping) else spec
+                  for name, spec in self.labels.items()}  # fmt: skip
+        return prepare_on_disk(DiskPlan(source, table, labels, self.split), needs, self.disk)
+
+    def load(self, paths: dict[str, Path] | None = None) -> Table:
+        paths = paths or self.data_paths()
         frames = {s: read_table(p) for s, p in paths.items()}
         frame = pd.concat(frames.values(), ignore_index=True)
+        table = self.declare(frame)
+        table.checksum = FileSource(paths, self.disk.chunk_rows).checksum()
+        table.source = self.describe(paths)
+        if self.files:
+            sizes = np.cumsum([0, *(len(f) for f in frames.values())])
+            table.fixed_splits = {s: np.arange(sizes[i], sizes[i + 1])
+                                  for i, s in enumerate(frames)}  # fmt: skip
+        return table
+
+    def declare(self, frame: pd.DataFrame) -> Table:
+        """The table of ``frame`` (the whole data, or no rows: the columns only) as the config
+        declares it: the columns matched, the labels derived, every declaration checked."""
         columns = [str(c) for c in frame.columns]
         frame.columns = columns
         derived = {name: derive_label(frame, name, spec) for name, spec in self.labels.items()}
         for name, (values, _) in derived.items():  # after deriving all: a label may reuse a name
             frame[name] = values
         label_sources = {name: sources for name, (_, sources) in derived.items()}
-        digest = hashlib.sha256("".join(sha256sum(p) for p in paths.values()).encode())
-        fixed = None
-        if self.files:
-            sizes = np.cumsum([0, *(len(f) for f in frames.values())])
-            fixed = {s: np.arange(sizes[i], sizes[i + 1]) for i, s in enumerate(frames)}
         sequences = {
             column: spec
             for pattern, spec in self.sequence.items()
@@ -174,10 +228,7 @@ class TabularFile(TableDataset):
             numeric=numeric,
             labels=list(self.labels),
             label_sources=label_sources,
-            checksum=digest.hexdigest(),
-            source=", ".join(str(p) for p in paths.values()),
             log1p=self.log1p,
-            fixed_splits=fixed,
             sequence=sequences,
             timestamp=stamp,
             coerce=coerce,
