@@ -61,10 +61,11 @@ def locate(
     allow_download: bool,
     how_to_get: str,
 ) -> Path:
-    """Return the first existing file in the documented search order, downloading if allowed."""
+    """Return the first existing file in the documented search order, downloading if allowed
+    (an explicit ``path`` may be a directory: of parquet parts, for the tabular loader)."""
     if path:
         explicit = Path(path).expanduser()
-        if explicit.is_file():
+        if explicit.is_file() or explicit.is_dir():
             return explicit
         raise DataNotFoundError(f"data.path={path} does not exist. {how_to_get}")
     roots = [Path(root).expanduser()] if root else []

@@ -34,7 +34,7 @@ from mtfw.data.table import Table
 from mtfw.data.text.columns import TextColumns
 from mtfw.registry import ConfigError, closest, register
 from mtfw.settings import plain, settings_from
-from mtfw.value_types import check_range, check_types
+from mtfw.value_types import check_range, check_ranges, check_types, declared_types
 
 KINDS = ("ids", "categorical", "numeric", "sequence", "text")
 STORAGES = ("memory", "disk", "auto")
@@ -113,6 +113,7 @@ class TabularFile(TableDataset):
         super().__init__(split)
         self.storage = check_storage(storage)  # data.storage: memory | disk | auto
         self.disk = settings_from(DiskSettings, disk, "data.disk")
+        check_ranges(plain(disk), declared_types(DiskSettings), "data.disk")
         self.min_count = check_per_column("min_count", min_count, low=1)  # mtfw.data.id_vocab
         self.hash_buckets = check_per_column("hash_buckets", hash_buckets, low=2)
         self.user_id = user_id  # whose row each is: the groups of gauc (need not be an input)
