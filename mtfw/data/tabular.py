@@ -12,13 +12,13 @@ categorical rows (``mtfw.data.id_vocab``).
 
 from __future__ import annotations
 
-import fnmatch
 from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from mtfw.data.column_match import KINDS, check_one_kind, check_storage, match_columns, on_disk
 from mtfw.data.disk.plan import DiskPlan, DiskSettings
 from mtfw.data.disk.prepare_disk import prepare_on_disk
 from mtfw.data.disk.source import FileSource
@@ -32,54 +32,9 @@ from mtfw.data.prepared import PreparedData
 from mtfw.data.reading import read_table
 from mtfw.data.table import Table
 from mtfw.data.text.columns import TextColumns
-from mtfw.registry import ConfigError, closest, register
+from mtfw.registry import ConfigError, register
 from mtfw.settings import plain, settings_from
 from mtfw.value_types import check_range, check_ranges, check_types, declared_types
-
-KINDS = ("ids", "categorical", "numeric", "sequence", "text")
-STORAGES = ("memory", "disk", "auto")
-
-
-def check_storage(storage: str) -> str:
-    if storage not in STORAGES:
-        raise ConfigError(f"data.storage={storage!r}: expected memory (the data in memory as "
-                          "tensors), disk (a memory-mapped cache, for data larger than memory) "
-                          f"or auto (disk above data.disk.auto_above_mb)")  # fmt: skip
-    return storage
-
-
-def on_disk(storage: str, source: FileSource, disk: DiskSettings) -> bool:
-    """``auto``: disk when the files are larger than ``disk.auto_above_mb`` megabytes."""
-    if storage == "auto":
-        return source.size_bytes() > disk.auto_above_mb * 2**20
-    return storage == "disk"
-
-
-def match_columns(patterns: list[str], columns: list[str], what: str) -> list[str]:
-    found: list[str] = []
-    for pattern in patterns:
-        hits = [c for c in columns if fnmatch.fnmatchcase(c, pattern)]
-        if not hits:
-            raise ConfigError(
-                f"data.{what}: no column matches '{pattern}'.{closest(pattern, columns)} "
-                f"Columns: {', '.join(columns[:40])}{' ...' if len(columns) > 40 else ''}"
-            )
-        found += [c for c in hits if c not in found]
-    return found
-
-
-def check_one_kind(kinds: dict[str, list[str]]) -> None:
-    """Refuse a column listed under two kinds (``categorical`` and ``numeric``): which one it is
-    decides how it is read, so mtfw never picks one silently."""
-    seen: dict[str, str] = {}
-    for kind, columns in kinds.items():
-        for column in columns:
-            if column in seen and seen[column] != kind:
-                raise ConfigError(
-                    f"data: column '{column}' is listed under both {seen[column]} and {kind}; a "
-                    f"column has one kind ({', '.join(KINDS)}): keep it under one of them"
-                )
-            seen.setdefault(column, kind)
 
 
 @register("data", "tabular")

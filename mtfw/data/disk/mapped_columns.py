@@ -1,7 +1,9 @@
 """One split of a disk cache as a split like any other: ``len``, ``take``, ``batches``, ``to``.
 
-The arrays stay memory-mapped; ``take`` reads the rows it is given (contiguous for evaluation's
-in-order slices), ``batches`` with a generator reads block-shuffled buffers
+Contiguous rows (evaluation's in-order slices, the blocks of a shuffle buffer) are read with
+positioned file reads into the process's own memory, not through the maps, so the pages read stay
+in the page cache and out of the process's resident set; ``take`` with row numbers and the label
+columns use the maps. ``batches`` with a generator reads block-shuffled buffers
 (``mtfw.data.disk.block_order``) and cuts them into batches, the rows left over from one buffer
 opening the next, so every batch but the epoch's last is full. Batches for a CUDA device go
 through pinned memory, non-blocking (``mtfw.data.transfer``). The label columns are views of the
@@ -67,7 +69,20 @@ class MappedColumns:
     def to(self, device: torch.device) -> MappedColumns:
         return replace(self, device=torch.device(device))
 
+    def read(self, key: str, rows: slice) -> np.ndarray:
+        """Rows ``rows`` (a slice without step) of field ``key``, read from its file."""
+        mapped = self.fields[key]
+        start, stop, _ = rows.indices(len(mapped))
+        stop = max(start, stop)
+        per_row = int(np.prod(mapped.shape[1:], dtype=np.int64))
+        skip = mapped.offset + start * per_row * mapped.dtype.itemsize
+        flat = np.fromfile(mapped.filename, dtype=mapped.dtype, count=(stop - start) * per_row,
+                           offset=skip)  # fmt: skip
+        return flat.reshape(stop - start, *mapped.shape[1:])
+
     def take(self, index: Tensor | slice, generator: torch.Generator | None = None) -> Batch:
+        if isinstance(index, slice) and index.step in (None, 1):
+            return self.batch({k: torch.from_numpy(self.read(k, index)) for k in self.fields})
         rows = index if isinstance(index, slice) else index.numpy()
         return self.batch({k: torch.from_numpy(np.asarray(v[rows]))
                            for k, v in self.fields.items()})  # fmt: skip
@@ -87,8 +102,8 @@ class MappedColumns:
     def shuffled(self, batch_size: int, generator: torch.Generator) -> Iterator[Batch]:
         left: dict[str, Tensor] = {}  # rows of the last buffer not yet in a batch
         for blocks, order in self.shuffle.buffers(len(self), generator):
-            buffer = {k: torch.from_numpy(np.concatenate([v[b] for b in blocks]))
-                      for k, v in self.fields.items()}  # fmt: skip
+            buffer = {k: torch.from_numpy(np.concatenate([self.read(k, b) for b in blocks]))
+                      for k in self.fields}  # fmt: skip
             if left:
                 kept = len(left["cat"])
                 buffer = {k: torch.cat([left[k], v]) for k, v in buffer.items()}

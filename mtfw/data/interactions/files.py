@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pandas as pd
 
+from mtfw.data.column_match import match_columns
 from mtfw.data.interactions.dataset import InteractionDataset
 from mtfw.data.interactions.frames import InteractionFrames
 from mtfw.data.locate import default_root, sha256sum
 from mtfw.data.reading import read_table
-from mtfw.data.tabular import match_columns
 from mtfw.data.text.columns import TextColumns
 from mtfw.errors import ConfigError, DataNotFoundError
 from mtfw.registry import closest, register
