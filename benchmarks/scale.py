@@ -1,15 +1,20 @@
-"""Embedding tables that grow with the data: MMoE on ``data=synthetic_ctr`` (the Ali-CCP sample's
-schema, Zipf ids up to 500k per field), one epoch, in memory, one thread, per size and variant.
+"""Data and embedding tables that grow: MMoE on ``data=synthetic_ctr`` (the Ali-CCP sample's
+schema, Zipf ids up to 500k per field), one epoch, one thread, per size, storage and variant.
 
-    nice .venv/bin/python benchmarks/scale.py [--rows 1000000 4000000] [--variants dense sparse
-        min_count sparse_min_count] [--min-count 5] [--cache DIR] [--json results.json]
+    nice .venv/bin/python benchmarks/scale.py [--rows 1000000 10000000] [--variants dense sparse
+        min_count sparse_min_count disk disk_sparse] [--min-count 5] [--steps N] [--cache DIR]
+        [--json results.json]
 
 Each run is the real ``mtfw train`` in a fresh process (``trainer.num_threads=1``, one epoch,
 batch 1024); the data of each size is generated first, once, into the cache (its time reported
 apart). Reported per run, from its ``summary.json``: parameters, training samples/s (the epoch's
 gradient steps only), peak RSS of the process, and the wall time of the whole command
 (preprocessing, training, validation and test included). Variants: ``dense`` (Adam on every
-row), ``sparse`` (``optim.sparse_embeddings=true``), ``min_count`` (``data.min_count=N``) and both.
+row), ``sparse`` (``optim.sparse_embeddings=true``), ``min_count`` (``data.min_count=N``) and both,
+in memory; ``disk`` and ``disk_sparse``: the same on ``data.storage=disk`` (the cache under
+``--cache``; its build time and size are reported when a run builds it, so run a disk variant
+twice to see a reuse). ``--steps N`` caps every epoch at N steps (``trainer.max_steps_per_epoch``),
+so samples/s at 50M rows is measured on as many steps as at 1M.
 """
 
 from __future__ import annotations
@@ -27,6 +32,12 @@ VARIANTS = {
     "sparse": ["optim.sparse_embeddings=true"],
     "min_count": ["data.min_count={n}"],
     "sparse_min_count": ["optim.sparse_embeddings=true", "data.min_count={n}"],
+    "disk": ["data.storage=disk", "data.disk.cache_dir={cache}/columns"],
+    "disk_sparse": [
+        "data.storage=disk",
+        "data.disk.cache_dir={cache}/columns",
+        "optim.sparse_embeddings=true",
+    ],
 }
 BASE = ["data=synthetic_ctr", "task=[click,purchase]", "encoder=mmoe", "trainer.max_epochs=1",
         "trainer.num_threads=1", "trainer.progress=never", "trainer.patience=null"]  # fmt: skip
@@ -60,8 +71,14 @@ def generate(rows: int, cache: Path) -> float:
 
 
 def run(rows: int, variant: str, args: argparse.Namespace, work: Path) -> dict:
-    overrides = [o.format(n=args.min_count) for o in VARIANTS[variant]]
+    overrides = [o.format(n=args.min_count, cache=args.cache) for o in VARIANTS[variant]]
+    if args.steps:
+        overrides.append(f"trainer.max_steps_per_epoch={args.steps}")
     run_dir = work / f"{rows}-{variant}"
+    for n in range(1, 100):  # a variant run twice gets a directory of its own
+        if not run_dir.exists():
+            break
+        run_dir = work / f"{rows}-{variant}-{n}"
     wall = mtfw("train", *BASE, f"data.rows={rows}", f"data.cache={args.cache}", *overrides,
                 f"hydra.run.dir={run_dir}", cwd=work)  # fmt: skip
     summary = json.loads((run_dir / "summary.json").read_text())
@@ -71,6 +88,9 @@ def run(rows: int, variant: str, args: argparse.Namespace, work: Path) -> dict:
         "peak_rss_gb": summary["peak_rss_bytes"] / 1e9, "wall_s": wall,
         "val_click_auc": summary.get("val/click/auc"),
         "val_purchase_auc": summary.get("val/purchase/auc"),
+        "cache_built": summary.get("data/cache_built"),
+        "cache_build_s": summary.get("data/cache_build_seconds"),
+        "cache_gb": summary.get("data/cache_bytes", 0) / 1e9,
     }  # fmt: skip
 
 
@@ -81,6 +101,7 @@ def main() -> None:
     parser.add_argument("--min-count", type=int, default=5)
     parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "mtfw-scale")
     parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument("--steps", type=int, default=None, help="steps per epoch at most")
     args = parser.parse_args()
     results: dict = {"generate_s": {}, "runs": []}
     with tempfile.TemporaryDirectory() as tmp:
@@ -94,6 +115,10 @@ def main() -> None:
                       f"{row['samples_per_s']:>9,.0f} samples/s {row['peak_rss_gb']:5.2f} GB "
                       f"{row['wall_s']:6.0f} s wall  val AUC click {row['val_click_auc']:.3f} "
                       f"purchase {row['val_purchase_auc']:.3f}", flush=True)  # fmt: skip
+                if row["cache_built"] is not None:
+                    print(f"{'':>10} disk cache {'built' if row['cache_built'] else 'reused'}: "
+                          f"{row['cache_gb']:.2f} GB, built in {row['cache_build_s']:.0f} s",
+                          flush=True)  # fmt: skip
                 if args.json:
                     args.json.write_text(json.dumps(results, indent=1))
 
