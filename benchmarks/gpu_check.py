@@ -7,7 +7,9 @@ Runs (``mtfw train``, one epoch of ``--steps`` batches each, a fresh process per
 
 - census MMoE (static weighting) in fp32, bf16 and 16-mixed (the loss scaler);
 - census MMoE with MGDA in ``weighting.mode=parameters`` and ``representation``, bf16;
-- MovieLens-100K ``experiment=ml100k_mtl`` with packed SASRec history, bf16.
+- MovieLens-100K ``experiment=ml100k_mtl`` with packed SASRec history, bf16;
+- 200k rows of ``experiment=synthetic_ctr`` on ``data.storage=disk`` with sparse embeddings, bf16
+  (batches read from the disk cache, copied to the GPU from pinned memory, non-blocking).
 
 Without CUDA it stops at once with exit code 2, unless ``--cpu`` runs the CPU column alone (the
 reference to compare a GPU machine's table with). A run that fails is shown as FAILED with its
@@ -37,14 +39,21 @@ CHECKS = {
     "census mgda representation bf16": [*CENSUS, "weighting=mgda",
                                         "weighting.mode=representation", "trainer.precision=bf16"],
     "ml100k sasrec bf16": [*ML100K, "trainer.precision=bf16"],
+    # batches read from the disk cache, pinned and copied non-blocking to the GPU
+    "synthetic_ctr disk sparse bf16": ["experiment=synthetic_ctr", "data.rows=200000",
+                                       "data.storage=disk", "optim.sparse_embeddings=true",
+                                       "trainer.precision=bf16"],
 }  # fmt: skip
-METRICS = ("val/income/auc", "val/marital/auc", "val/ranking/ndcg@10", "val/interest/auc")
+METRICS = ("val/income/auc", "val/marital/auc", "val/ranking/ndcg@10", "val/interest/auc",
+           "val/click/auc")  # fmt: skip
 
 
 def train(name: str, overrides: list[str], device: str, args: argparse.Namespace) -> dict:
     """One run's summary (or ``{"error": last output line}``)."""
     run_dir = Path(args.out) / device / name.replace(" ", "_")
     data = [f"data.root={args.root}", "data.download=false"] if "ml100k" in name else []
+    if "disk" in name:  # the generated rows and the cache beside the runs
+        data = [f"data.cache={args.out}/synthetic_ctr", f"data.disk.cache_dir={args.out}/columns"]
     command = [sys.executable, "-m", "mtfw", "train", *overrides, *data, f"trainer.device={device}",
                "trainer.max_epochs=1", f"trainer.max_steps_per_epoch={args.steps}",
                "trainer.progress=never", f"hydra.run.dir={run_dir}"]  # fmt: skip

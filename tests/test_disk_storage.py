@@ -226,3 +226,12 @@ def test_torchrun_on_disk_storage_equals_one_process(workdir: Path) -> None:
     for key, value in two.items():
         assert value == pytest.approx(one[key], rel=1e-5, abs=1e-6), key
     assert json.loads((workdir / "ddp" / "summary.json").read_text())["data/cache_built"] is False
+
+
+def test_reproduce_of_a_disk_run_gives_identical_metrics(workdir: Path) -> None:
+    click_log().drop(columns=["city", "buy"]).to_csv(workdir / "log.csv", index=False)
+    cli("train", *ARGS, "data.path=log.csv", f"data.disk.cache_dir={workdir / 'cache'}",
+        "hydra.run.dir=run", cwd=workdir)  # fmt: skip
+    proc = cli("reproduce", "run", "out=again", cwd=workdir)
+    assert "metrics identical" in proc.stdout + proc.stderr
+    assert metric_values(summary(workdir / "again")) == metric_values(summary(workdir / "run"))
