@@ -110,6 +110,13 @@ def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 torch.set_num_threads(1)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _disk_cache_in_a_temporary_folder(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """A disk-storage run that names no data.disk.cache_dir writes under $MTFW_CACHE: a
+    temporary folder here, never the user's ~/.cache."""
+    os.environ["MTFW_CACHE"] = str(tmp_path_factory.mktemp("mtfw-cache"))
+
+
 @pytest.fixture(autouse=True)
 def _root_logging_restored() -> Iterator[None]:
     """What an in-process command leaves on the root logger (Hydra's console and train.log

@@ -182,6 +182,7 @@ def test_bad_input_is_refused_before_any_row_is_read(tmp_path: Path, extra: dict
     path = tmp_path / "log.csv"
     click_log(n=50).to_csv(path, index=False)
     spec = {**node(path, tmp_path / "c"), "split": {}, **extra}
+    spec["disk"] = {**node(path, tmp_path / "c")["disk"], **extra.get("disk", {})}
     with pytest.raises(ConfigError, match=message):
         registry.build("data", spec).prepare(NEEDS)
     assert not (tmp_path / "c").exists()  # nothing was built
