@@ -1,0 +1,118 @@
+"""``mtfw sweep ... sweep.trial_launcher=torchrun sweep.nproc_per_node=2``: each trial one
+``torchrun -m mtfw.train`` (standalone rendezvous), its objective read from rank 0's summary, the
+pruner fed from ``metrics.jsonl`` while it trains; bad input refused before any trial runs."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+
+import pytest
+from conftest import ROOT, summary
+from sweep_support import SYNTHETIC, sweep, sweep_fails, trials_csv
+
+from mtfw.sweep.compose import compose_config, hydra_context
+from mtfw.sweep.torchrun_trial import command, epoch_rows, launch
+from mtfw.sweep.trial import SweepPruned
+from mtfw.user_config.folders import UserFolders
+
+TORCHRUN = ["sweep.trial_launcher=torchrun", "sweep.nproc_per_node=2"]
+# Two trials of MMoE or shared-bottom on the paper's synthetic data, 1 epoch of 5 steps each.
+TINY = [*SYNTHETIC, "trainer.max_epochs=1", "trainer.max_steps_per_epoch=5",
+        "trainer.batch_size=101", "trainer.num_threads=1", "sweep.n_trials=2",
+        "sweep.sampler=random", "sweep.pruner=none", "encoder=choice(shared_bottom,mmoe)",
+        "weighting=static", "embedding.dim=4"]  # fmt: skip
+
+
+@pytest.fixture
+def trial_env(workdir: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The trials' torchrun imports this checkout's mtfw, one thread per rank."""
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))
+    return workdir
+
+
+# Two torchrun launches of two interpreters each, one after the other: ~30-40 s.
+@pytest.mark.slow
+def test_each_trial_is_one_torchrun_on_a_sqlite_study(trial_env: Path) -> None:
+    storage = f"sqlite:///{trial_env / 'study.db'}"
+    sweep("sweep=architecture", *TINY, *TORCHRUN, f"sweep.storage={storage}", "sweep.dir=sw")
+    rows = trials_csv(trial_env / "sw")
+    assert [r["state"] for r in rows] == ["COMPLETE", "COMPLETE"]
+    for row in rows:
+        run = trial_env / "sw" / row["run_dir"]
+        s = summary(run)
+        assert s["status"] == "completed" and float(row["val/mean/loss"]) == pytest.approx(
+            s["val/mean/loss"]
+        )
+        log = (run / "train.log").read_text()
+        assert "torchrun: 2 ranks (gloo), global batch 101" in log  # rank 0's own log
+        assert "--nproc-per-node=2" in log  # the launch, appended with its console output
+        assert not list(run.glob("*rank*"))  # rank 1 wrote only into its scratch directory
+    assert not list((trial_env / "sw" / "trials").glob(".*.torchrun.log"))
+    best = json.loads((trial_env / "sw" / "best.json").read_text())
+    assert best["command"].startswith("torchrun --nproc-per-node=2 -m mtfw.train ")
+
+
+# One torchrun of two interpreters, stopped after its first epoch: ~15-20 s.
+@pytest.mark.slow
+def test_a_pruned_torchrun_trial_stops_every_rank_and_is_recorded_pruned(trial_env: Path) -> None:
+    overrides = ["experiment=synthetic", "data.n_samples=20000", "trainer.max_epochs=20",
+                 "trainer.batch_size=64", "trainer.num_threads=1"]  # fmt: skip
+    seen: list[tuple[int, bool]] = []
+
+    def prune_after_first(epoch: int, row: dict, last: bool) -> None:
+        seen.append((epoch, last))
+        assert "val/mean/loss" in row  # the row a pruner reads, as in process
+        raise SweepPruned(f"pruned after epoch {epoch}")
+
+    run_dir = trial_env / "trial"
+    with hydra_context():
+        composed = compose_config(overrides)
+    with pytest.raises(SweepPruned):
+        launch(composed, run_dir, 2, UserFolders(), prune_after_first, trial_env / "out.log")
+    assert seen == [(1, False)]
+    s = summary(run_dir)
+    assert s["status"] == "pruned" and len(epoch_rows(run_dir)) < 20
+    assert not os.path.exists(run_dir / "summary.tmp")
+
+
+def test_the_launch_is_a_standalone_torchrun_of_mtfw_train() -> None:
+    with hydra_context():
+        composed = compose_config(["experiment=synthetic", "trainer.max_epochs=1"])
+    cmd = command(composed, Path("sw/trials/0003"), 4, UserFolders())
+    assert cmd[1:6] == ["-m", "torch.distributed.run", "--standalone", "--nproc-per-node=4", "-m"]
+    assert cmd[6] == "mtfw.train" and cmd[-1] == "hydra.run.dir=sw/trials/0003"
+    assert "trainer.max_epochs=1" in cmd
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        (["sweep.nproc_per_node=0"], r"sweep.nproc_per_node must be a whole number >= 1, got 0"),
+        (["sweep.nproc_per_node=2"], r"sweep.nproc_per_node=2 needs sweep.trial_launcher=torchrun"),
+        (["sweep.trial_launcher=torchrn"], r"must be process or torchrun.*Did you mean 'torchrun'"),
+        ([*TORCHRUN, "cv=3"], r"cv=3: cv=K is a multirun of K runs"),
+        ([*TORCHRUN, "experiment=ml100k_popularity"],
+         r"trial_launcher=torchrun cannot run a classical baseline"),
+        ([*TORCHRUN, "experiment=ml100k_popularity", "baseline=choice(popularity,itemcf)"],
+         r"trial_launcher=torchrun cannot run a classical baseline"),
+    ],
+)  # fmt: skip
+def test_bad_launcher_input_is_refused_before_any_trial(
+    workdir: Path, capsys: pytest.CaptureFixture, overrides: list[str], message: str
+) -> None:
+    data = [] if any(o.startswith("experiment=") for o in overrides) else SYNTHETIC
+    err = sweep_fails(["sweep=architecture", *data, *overrides, "sweep.dir=sw"], capsys)
+    assert re.search(message, err), err
+    assert "Traceback" not in err and not (workdir / "sw" / "trials").exists()
+
+
+def test_a_sweep_under_torchrun_names_the_torchrun_launcher(
+    workdir: Path, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    err = sweep_fails(["sweep=architecture"], capsys)
+    assert "sweep.trial_launcher=torchrun sweep.nproc_per_node=N" in err
