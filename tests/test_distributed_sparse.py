@@ -54,7 +54,9 @@ def test_two_gloo_ranks_train_the_sparse_tables_of_one_process(tmp_path: Path) -
 
 def test_one_process_leaves_a_sparse_gradient_alone() -> None:
     table = torch.nn.Parameter(torch.zeros(5, 2))
-    table.grad = torch.sparse_coo_tensor(torch.tensor([[3, 1, 3]]), torch.ones(3, 2), (5, 2))
+    table.grad = torch.sparse_coo_tensor(
+        torch.tensor([[3, 1, 3]]), torch.ones(3, 2), (5, 2), check_invariants=True
+    )
     grad = table.grad
     distributed.average_gradients([table])
     assert table.grad is grad and not distributed.active()
@@ -63,7 +65,8 @@ def test_one_process_leaves_a_sparse_gradient_alone() -> None:
 def test_a_rank_writes_its_rows_into_the_union_and_gets_them_back_sparse() -> None:
     table = torch.nn.Parameter(torch.zeros(6, 2))
     table.grad = torch.sparse_coo_tensor(torch.tensor([[4, 1, 4]]),
-                                         torch.arange(6.0).view(3, 2), (6, 2))  # fmt: skip
+                                         torch.arange(6.0).view(3, 2), (6, 2),
+                                         check_invariants=True)  # fmt: skip
     union = torch.tensor([0, 1, 4, 5])  # rows 0 and 5: another rank's only
     block = sparse_gradients.dense_rows(table, union)
     assert block.tolist() == [[0, 0], [2, 3], [4 + 0, 5 + 1], [0, 0]]  # duplicates summed
@@ -76,7 +79,9 @@ def test_the_union_of_one_process_is_its_own_rows_per_table() -> None:
     tables = [torch.nn.Parameter(torch.zeros(n, 2)) for n in (4, 3)]
     for t, rows in zip(tables, ([[2, 0, 2]], [[1]]), strict=True):
         values = torch.ones(len(rows[0]), 2)
-        t.grad = torch.sparse_coo_tensor(torch.tensor(rows), values, (len(t), 2))
+        t.grad = torch.sparse_coo_tensor(
+            torch.tensor(rows), values, (len(t), 2), check_invariants=True
+        )
     union = sparse_gradients.touched_rows(tables)
     assert [u.tolist() for u in union] == [[0, 2], [1]]  # table-local row numbers, sorted
 

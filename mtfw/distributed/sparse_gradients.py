@@ -59,4 +59,6 @@ def sparse_grad(p: Tensor, rows: Tensor, block: Tensor) -> Tensor:
     """The averaged ``block`` as ``p``'s sparse gradient on ``rows`` (coalesced: sorted, unique)."""
     indices = rows.to(p.device)[None]
     values = block.view(len(rows), *p.shape[1:]).to(p.dtype)
-    return torch.sparse_coo_tensor(indices, values, p.shape, is_coalesced=True)
+    return torch.sparse_coo_tensor(
+        indices, values, p.shape, is_coalesced=True, check_invariants=False
+    )  # sorted and unique by construction
