@@ -56,6 +56,20 @@ def test_each_trial_is_one_torchrun_on_a_sqlite_study(trial_env: Path) -> None:
     assert best["command"].startswith("torchrun --nproc-per-node=2 -m mtfw.train ")
 
 
+# Two torchrun launches of two interpreters each at the same time (4 processes): ~20-30 s.
+@pytest.mark.slow
+def test_torchrun_trials_side_by_side_do_not_collide(trial_env: Path) -> None:
+    """``sweep.n_jobs=2`` on the default journal: two trials' torchruns at once, each on its own
+    rendezvous port (``--standalone``); both complete, each with its own run."""
+    sweep("sweep=architecture", *TINY, *TORCHRUN, "sweep.n_jobs=2", "sweep.dir=sw")
+    rows = trials_csv(trial_env / "sw")
+    assert [r["state"] for r in rows] == ["COMPLETE", "COMPLETE"]
+    assert len({r["worker"] for r in rows}) == 2  # one trial in each worker, at the same time
+    assert (trial_env / "sw" / "optuna.journal").is_file()
+    for row in rows:
+        assert summary(trial_env / "sw" / row["run_dir"])["status"] == "completed"
+
+
 # One torchrun of two interpreters, stopped after its first epoch: ~15-20 s.
 @pytest.mark.slow
 def test_a_pruned_torchrun_trial_stops_every_rank_and_is_recorded_pruned(trial_env: Path) -> None:
