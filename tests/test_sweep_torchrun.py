@@ -109,6 +109,7 @@ def test_the_launch_is_a_standalone_torchrun_of_mtfw_train() -> None:
         (["sweep.nproc_per_node=2"], r"sweep.nproc_per_node=2 needs sweep.trial_launcher=torchrun"),
         (["sweep.trial_launcher=torchrn"], r"must be process or torchrun.*Did you mean 'torchrun'"),
         ([*TORCHRUN, "cv=3"], r"cv=3: cv=K is a multirun of K runs"),
+        ([*TORCHRUN, "trainer.batch_size=1"], r"trainer.batch_size=1 is smaller than sweep.nproc"),
         ([*TORCHRUN, "experiment=ml100k_popularity"],
          r"trial_launcher=torchrun cannot run a classical baseline"),
         ([*TORCHRUN, "experiment=ml100k_popularity", "baseline=choice(popularity,itemcf)"],

@@ -46,7 +46,8 @@ class TorchrunFailed(MtfwError):
 
 def check_torchrun_trials(spec: SweepSpec, space: SearchSpace, composed: Composed) -> None:
     """Refuse, before any trial, what one torchrun per trial cannot run: a classical baseline
-    (fitted in one process), fixed by an override or searched."""
+    (fitted in one process), fixed by an override or searched; a fixed batch smaller than the
+    processes."""
     if spec.trial_launcher != "torchrun":
         return
     fixed = composed.cfg.get("baseline") is not None or any(
@@ -57,6 +58,14 @@ def check_torchrun_trials(spec: SweepSpec, space: SearchSpace, composed: Compose
             "sweep.trial_launcher=torchrun cannot run a classical baseline (baseline=...: "
             "fitted in one process); sweep baselines with sweep.trial_launcher=process, or "
             "networks under torchrun"
+        )
+    batch = composed.cfg.trainer.batch_size
+    searched = any(p.path == "trainer.batch_size" for p in space.params)
+    if not searched and isinstance(batch, int) and batch < spec.nproc_per_node:
+        raise ConfigError(
+            f"trainer.batch_size={batch} is smaller than sweep.nproc_per_node="
+            f"{spec.nproc_per_node}: every rank of a trial's torchrun needs rows of each (global) "
+            "batch; use a batch of at least the number of processes"
         )
 
 

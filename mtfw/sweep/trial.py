@@ -186,6 +186,7 @@ class TrialRunner:
             ensure_summary(run_dir, "interrupted", "KeyboardInterrupt: stopped by a signal")
             raise
         except Exception as err:
+            logging.getLogger().addHandler(handler)  # once: a torchrun trial refused early
             message = f"{type(err).__name__}: {err}"[:2000]
             trial.set_user_attr("error", message)
             trial_log.info("trial %d failed:\n%s", trial.number, traceback.format_exc())
