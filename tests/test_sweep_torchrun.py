@@ -70,6 +70,26 @@ def test_torchrun_trials_side_by_side_do_not_collide(trial_env: Path) -> None:
         assert summary(trial_env / "sw" / row["run_dir"])["status"] == "completed"
 
 
+# Two torchrun trials one after the other, the second stopped by the pruner: ~30-40 s.
+@pytest.mark.slow
+def test_the_median_pruner_stops_a_bad_torchrun_trial_through_the_cli(trial_env: Path) -> None:
+    """Trial 0 (lr 1e-2) trains its 6 epochs; trial 1 (lr 1e-7, its loss barely moves) is worse
+    than trial 0 at epoch 1 and is pruned there: Optuna records it PRUNED, its run ``pruned``."""
+    sweep("sweep=architecture", "experiment=synthetic", "data.n_samples=3000",
+          "trainer.max_epochs=6", "trainer.patience=null", "trainer.batch_size=101",
+          "trainer.num_threads=1", "encoder=mmoe", "weighting=static", "sweep.n_trials=2",
+          "optim.lr=choice(0.01, 1e-7)",
+          "sweep.pruner={name: median, n_startup_trials: 1, n_warmup_steps: 0}",
+          "sweep.enqueue=[{optim.lr: 0.01}, {optim.lr: 1e-7}]", *TORCHRUN,
+          "sweep.dir=sw")  # fmt: skip
+    rows = trials_csv(trial_env / "sw")
+    assert [r["state"] for r in rows] == ["COMPLETE", "PRUNED"], rows
+    assert rows[1]["note"] == "pruned after epoch 1"
+    pruned = trial_env / "sw" / rows[1]["run_dir"]
+    assert summary(pruned)["status"] == "pruned" and len(epoch_rows(pruned)) < 6
+    assert len(epoch_rows(trial_env / "sw" / rows[0]["run_dir"])) == 6
+
+
 # One torchrun of two interpreters, stopped after its first epoch: ~15-20 s.
 @pytest.mark.slow
 def test_a_pruned_torchrun_trial_stops_every_rank_and_is_recorded_pruned(trial_env: Path) -> None:
