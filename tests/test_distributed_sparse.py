@@ -52,6 +52,25 @@ def test_two_gloo_ranks_train_the_sparse_tables_of_one_process(tmp_path: Path) -
     assert ranks[0]["val_initial"] == one["val_initial"]
 
 
+# One process, then two spawned interpreters, 3 cases of 2 steps: ~10-20 s.
+@pytest.mark.slow
+def test_a_rank_with_no_rows_of_the_last_batch_adds_no_table_rows(tmp_path: Path) -> None:
+    """1,200 train rows in batches of 1,199: the second batch has one row, rank 1 none (its
+    tables' gradient is empty or None); the union is rank 0's rows."""
+    overrides = (*[o for o in CTR if not o.startswith("trainer.")], "trainer.batch_size=1199",
+                 "trainer.max_steps_per_epoch=2", "trainer.eval_batch_size=256",
+                 f"data.cache={tmp_path / 'cache'}")  # fmt: skip
+    one = train_cases(CASES, overrides)
+    args = (2, free_port(), CASES, tmp_path / "rank0.pt", overrides, None, True)
+    mp.spawn(worker, args=args, nprocs=2, join=True)
+    ranks = [torch.load(tmp_path / f"rank{r}.pt", weights_only=False) for r in (0, 1)]
+    for name, mode in CASES:
+        key = f"{name}-{mode}"
+        for a, b, c in zip(one[key], ranks[0][key], ranks[1][key], strict=True):
+            torch.testing.assert_close(b, a, atol=2e-5, rtol=1e-4)
+            assert torch.equal(b, c), key
+
+
 def test_one_process_leaves_a_sparse_gradient_alone() -> None:
     table = torch.nn.Parameter(torch.zeros(5, 2))
     table.grad = torch.sparse_coo_tensor(
