@@ -12,8 +12,10 @@ import copy
 import dataclasses
 import os
 import socket
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
+import pytest
 import torch
 from conftest import composed
 from omegaconf import OmegaConf
@@ -23,6 +25,9 @@ from mtfw import distributed, registry
 from mtfw.experiment import Experiment, build_experiment
 from mtfw.preflight import CONF_DIR
 from mtfw.trainer.loop import train_epoch
+from mtfw.trainer.precision import Precision
+from mtfw.trainer.sparse_embeddings import build_optimizer
+from mtfw.trainer.step_checkpoint import RunSteps, StepCheckpoints
 
 STEPS, BATCH = 4, 31
 SETTINGS = {"dwa": {"period": 1}, "rlw": {}}  # DWA: new weights every step, not after 100
@@ -52,27 +57,52 @@ def with_weighting(exp: Experiment, name: str, mode: str | None) -> Experiment:
     weighting = registry.build("weighting", node, task_names=list(exp.tasks),
                                task_weights=[t.weight for t in exp.tasks.values()])  # fmt: skip
     model = copy.deepcopy(exp.model)
-    params = [*model.parameters(), *weighting.parameters()]
-    optimizer = registry.build("optim", exp.cfg.optim, params=params)
+    optimizer = build_optimizer(exp.cfg, model, weighting.parameters())  # sparse tables too
     return dataclasses.replace(exp, model=model, weighting=weighting, optimizer=optimizer)
 
 
+def overflowing(step: int) -> Callable:
+    """``average_gradients`` that first makes a gradient inf at the ``step``-th step (0-based)
+    where this process holds rows the overflow is in: on the last rank only, or in one process
+    (holding every row). A gradient no collective has made global yet: as an fp16 overflow in
+    one rank's backward pass would be."""
+    original, calls = distributed.average_gradients, [0]
+
+    def average(params: Iterable[torch.Tensor], skip: Sequence[torch.Tensor] = ()) -> None:
+        params, skipped = list(params), {id(p) for p in skip}
+        if calls[0] == step and distributed.rank() == distributed.size() - 1:
+            grad = next(p.grad for p in params if p.grad is not None and id(p) not in skipped)
+            grad.view(-1)[0] = float("inf")
+        calls[0] += 1
+        original(params, skip)
+
+    return average
+
+
 def train_cases(
-    cases: list[tuple[str, str | None]], overrides: tuple[str, ...] = CONFIG
-) -> dict[str, object]:
+    cases: list[tuple[str, str | None]], overrides: tuple[str, ...] = CONFIG,
+    overflow_step: int | None = None,
+) -> dict[str, object]:  # fmt: skip
     """``{case: [parameters after STEPS steps]}``, ``val`` the first case's val metrics and
-    ``val_initial`` those of the initial model."""
+    ``val_initial`` those of the initial model; ``{case}/skipped`` and ``{case}/scale``: the
+    loss scaler's skipped steps and scale (``16-mixed``). ``overflow_step``: that step's
+    gradients hold an inf (:func:`overflowing`)."""
     torch.set_num_threads(1)
     exp = experiment(overrides)
     out: dict[str, object] = {"val_initial": exp.evaluate("val")}  # the same model everywhere
     for name, mode in cases:
         run = with_weighting(exp, name, mode)
         state = {"epoch": 0, "step": 0, "train_samples": 0}
-        with tqdm(disable=True) as bar:
-            train_epoch(run, 0, state, bar)
+        precision = Precision(run.trainer.precision, run.device)
+        with tqdm(disable=True) as bar, pytest.MonkeyPatch.context() as patch:
+            if overflow_step is not None:
+                patch.setattr(distributed, "average_gradients", overflowing(overflow_step))
+            train_epoch(run, 0, state, bar, RunSteps(precision, StepCheckpoints(None)))
         assert state["step"] == run.trainer.max_steps_per_epoch
         params = [*run.model.parameters(), *run.weighting.parameters()]
         out[f"{name}-{mode}"] = [p.detach().clone() for p in params]
+        out[f"{name}-{mode}/skipped"] = precision.skipped_steps
+        out[f"{name}-{mode}/scale"] = precision.scaler.get_scale() if precision.scaler else None
         if "val" not in out:
             out["val"] = run.evaluate("val")
     return out
@@ -85,16 +115,20 @@ def free_port() -> int:
 
 
 def worker(
-    rank: int, world: int, port: int, cases: list, out: Path, overrides: tuple[str, ...] = CONFIG
-) -> None:
-    """One rank of a gloo group of ``world`` processes on this machine."""
+    rank: int, world: int, port: int, cases: list, out: Path, overrides: tuple[str, ...] = CONFIG,
+    overflow_step: int | None = None, every_rank: bool = False,
+) -> None:  # fmt: skip
+    """One rank of a gloo group of ``world`` processes on this machine; rank 0 saves its
+    results to ``out``, or with ``every_rank`` each rank to ``rank<r>.pt`` beside it."""
     os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank),
                       WORLD_SIZE=str(world))  # fmt: skip
     distributed.start("gloo", timeout_s=60)
     try:
-        results = train_cases(cases, overrides)
+        results = train_cases(cases, overrides, overflow_step)
         results["traffic"] = distributed.traffic.bytes
-        if rank == 0:
+        if every_rank:
+            torch.save(results, out.with_name(f"rank{rank}.pt"))
+        elif rank == 0:
             torch.save(results, out)
     finally:
         distributed.stop()

@@ -9,6 +9,7 @@ from torch import Tensor
 
 from mtfw.distributed.collectives import all_reduce
 from mtfw.distributed.group import active, size
+from mtfw.distributed.sparse_gradients import dense_rows, sparse_grad, touched_rows
 
 
 def global_losses(losses: Tensor, counts: Tensor) -> Tensor:
@@ -28,20 +29,31 @@ def global_losses(losses: Tensor, counts: Tensor) -> Tensor:
 def average_gradients(params: Iterable[Tensor], skip: Sequence[Tensor] = ()) -> None:
     """Replace each ``.grad`` by its mean over the ranks (one all-reduce; ``skip``: parameters
     whose gradient is global already). A gradient that no rank has stays None; one that some
-    ranks lack counts as zero there, so every rank's optimizer sees the same parameters."""
+    ranks lack counts as zero there, so every rank's optimizer sees the same parameters. A sparse
+    gradient (a table of ``optim.sparse_embeddings``, sparse on any rank) is averaged on the union
+    of the rows the ranks looked up, inside the same all-reduce (``sparse_gradients``)."""
     if not active():
         return
     skipped = {id(p) for p in skip}
     params = [p for p in params if p.requires_grad and id(p) not in skipped]
     if not params:
         return
-    present = all_reduce(torch.tensor([p.grad is not None for p in params], dtype=torch.float32,
-                                      device=params[0].device))  # fmt: skip
-    params = [p for p, n in zip(params, present.tolist(), strict=True) if n > 0]
-    if not params:
+    flags = [[p.grad is not None for p in params],
+             [p.grad is not None and p.grad.is_sparse for p in params]]  # fmt: skip
+    present, sparse = all_reduce(torch.tensor(flags, dtype=torch.float32,
+                                              device=params[0].device)).tolist()  # fmt: skip
+    tables = [p for p, s in zip(params, sparse, strict=True) if s > 0]
+    params = [p for p, n, s in zip(params, present, sparse, strict=True) if n > 0 and s == 0]
+    rows = touched_rows(tables) if tables else []
+    blocks = [dense_rows(p, r) for p, r in zip(tables, rows, strict=True)]
+    if not params and not tables:
         return
-    flat = torch.cat([(p.grad if p.grad is not None else torch.zeros_like(p)).reshape(-1).float()
-                      for p in params])  # fmt: skip
+    dense = [(p.grad if p.grad is not None else torch.zeros_like(p)).reshape(-1).float()
+             for p in params]  # fmt: skip
+    flat = torch.cat([*dense, *[b.reshape(-1) for b in blocks]])
     all_reduce(flat, "mean")
-    for p, piece in zip(params, flat.split([p.numel() for p in params]), strict=True):
+    pieces = flat.split([p.numel() for p in params] + [b.numel() for b in blocks])
+    for p, piece in zip(params, pieces, strict=False):
         p.grad = piece.view_as(p).to(p.dtype)
+    for p, r, piece in zip(tables, rows, pieces[len(params) :], strict=True):
+        p.grad = sparse_grad(p, r, piece)

@@ -28,10 +28,11 @@ def main(argv: list[str]) -> None:
         return
     if distributed.launched():
         raise ConfigError(
-            "mtfw sweep under torchrun would ask the study for a trial on every rank: a sweep "
-            "runs its trials side by side (sweep.n_jobs, or more `mtfw sweep` workers on one "
-            "sweep.dir or sweep.storage database), each trial in one process; distributed trials "
-            "are not supported yet (README 'Scaling up')"
+            "mtfw sweep under torchrun would ask the study for a trial on every rank: run "
+            "`mtfw sweep` itself in one process; for distributed trials give it "
+            "sweep.trial_launcher=torchrun sweep.nproc_per_node=N (each trial one torchrun of N "
+            "processes). Trials run side by side with sweep.n_jobs, or more `mtfw sweep` "
+            "workers on one sweep.dir or sweep.storage database (README 'Scaling up')"
         )
     handler = setup_logging()
     try:

@@ -25,10 +25,13 @@ USAGE = """usage: mtfw sweep sweep=<name> [overrides]
   mtfw sweep sweep=task_weights sweep.dir=outputs/sweeps/tw     re-run the same to resume it
   mtfw sweep sweep=architecture sweep.storage=postgresql://user@host/db   workers on many machines
   mtfw sweep --config-dir ~/proj sweep=mine data=mine   your own folder (or MTFW_CONFIG_PATH)
+  mtfw sweep sweep=architecture sweep.trial_launcher=torchrun sweep.nproc_per_node=2
+                                        each trial one torchrun -m mtfw.train of 2 processes
 
 sweep.* settings: n_trials, n_jobs, objectives, sampler, pruner, storage, study_name, dir, resume,
-allow_test_objective, fail_fast, timeout, enqueue. Other overrides apply to every trial; one of a
-searched key fixes it (encoder=mmoe) or replaces its search ('optim.lr=interval(1e-4,1e-2)').
+allow_test_objective, fail_fast, timeout, enqueue, trial_launcher (process | torchrun),
+nproc_per_node. Other overrides apply to every trial; one of a searched key fixes it
+(encoder=mmoe) or replaces its search ('optim.lr=interval(1e-4,1e-2)').
 """
 
 
@@ -65,6 +68,13 @@ def parse_request(argv: list[str]) -> SweepRequest:
         raise ConfigError(
             f"unknown sweep '{name}'. Available in conf/sweep/: {', '.join(options)}."
             f"{closest(name, options)}"
+        )
+    folds = [a for a in argv if a.startswith("cv=")]
+    if folds:
+        raise ConfigError(
+            f"{folds[0]}: cv=K is a multirun of K runs (mtfw train cv=K), and a sweep's trial is "
+            "one run, in process or under torchrun (sweep.trial_launcher=torchrun). Search or fix "
+            "one fold instead: data.split.folds=K data.split.fold=I"
         )
     sweep_args, overrides, searched = [f"sweep={name}"], [], {}
     for arg in argv:

@@ -33,6 +33,7 @@ from mtfw.sweep.storage import (
     recover_interrupted,
     redact,
 )
+from mtfw.sweep.torchrun_trial import check_torchrun_trials
 from mtfw.sweep.validate import check_enqueue, check_space
 from mtfw.sweep.worker import work, worker_process
 from mtfw.user_config.run_record import command_line
@@ -74,9 +75,11 @@ def check_sweep(request: SweepRequest) -> Sweep:
     """Every check that needs no study: config, search space, objectives, sampler, pruner."""
     spec = load_spec(request)
     groups = config_groups()
-    _, tasks, _ = check_config(compose_config(request.overrides).cfg)
+    base = compose_config(request.overrides)
+    _, tasks, _ = check_config(base.cfg)
     space = SearchSpace.parse(spec.params, list(tasks), groups, request.fixed_keys)
     check_space(space, request.overrides, groups)
+    check_torchrun_trials(spec, space, base)  # sweep.trial_launcher=torchrun: no baseline
     objectives = parse_objectives(spec.objectives, tasks, spec.allow_test_objective)
     sweep = Sweep(request, spec, list(tasks), objectives, check_enqueue(space, spec.enqueue))
     build_sampler(spec.sampler, space, len(objectives))

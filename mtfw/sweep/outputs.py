@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import json
 import logging
+import shlex
 import time
 from collections import Counter
 from pathlib import Path
@@ -67,8 +68,18 @@ def describe_trial(trial: FrozenTrial, plan: SweepPlan) -> dict:
         "params": trial.params,
         "run_dir": trial.user_attrs.get("run_dir"),
         "overrides": overrides,
-        "command": command_line("train", overrides, plan.sweep.request.folders),
+        "command": rerun_command(overrides, plan),
     }
+
+
+def rerun_command(overrides: list[str], plan: SweepPlan) -> str:
+    """The command that runs a trial again: ``mtfw train ...``, or for
+    ``sweep.trial_launcher=torchrun`` the trial's ``torchrun ... -m mtfw.train ...``."""
+    spec, folders = plan.sweep.spec, plan.sweep.request.folders
+    if spec.trial_launcher != "torchrun":
+        return command_line("train", overrides, folders)
+    launcher = ["torchrun", f"--nproc-per-node={spec.nproc_per_node}", "-m", "mtfw.train"]
+    return shlex.join([*launcher, *folders.flags(), *overrides])
 
 
 def write_best(plan: SweepPlan, study: optuna.Study, complete: list) -> list[FrozenTrial]:

@@ -9,9 +9,10 @@ from typing import Any
 from omegaconf import DictConfig
 
 from mtfw.errors import ConfigError
-from mtfw.settings import settings_from
+from mtfw.settings import closest, settings_from
 
 DEFAULT_COMPONENT = {"sampler": "tpe", "pruner": "none"}
+LAUNCHERS = ("process", "torchrun")
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,8 @@ class SweepSpec:
     fail_fast: int = 5  # stop when this many trials failed and none succeeded yet
     timeout: float | None = None  # seconds after which no new trial starts
     enqueue: list = field(default_factory=list)  # [{param: value, ...}]: trials to run first
+    trial_launcher: str = "process"  # process: in the worker | torchrun: one torchrun per trial
+    nproc_per_node: int = 1  # the processes of each trial's torchrun (trial_launcher=torchrun)
 
     @classmethod
     def from_node(cls, name: str, node: DictConfig | dict) -> SweepSpec:
@@ -39,7 +42,7 @@ class SweepSpec:
         for key in ("params", "objectives"):
             if not getattr(spec, key):
                 raise ConfigError(f"conf/sweep/{name}.yaml: '{key}' is missing or empty")
-        for key in ("n_trials", "n_jobs", "fail_fast"):
+        for key in ("n_trials", "n_jobs", "fail_fast", "nproc_per_node"):
             value = getattr(spec, key)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ConfigError(f"sweep.{key} must be a whole number >= 1, got {value!r}")
@@ -47,6 +50,17 @@ class SweepSpec:
             raise ConfigError("sweep.params: expected a mapping {config.key: search expression}")
         if not isinstance(spec.enqueue, list) or not all(isinstance(e, dict) for e in spec.enqueue):
             raise ConfigError("sweep.enqueue: expected a list of {param: value} mappings")
+        if spec.trial_launcher not in LAUNCHERS:
+            raise ConfigError(
+                f"sweep.trial_launcher must be {' or '.join(LAUNCHERS)}, not "
+                f"'{spec.trial_launcher}'{closest(str(spec.trial_launcher), list(LAUNCHERS))}"
+            )
+        if spec.nproc_per_node > 1 and spec.trial_launcher != "torchrun":
+            raise ConfigError(
+                f"sweep.nproc_per_node={spec.nproc_per_node} needs sweep.trial_launcher=torchrun "
+                "(each trial one torchrun of that many processes); a trial of the default "
+                "launcher runs in one process"
+            )
         if spec.timeout is not None and spec.timeout <= 0:
             raise ConfigError(f"sweep.timeout must be positive seconds, got {spec.timeout}")
         return replace(

@@ -25,6 +25,7 @@ from mtfw.sweep.plan import SweepPlan
 from mtfw.sweep.processes import ClaimLock, worker_tag
 from mtfw.sweep.search import SearchSpace
 from mtfw.sweep.storage import requeue
+from mtfw.sweep.torchrun_trial import command, launch
 from mtfw.sweep.values import format_value
 from mtfw.train import run
 from mtfw.user_config import run_record
@@ -110,29 +111,60 @@ class TrialRunner:
 
         return on_eval
 
+    def _in_process(self, trial: optuna.Trial, composed: Composed, run_dir: Path) -> dict:
+        """The trial's run in this worker process; its summary."""
+        write_hydra_dir(run_dir, composed)
+        record_trial(run_dir, composed, self.plan.sweep.request.folders)
+        trial_log.info("trial %d: %s", trial.number, " ".join(composed.overrides))
+        printed, run_start = io.StringIO(), time.perf_counter()
+        try:
+            with redirect_stdout(printed):
+                return run(composed.cfg, run_dir, on_eval=self._reporter(trial))
+        finally:  # the run's own time: what `mtfw train` would spend on it after start-up
+            trial.set_user_attr("run_seconds", time.perf_counter() - run_start)
+            trial_log.info("%s", printed.getvalue().rstrip())
+
+    def _under_torchrun(self, trial: optuna.Trial, composed: Composed, run_dir: Path,
+                        handler: logging.Handler) -> dict:  # fmt: skip
+        """The trial's run as one torchrun (``mtfw/sweep/torchrun_trial.py``) into an empty
+        ``run_dir``: it writes ``.hydra/``, ``.mtfw/`` and ``train.log`` itself; then ``handler``
+        (of ``train.log``) joins the root logger and the launch's console output is appended.
+        Its summary."""
+        nproc, folders = self.plan.sweep.spec.nproc_per_node, self.plan.sweep.request.folders
+        output = run_dir.with_name(f".{run_dir.name}.torchrun.log")
+        log.info("trial %d: torchrun --nproc-per-node=%d", trial.number, nproc)
+        run_start = time.perf_counter()
+        try:
+            return launch(composed, run_dir, nproc, folders, self._reporter(trial), output)
+        finally:
+            trial.set_user_attr("run_seconds", time.perf_counter() - run_start)
+            run_dir.mkdir(parents=True, exist_ok=True)  # a refused run leaves none
+            logging.getLogger().addHandler(handler)
+            launched = " ".join(command(composed, run_dir, nproc, folders))
+            trial_log.info("trial %d under torchrun: %s", trial.number, launched)
+            if output.exists():
+                trial_log.info("%s", output.read_text().rstrip())
+                output.unlink()
+
     def __call__(self, trial: optuna.Trial) -> list[float]:
         run_dir = self.plan.run_dir(trial.number)
         run_dir.mkdir(parents=True, exist_ok=True)
         trial.set_user_attr("worker", worker_tag())
         trial.set_user_attr("run_dir", str(run_dir.relative_to(self.plan.sweep_dir)))
-        handler = logging.FileHandler(run_dir / "train.log")
+        handler = logging.FileHandler(run_dir / "train.log", delay=True)  # opened at a write
         handler.setFormatter(logging.Formatter("[%(asctime)s][%(name)s] %(message)s"))
-        logging.getLogger().addHandler(handler)
+        under_torchrun = self.plan.sweep.spec.trial_launcher == "torchrun"
+        if not under_torchrun:  # a torchrun trial's run makes its train.log: the handler after
+            logging.getLogger().addHandler(handler)
         values: dict = {}
         start = time.perf_counter()
         try:
             composed, values = self.space.sample(trial, self.plan.sweep.request.overrides)
             trial.set_user_attr("overrides", composed.overrides)
-            write_hydra_dir(run_dir, composed)
-            record_trial(run_dir, composed, self.plan.sweep.request.folders)
-            trial_log.info("trial %d: %s", trial.number, " ".join(composed.overrides))
-            printed, run_start = io.StringIO(), time.perf_counter()
-            try:
-                with redirect_stdout(printed):
-                    summary = run(composed.cfg, run_dir, on_eval=self._reporter(trial))
-            finally:  # the run's own time: what `mtfw train` would spend on it after start-up
-                trial.set_user_attr("run_seconds", time.perf_counter() - run_start)
-                trial_log.info("%s", printed.getvalue().rstrip())
+            if under_torchrun:
+                summary = self._under_torchrun(trial, composed, run_dir, handler)
+            else:
+                summary = self._in_process(trial, composed, run_dir)
             result = []
             for objective in self.plan.sweep.objectives:
                 value = summary.get(objective.key)
@@ -154,6 +186,7 @@ class TrialRunner:
             ensure_summary(run_dir, "interrupted", "KeyboardInterrupt: stopped by a signal")
             raise
         except Exception as err:
+            logging.getLogger().addHandler(handler)  # once: a torchrun trial refused early
             message = f"{type(err).__name__}: {err}"[:2000]
             trial.set_user_attr("error", message)
             trial_log.info("trial %d failed:\n%s", trial.number, traceback.format_exc())

@@ -17,6 +17,14 @@ the gradient weightings:
 - a step whose gradients hold inf/NaN (an fp16 overflow) is skipped, as GradScaler does: no
   optimizer step, the scale backs off, and the weighting's state (buffers, its generator) is put
   back to what it was before that step, so the skipped step leaves no trace but the step count.
+
+Under torchrun (``R`` ranks) a rank's gradient of its share is ``R`` times that share's part of
+the global gradient (``distributed.global_losses``: the mean over ranks is the global one), so the
+backward pass is scaled by ``scale / R`` and the averaged gradients multiplied by ``R`` before the
+scaler unscales them: fp16 activation gradients have the headroom of one process (with the full
+scale a run on R ranks overflowed, and skipped, steps that one process takes). The overflow check
+reads the gradients after the ranks' all-reduce (an inf on one rank is inf in the sum), so a step
+skipped on one rank is skipped on all (``tests/test_distributed_precision.py``).
 """
 
 from __future__ import annotations
@@ -28,6 +36,7 @@ from contextlib import AbstractContextManager
 import torch
 from torch import Tensor
 
+from mtfw import distributed
 from mtfw.errors import ConfigError
 from mtfw.weighting import Weighting
 
@@ -94,7 +103,8 @@ class Precision:
         if self.scaler is None:
             return weighting.backward(losses, shared, representation=representation)
         scale = float(self.scaler.scale(torch.ones((), device=self.device)))  # initialises it
-        self._before = copy.deepcopy(weighting.state_dict())  # put back if the step is skipped
+        scale /= distributed.size()  # a rank's share weighs R x in its gradient: the same fp16
+        self._before = copy.deepcopy(weighting.state_dict())  # headroom as one process
         weighting.grad_scale = scale
         try:
             weights = weighting.backward(
@@ -117,6 +127,11 @@ class Precision:
                 torch.nn.utils.clip_grad_norm_(clip, grad_clip)
             optimizer.step()
             return True
+        if distributed.size() > 1:  # averaged over the ranks: the scale / R of backward
+            for group in optimizer.param_groups:
+                for p in group["params"]:
+                    if p.grad is not None:
+                        p.grad.mul_(distributed.size())
         self.scaler.unscale_(optimizer)
         if grad_clip:
             torch.nn.utils.clip_grad_norm_(clip, grad_clip)

@@ -12,8 +12,10 @@ parameters only (SparseAdam has none).
 Works with every weighting: loss-space methods and ``mode=representation`` backpropagate once;
 gradient-space methods in ``mode=parameters`` read each task's gradient of the tables densely (the
 same ``[T, P]`` cost as without sparse tables) and hand the combined rows back as a sparse gradient.
-Refused, before any data loads: ``trainer.grad_clip`` (clip_grad_norm_ has no sparse kernel),
-``trainer.compile`` and torchrun (untested combinations).
+Under torchrun the tables' gradients are averaged over the ranks on the union of the rows they
+looked up (``mtfw/distributed/sparse_gradients.py``), so every rank's SparseAdam takes the
+one-process step. Refused, before any data loads: ``trainer.grad_clip`` (clip_grad_norm_ has no
+sparse kernel) and ``trainer.compile`` (an untested combination).
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ import torch
 from omegaconf import DictConfig
 from torch import nn
 
-from mtfw import distributed, registry
+from mtfw import registry
 from mtfw.errors import ConfigError
 from mtfw.models.embedding import FeatureEmbedding
 from mtfw.trainer.config import TrainerConfig
@@ -74,15 +76,14 @@ def check_sparse_embeddings(cfg: DictConfig, trainer: TrainerConfig) -> None:
     refused = [
         (trainer.grad_clip, "trainer.grad_clip (torch's clip_grad_norm_ has no sparse kernel)"),
         (trainer.compile, "trainer.compile=true (untested with sparse gradients)"),
-        (distributed.launched(), "torchrun (sparse gradients are not all-reduced yet)"),
         (cfg.get("baseline") is not None, "a classical baseline (it has no optimizer)"),
     ]
     for on, what in refused:
         if on:
             raise ConfigError(
                 f"optim.sparse_embeddings=true cannot be combined with {what}: drop one of "
-                "them. Sparse embedding updates work in one process with every weighting, in "
-                "both modes, without gradient clipping"
+                "them. Sparse embedding updates work with every weighting, in both modes, in "
+                "one process or under torchrun, without gradient clipping"
             )
 
 
