@@ -241,7 +241,7 @@ def test_reproduce_of_a_disk_run_gives_identical_metrics(workdir: Path) -> None:
 def test_auto_storage_goes_to_disk_above_the_threshold_only(tmp_path: Path) -> None:
     small, large = tmp_path / "small.csv", tmp_path / "large.csv"
     click_log(n=2000).to_csv(small, index=False)
-    click_log(n=30_000).to_csv(large, index=False)
+    click_log(n=40_000).to_csv(large, index=False)
     assert small.stat().st_size < 2**20 < large.stat().st_size
     for path, storage in ((small, None), (large, "disk")):
         spec = node(path, tmp_path / "c", storage="auto")
