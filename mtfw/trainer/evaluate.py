@@ -24,6 +24,7 @@ from mtfw.data.batch import Batch, Split, rank_batches
 from mtfw.data.prepared import DataContext
 from mtfw.metrics import is_per_category
 from mtfw.tasks import Task
+from mtfw.trainer.row_buffer import RowBuffer
 from mtfw.weighting.gradient import cosine_matrix, task_gradients
 
 if TYPE_CHECKING:
@@ -110,15 +111,16 @@ def evaluate(
         else {f"{n}.{s}": tasks[n] for n in candidates.tasks for s in candidates.settings.report}
     )
     evaluated = {**tasks, **reported}
-    collected: dict[str, list] = {task: [] for task in evaluated}
+    buffers = {task: RowBuffer() for task in evaluated}  # not a list of parts: see row_buffer
     with eval_mode(model):
         for batch in rank_batches(split, batch_size):  # all batches in one process
             outputs = model.eval_outputs(batch)
             if candidates is not None:
                 outputs = candidates.apply(outputs, batch.inputs, batch.labels.get("unranked"))
             for task_name, task in evaluated.items():
-                collected[task_name].append(task.collect(outputs[task_name], batch))
+                buffers[task_name].append(task.collect(outputs[task_name], batch))
         vectors = model.item_vectors()
+    collected = {n: b.parts() for n, b in buffers.items()}
     if distributed.active():  # every rank's parts in batch order: one process's collection
         mine = {n: [{k: v.cpu() for k, v in p.items()} for p in c] for n, c in collected.items()}
         ranks = distributed.gather_objects(mine)
