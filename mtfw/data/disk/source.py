@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
-import pyarrow.dataset as ds
+import pyarrow.parquet as pq
 
 from mtfw.data.locate import sha256sum
 from mtfw.data.reading import reading
@@ -49,7 +49,7 @@ class FileSource:
         path = next(iter(self.paths.values()))
         with reading(path):
             if is_parquet(path):
-                return [str(c) for c in ds.dataset(parts(path), format="parquet").schema.names]
+                return [str(c) for c in pq.read_schema(parts(path)[0]).names]
             return [str(c) for c in pd.read_csv(path, nrows=0).columns]
 
     def checksum(self) -> str:
@@ -72,10 +72,11 @@ class FileSource:
 
     def _read(self, path: Path, columns: list[str], as_text: list[str]) -> Iterator[pd.DataFrame]:
         with reading(path):
-            if is_parquet(path):
-                data = ds.dataset(parts(path), format="parquet")
-                for batch in data.to_batches(columns=columns, batch_size=self.chunk_rows):
-                    yield batch.to_pandas()
+            if is_parquet(path):  # a row group at a time (a dataset scanner reads far ahead)
+                for part in parts(path):
+                    reader = pq.ParquetFile(part)
+                    for batch in reader.iter_batches(batch_size=self.chunk_rows, columns=columns):
+                        yield batch.to_pandas()
                 return
             dtypes = {c: "string" for c in as_text}
             with pd.read_csv(path, usecols=columns, dtype=dtypes, chunksize=self.chunk_rows) as it:
