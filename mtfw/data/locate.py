@@ -65,8 +65,11 @@ def locate(
     (an explicit ``path`` may be a directory: of parquet parts, for the tabular loader)."""
     if path:
         explicit = Path(path).expanduser()
-        if explicit.is_file() or explicit.is_dir():
+        if explicit.is_file() or (explicit.is_dir() and any(explicit.rglob("*.parquet"))):
             return explicit
+        if explicit.is_dir():
+            raise DataNotFoundError(f"data.path={path} is a folder without .parquet files (a "
+                                    f"folder is read as parquet parts). {how_to_get}")  # fmt: skip
         raise DataNotFoundError(f"data.path={path} does not exist. {how_to_get}")
     roots = [Path(root).expanduser()] if root else []
     roots.append(default_root())

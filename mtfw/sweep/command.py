@@ -25,8 +25,7 @@ USAGE = """usage: mtfw sweep sweep=<name> [overrides]
   mtfw sweep sweep=task_weights sweep.dir=outputs/sweeps/tw     re-run the same to resume it
   mtfw sweep sweep=architecture sweep.storage=postgresql://user@host/db   workers on many machines
   mtfw sweep --config-dir ~/proj sweep=mine data=mine   your own folder (or MTFW_CONFIG_PATH)
-  mtfw sweep sweep=architecture sweep.trial_launcher=torchrun sweep.nproc_per_node=2
-                                        each trial one torchrun -m mtfw.train of 2 processes
+  mtfw sweep sweep=architecture sweep.trial_launcher=torchrun sweep.nproc_per_node=2  (torchrun)
 
 sweep.* settings: n_trials, n_jobs, objectives, sampler, pruner, storage, study_name, dir, resume,
 allow_test_objective, fail_fast, timeout, enqueue, trial_launcher (process | torchrun),
