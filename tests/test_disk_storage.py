@@ -248,3 +248,12 @@ def test_auto_storage_goes_to_disk_above_the_threshold_only(tmp_path: Path) -> N
         spec["disk"]["auto_above_mb"] = 1
         info = registry.build("data", spec).prepare(NEEDS).info
         assert info.get("data/storage") == storage, path.name
+
+
+def test_an_empty_split_on_disk_is_the_memory_storages_error(tmp_path: Path) -> None:
+    click_log(n=20).to_csv(tmp_path / "log.csv", index=False)
+    spec = node(tmp_path / "log.csv", tmp_path / "c", storage="disk",
+                split={"val": 0.001, "test": 0.5})  # fmt: skip
+    with pytest.raises(ConfigError, match=r"the val split is empty \(20 rows, val=0.001, test=0.5"):
+        registry.build("data", spec).prepare(NEEDS)
+    assert not [p for p in (tmp_path / "c").iterdir() if p.is_dir()]  # nothing kept

@@ -154,12 +154,16 @@ class SplitSpec:
     def _check_parts(self, parts: dict[str, np.ndarray], n: int) -> dict[str, np.ndarray]:
         for name, idx in parts.items():
             if idx.size == 0:
-                shares = f"val={self.val}, " + (
-                    f"folds={self.folds}" if self.folds else f"test={self.test}"
-                )
-                raise SplitError(f"the {name} split is empty ({n} rows, {shares}): use more "
-                                 "data or larger fractions")  # fmt: skip
+                raise self.empty(name, n)
         return parts
+
+    def empty(self, name: str, n: int) -> SplitError:
+        """The error for an empty ``name`` split of ``n`` rows."""
+        shares = f"val={self.val}, " + (
+            f"folds={self.folds}" if self.folds else f"test={self.test}"
+        )
+        return SplitError(f"the {name} split is empty ({n} rows, {shares}): use more data or "
+                          "larger fractions")  # fmt: skip
 
     def fold_indices(self, n: int, frame: pd.DataFrame | None = None) -> dict[str, np.ndarray]:
         """Fold ``fold`` of ``folds`` is test; val is the ``val`` share of the other folds."""

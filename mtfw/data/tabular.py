@@ -18,8 +18,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from mtfw.data.column_match import KINDS, check_one_kind, check_storage, match_columns, on_disk
-from mtfw.data.disk.plan import DiskPlan, DiskSettings
+from mtfw.data.column_match import KINDS, check_one_kind, match_columns
+from mtfw.data.disk.plan import DiskPlan, DiskSettings, check_storage, on_disk
 from mtfw.data.disk.prepare_disk import prepare_on_disk
 from mtfw.data.disk.source import FileSource
 from mtfw.data.flat import TableDataset

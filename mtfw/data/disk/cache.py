@@ -27,7 +27,6 @@ from pathlib import Path
 from mtfw.data.disk.cache_build import CacheBuilder
 from mtfw.data.disk.npy_files import expected_bytes
 from mtfw.data.disk.plan import DiskPlan
-from mtfw.data.split import SplitError
 from mtfw.errors import DataFileError
 
 log = logging.getLogger("mtfw")
@@ -125,12 +124,7 @@ def build(plan: DiskPlan, part: Path, spec: dict) -> dict:
     pre, counts = builder.fit()
     empty = [s for s, n in counts.rows.items() if n == 0]
     if empty:
-        split = plan.split
-        raise SplitError(
-            f"the {empty[0]} split is empty ({sum(counts.rows.values())} rows, val={split.val}, "
-            f"{f'folds={split.folds}' if split.folds else f'test={split.test}'}): use more data "
-            "or larger fractions"
-        )
+        raise plan.split.empty(empty[0], sum(counts.rows.values()))
     shapes = builder.shapes(pre, counts)
     builder.encode(pre, shapes)
     pre.save(part / "preprocess.json")

@@ -12,8 +12,10 @@ from mtfw.data.id_vocab import per_column
 from mtfw.data.preprocess import Preprocessor
 from mtfw.data.split import SplitSpec
 from mtfw.data.table import Table
+from mtfw.errors import ConfigError
 from mtfw.value_types import Count
 
+STORAGES = ("memory", "disk", "auto")  # data.storage
 FORMAT = 1  # of the cache's files: a change here makes every older cache a miss
 
 
@@ -76,3 +78,18 @@ class DiskPlan:
             "coerce": t.coerce, "timestamp": t.timestamp, "user_id": t.user_id,
             "split": {k: v for k, v in asdict(self.split).items() if k != "stratify"},
         }  # fmt: skip
+
+
+def check_storage(storage: str) -> str:
+    if storage not in STORAGES:
+        raise ConfigError(f"data.storage={storage!r}: expected memory (the data in memory as "
+                          "tensors), disk (a memory-mapped cache, for data larger than memory) "
+                          "or auto (disk above data.disk.auto_above_mb)")  # fmt: skip
+    return storage
+
+
+def on_disk(storage: str, source: FileSource, disk: DiskSettings) -> bool:
+    """``auto``: disk when the files are larger than ``disk.auto_above_mb`` megabytes."""
+    if storage == "auto":
+        return source.size_bytes() > disk.auto_above_mb * 2**20
+    return storage == "disk"
