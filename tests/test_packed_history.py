@@ -13,8 +13,9 @@ from mtfw.data.interactions.windows import UserWindows, geometry
 from mtfw.data.needs import SequenceWindows
 from mtfw.data.prepared import InputSpec
 from mtfw.errors import ConfigError
-from mtfw.models.history import MeanHistory, SASRec
+from mtfw.models.history import MeanHistory
 from mtfw.models.inputs import InputEmbedding
+from mtfw.models.sasrec import SASRec
 
 MEAN = SequenceWindows(positional=False)
 
@@ -81,7 +82,8 @@ def test_sasrec_states_equal_the_model_unrolled_per_interaction(context) -> None
     uid, item, runs = sequences()
     length, table = 8, torch.nn.Embedding(40, 16, padding_idx=0)
     spec = SequenceWindows(positional=True, context=context)
-    windows, model = UserWindows.build(item, runs, spec, length), SASRec(16, length).eval()
+    windows = UserWindows.build(item, runs, spec, length)
+    model = SASRec(16, length, positions="absolute").eval()
     with torch.no_grad():
         packed = model.states(windows.tokens, table(windows.tokens))[windows.owner, windows.slot]
         for n, (w, p) in enumerate(zip(windows.owner.tolist(), windows.slot.tolist(), strict=True)):
@@ -99,12 +101,52 @@ def test_sasrec_with_the_longest_context_is_the_per_interaction_formulation() ->
     uid, item, runs = sequences()
     length, table = 8, torch.nn.Embedding(40, 16, padding_idx=0)
     spec = SequenceWindows(positional=True, context=length - 1)
-    windows, model = UserWindows.build(item, runs, spec, length), SASRec(16, length).eval()
+    windows = UserWindows.build(item, runs, spec, length)
+    model = SASRec(16, length, positions="absolute").eval()
     assert len(windows.first) == len(uid)  # one target per window
     with torch.no_grad():
         packed = model.states(windows.tokens, table(windows.tokens))[windows.owner, windows.slot]
         history = train_history(uid, item, runs, length)
         assert torch.allclose(packed, model(history, table(history)), atol=1e-5)
+
+
+@pytest.mark.parametrize("heads", [1, 2])
+def test_relative_sasrec_states_equal_the_model_on_each_interactions_window_prefix(heads) -> None:
+    """Relative positions, two blocks: each packed state is the model run on its window up to
+    the interaction's position (the windows of ``MEAN``: every target sees its last L items)."""
+    torch.manual_seed(0)
+    _uid, item, runs = sequences()
+    length, table = 8, torch.nn.Embedding(40, 16, padding_idx=0)
+    windows = UserWindows.build(item, runs, SASRec.data_needs({}).windows, length)
+    model = SASRec(16, length, heads=heads).eval()
+    assert windows.tokens.shape[1] == 2 * length - 1
+    with torch.no_grad():
+        packed = model.states(windows.tokens, table(windows.tokens))[windows.owner, windows.slot]
+        for n, (w, p) in enumerate(zip(windows.owner.tolist(), windows.slot.tolist(), strict=True)):
+            row = windows.tokens[w : w + 1, : p + 1]
+            assert torch.allclose(packed[n], model(row, table(row))[0], atol=1e-5), n
+
+
+def test_relative_sasrec_with_one_block_is_the_per_interaction_formulation() -> None:
+    """One block reads the last L positions only: the packed state of every interaction is the
+    state of its ``train_history`` row, the evaluation formulation."""
+    torch.manual_seed(0)
+    uid, item, runs = sequences()
+    length, table = 8, torch.nn.Embedding(40, 16, padding_idx=0)
+    windows = UserWindows.build(item, runs, SASRec.data_needs({}).windows, length)
+    model = SASRec(16, length, blocks=1, heads=2).eval()
+    with torch.no_grad():
+        packed = model.states(windows.tokens, table(windows.tokens))[windows.owner, windows.slot]
+        history = train_history(uid, item, runs, length)
+        assert torch.allclose(packed, model(history, table(history)), atol=1e-5)
+
+
+def test_sasrec_asks_windows_by_its_positions() -> None:
+    assert SASRec.data_needs({}).windows == SequenceWindows(positional=False)
+    absolute = SASRec.data_needs({"positions": "absolute", "min_context": 3}).windows
+    assert absolute == SequenceWindows(positional=True, context=3)
+    with pytest.raises(ConfigError, match=r"history\.min_context=3 applies to history\.positions"):
+        SASRec.data_needs({"positions": "relative", "min_context": 3})
 
 
 def test_a_packed_batch_gives_the_input_module_the_per_interaction_rows() -> None:

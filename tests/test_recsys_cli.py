@@ -198,11 +198,25 @@ def test_a_training_window_context_outside_the_window_is_refused_before_data_loa
     workdir: Path,
 ) -> None:
     proc = cli("train", "experiment=ml100k_mtl", "history=sasrec", "data.history_length=20",
-               "history.min_context=20", "data.path=nowhere", "data.download=false",
-               "data.registry=false", cwd=workdir, check=False)  # fmt: skip
+               "history.positions=absolute", "history.min_context=20", "data.path=nowhere",
+               "data.download=false", "data.registry=false", cwd=workdir, check=False)  # fmt: skip
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert "history.min_context=20 is out of range for data.history_length=20" in proc.stderr
     assert "allowed 0 to 19" in proc.stderr and not (workdir / "outputs").exists()
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        (["history.positions=rotary"], "history.positions"),
+        (["history.min_context=10"], "history.min_context=10 applies to history.positions"),
+    ],
+)
+def test_sasrec_positions_are_checked_before_data_loads(workdir: Path, overrides, message) -> None:
+    proc = cli("train", "experiment=ml100k_mtl", "history=sasrec", *overrides, "data.path=nowhere",
+               "data.download=false", "data.registry=false", cwd=workdir, check=False)  # fmt: skip
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert message in proc.stderr and not (workdir / "outputs").exists()
 
 
 @pytest.mark.slow  # two MovieLens-100K runs and a reproduce per history encoder

@@ -9,6 +9,7 @@ from mtfw.models import (
     history,
     mmoe,
     ple,
+    sasrec,
     shared_bottom,
     single_task,
 )
@@ -20,5 +21,5 @@ from mtfw.models.multitask import MultiTaskModel
 __all__ = [
     "Encoder", "FeatureEmbedding", "InputEmbedding", "MultiTaskModel", "PerTaskInputs", "aitm",
     "cross_stitch", "esmm", "experts", "field_experts", "history", "mmoe", "ple",
-    "shared_bottom", "single_task",
+    "sasrec", "shared_bottom", "single_task",
 ]  # fmt: skip

@@ -22,16 +22,18 @@ exactly one window, at one of its last ``S`` positions.
 
 Geometry (``SequenceWindows``, asked by the history encoder):
 
-- ``positional`` (SASRec: learned absolute positions, attention over the whole window):
+- ``positional`` (SASRec with absolute positions, attention over the whole window):
   ``W = L``; ``C`` = ``context`` (default ``L // 2``). A target at position ``p`` (``C <= p <
   L``) has its most recent item at ``p`` rather than ``L - 1``: its state is the same model run
   on the window's first ``p + 1`` positions (``SASRec.forward`` of that prefix), and at the
   newest position of a window it is the per-interaction row's state. ``C = L - 1`` owns one
   target per window: exactly the per-interaction formulation, at its cost; ``C = L // 2`` runs
   about 2 positions per target instead of ``L``.
-- not positional (the mean of the last ``L`` items): ``C = L - 1``, ``W = 2L - 1``: every owned
-  target has its last ``L`` items inside its window, so the sliding mean equals the mean over
-  the ``train_history`` row exactly (up to float rounding), for about 2 positions per target.
+- not positional (a state depends on the items before it, not on where they sit: the mean of
+  the last ``L`` items, SASRec with relative positions): ``C = L - 1``, ``W = 2L - 1``: every
+  owned target has its last ``L`` items inside its window, so the sliding mean equals the mean
+  over the ``train_history`` row exactly (up to float rounding), as does one relative SASRec
+  block, for about 2 positions per target.
 
 Shuffling: ``order`` permutes the windows with the epoch's seeded generator and lists their
 owned interactions window by window; batches are consecutive slices of that order (a window
