@@ -45,8 +45,15 @@ def test_bad_generative_settings_are_refused_before_data_loads(workdir, args, me
 def test_generative_baselines_report_the_keys_of_the_other_baselines(workdir: Path) -> None:
     cli("train", "experiment=ml100k_popularity", *ml100k(), "hydra.run.dir=pop", cwd=workdir)
     cli("train", *VAE, *ml100k(), "hydra.run.dir=vae", cwd=workdir)
-    cli("train", *GAN, *ml100k(), "hydra.run.dir=gan", cwd=workdir)
+    every_other = [a for a in GAN if not a.startswith(("baseline.epochs", "baseline.eval_every"))]
+    cli("train", *every_other, "baseline.epochs=3", "baseline.eval_every=2", *ml100k(),
+        "hydra.run.dir=gan", cwd=workdir)  # fmt: skip
     pop, vae, gan = (summary(workdir / d) for d in ("pop", "vae", "gan"))
+    # Validated after epochs 2 and 3: three epochs trained, each over every training row.
+    assert gan["epochs_trained"] == 3 and gan["best_epoch"] in (2, 3)
+    rows_per_epoch = pop["samples_per_second"] * pop["train_seconds"]  # popularity: one "epoch"
+    trained = gan["samples_per_second"] * gan["train_seconds"]
+    assert trained == pytest.approx(3 * rows_per_epoch)
     keys = {k for k in pop if k.startswith(("val/ranking/", "test/ranking/"))}
     for s, name in ((vae, "mult_vae"), (gan, "cfgan")):
         assert s["status"] == "completed" and s["baseline"] == name

@@ -43,12 +43,13 @@ class BaselineFitter:
             validate(1, last=True)
         torch.save(exp.model.state(), record.dir / "baseline.pt")
         best = max(history, key=lambda r: sign * r[monitor])
+        epochs = history[-1]["epoch"]  # validated after the last epoch, not after every one
         return {
-            "epoch": len(history),
+            "epoch": epochs,
             "best": best[monitor],
             "best_epoch": best["epoch"],
             "train_seconds": seconds,
-            "train_samples": len(exp.data.splits["train"]) * len(history),
+            "train_samples": len(exp.data.splits["train"]) * epochs,
         }
 
     def restore(self, exp: Experiment, run_dir: Path) -> None:

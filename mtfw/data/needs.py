@@ -31,10 +31,10 @@ class SequenceWindows:
     """Training interactions served as windows of each user's item sequence, the history encoder
     run once per window (asked by the history encoder, not by a task; see
     ``mtfw/data/interactions/windows.py``). ``positional``: a state depends on where the items
-    sit in the window (learned absolute positions): windows are ``history_length`` long and every target
-    sees at least ``context`` earlier items of its window (None: half the window), or all its
-    user has. Otherwise a state depends on the last ``history_length`` items only, and windows
-    are long enough for every target to see all of them."""
+    sit in the window (learned absolute positions): windows are ``history_length`` long and
+    every target sees at least ``context`` earlier items of its window (None: half the window),
+    or all its user has. Otherwise a state depends on the items before it, not on where they
+    sit, and windows are long enough for every target to see its last ``history_length``."""
 
     positional: bool
     context: int | None = None
