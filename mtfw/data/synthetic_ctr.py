@@ -20,6 +20,7 @@ import pyarrow.parquet as pq
 from mtfw.data.ctr_generator import SPARSE, CTRGenerator, CTRSettings
 from mtfw.data.locate import default_root
 from mtfw.data.tabular import TabularFile
+from mtfw.data.write_once import write_once
 from mtfw.registry import ConfigError, register
 from mtfw.value_types import Count, check_range
 
@@ -98,27 +99,26 @@ class SyntheticCTR(TabularFile):
         )
 
     def generate(self) -> Path:
-        """The cached parquet file, written first when absent (to a temporary name, renamed when
-        complete: a killed run never leaves a partial file taken as the data)."""
+        """The cached parquet file, written first when absent, by one process while any other
+        (a torchrun rank, a sweep trial) waits for it (``mtfw.data.write_once``)."""
         path = self.cache_file()
-        if path.is_file():
+        if not write_once(path, self.write):
             log.info("synthetic_ctr: %s rows from the cache %s", f"{self.settings.rows:,}", path)
-            return path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".part")
-        log.info("synthetic_ctr: generating %s rows into %s", f"{self.settings.rows:,}", path)
+        return path
+
+    def write(self, partial: Path) -> None:
+        rows = f"{self.settings.rows:,}"
+        log.info("synthetic_ctr: generating %s rows into %s", rows, self.cache_file())
         writer = None
         try:
             for frame in CTRGenerator(self.settings).chunks():
                 batch = pa.Table.from_pandas(frame, preserve_index=False)
-                writer = writer or pq.ParquetWriter(tmp, batch.schema)
+                writer = writer or pq.ParquetWriter(partial, batch.schema)
                 writer.write_table(batch)
         finally:
             if writer is not None:
                 writer.close()
-        (path.parent / "settings.json").write_text(json.dumps(self.settings.key(), indent=1))
-        tmp.replace(path)
-        return path
+        (partial.parent / "settings.json").write_text(json.dumps(self.settings.key(), indent=1))
 
     def data_paths(self) -> dict[str, Path]:
         return {"all": self.generate()}

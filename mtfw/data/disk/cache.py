@@ -13,20 +13,18 @@ the files or of the spec is a different key, and the log says what changed.
 from __future__ import annotations
 
 import errno
-import fcntl
 import hashlib
 import json
 import logging
 import os
 import shutil
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 from mtfw.data.disk.cache_build import CacheBuilder
 from mtfw.data.disk.npy_files import expected_bytes
 from mtfw.data.disk.plan import DiskPlan
+from mtfw.data.write_once import locked
 from mtfw.errors import DataFileError
 
 log = logging.getLogger("mtfw")
@@ -36,16 +34,6 @@ FULL = {errno.ENOSPC, errno.EFBIG, errno.EDQUOT}  # the disk (or a file size lim
 def cache_key(spec: dict) -> str:
     keyed = {k: v for k, v in spec.items() if k != "sources"}  # the same bytes elsewhere: a hit
     return hashlib.sha256(json.dumps(keyed, sort_keys=True).encode()).hexdigest()[:20]
-
-
-@contextmanager
-def locked(path: Path) -> Iterator[None]:
-    with open(path, "a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def damaged(folder: Path) -> str | None:

@@ -25,6 +25,7 @@ from mtfw.data.text.model_files import (
     weight_checksums,
 )  # fmt: skip
 from mtfw.data.text.tokenize import clean
+from mtfw.data.write_once import partial_name
 from mtfw.errors import ConfigError
 from mtfw.registry import register
 from mtfw.tracking.provenance import warn
@@ -154,6 +155,6 @@ def read_cache(path: Path, n: int) -> torch.Tensor | None:
 
 def write_cache(path: Path, vectors: torch.Tensor) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + ".part")
+    partial = partial_name(path)  # never a half-written cache file, nor another process's
     torch.save(vectors, partial)
-    partial.replace(path)  # never a half-written cache file
+    partial.replace(path)
