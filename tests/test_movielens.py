@@ -237,6 +237,40 @@ def test_pip_failure_is_listed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     assert "pip download recbole==1.2.1 failed (exit 1): ERROR: No matching" in str(err.value)
 
 
+def test_pip_download_leaves_only_the_wheel(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = _fake_wheel(tmp_path / "pypi" / movielens.WHEEL, tmp_path / "src")
+    monkeypatch.setattr(movielens, "WHEEL_SHA256", hashlib.sha256(source.read_bytes()).hexdigest())
+    calls = []
+
+    def pip(cmd, **kwargs):  # pip writes the wheel under its own name into the -d folder
+        calls.append(cmd)
+        target = Path(cmd[cmd.index("-d") + 1])
+        (target / movielens.WHEEL).write_bytes(source.read_bytes())
+        (target / "unrelated-1.0-py3-none-any.whl").write_bytes(b"pip's other output")
+        return subprocess.CompletedProcess(cmd, 0, "", "")
+
+    monkeypatch.setattr(locate.subprocess, "run", pip)
+    data_dir = tmp_path / "data"
+    wheel = fetch_recbole_wheel(data_dir)
+    assert wheel.read_bytes() == source.read_bytes()
+    assert sorted(p.name for p in (data_dir / "_wheels").iterdir()) == [movielens.WHEEL]
+    assert fetch_recbole_wheel(data_dir) == wheel and len(calls) == 1  # the second call: no pip
+
+
+def test_a_failed_pip_download_leaves_no_folders(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def failing_pip(cmd, **kwargs):
+        return subprocess.CompletedProcess(cmd, 1, "", "ERROR: offline\n")
+
+    monkeypatch.setattr(locate.subprocess, "run", failing_pip)
+    with pytest.raises(DataNotFoundError, match="failed"):
+        fetch_recbole_wheel(tmp_path / "data")
+    assert not (tmp_path / "data").exists()
+
+
 def test_download_is_checked_and_kept_in_the_data_dir(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

