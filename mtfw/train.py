@@ -98,6 +98,8 @@ def fit_and_record(
         state = exp.fitter.fit(exp, record, resume, on_eval)
         summary["num_threads"] = torch.get_num_threads()  # a resumed run: the count it began with
         torchrun.restore(exp, run_dir)  # the model selected on validation
+        # Counted again: a baseline builds its networks in fit (the count above was 0).
+        summary["n_parameters"] = sum(p.numel() for p in exp.model.parameters())
         with eval_mode(exp.model):
             val = exp.data.splits["val"]
             summary.update(exp.model.gate_utilisation(val, trainer.eval_batch_size))

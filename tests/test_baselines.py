@@ -77,6 +77,15 @@ def test_bpr_mf_learns_to_rank_training_items_above_unseen_ones(data) -> None:
     scores = baseline.user_factors @ baseline.item_factors.T + baseline.item_bias
     positive = scores[train.uid, train.item].mean()
     assert positive > scores[1:, 5:].mean() + 0.5  # i5, i6: nobody trained on them
+    n_users, n_items = baseline.matrix.shape  # the factors count as the run's parameters
+    assert sum(p.numel() for p in baseline.parameters()) == (n_users + n_items) * 8 + n_items
+    reloaded = registry.build(
+        "baseline", {"name": "bpr_mf", "dim": 8}, seed=1, task_names=["ranking"]
+    )
+    reloaded.load_state(baseline.state())  # as from baseline.pt
+    assert torch.equal(
+        scores_of(reloaded, data, slice(0, 3)), scores_of(baseline, data, slice(0, 3))
+    )
 
 
 def test_a_failing_baseline_leaves_a_failed_summary(tmp_path, monkeypatch) -> None:

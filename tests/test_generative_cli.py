@@ -60,6 +60,10 @@ def test_generative_baselines_report_the_keys_of_the_other_baselines(workdir: Pa
         assert keys == {k for k in s if k.startswith(("val/ranking/", "test/ranking/"))}
         assert s["test/ranking/ndcg@10"] > 0 and s["data/split_hash_test"] == pop[
             "data/split_hash_test"]  # fmt: skip
+        # its networks are built in fit: the summary counts them, every weight baseline.pt holds
+        state = torch.load(workdir / ("vae" if name == "mult_vae" else "gan") / "baseline.pt")
+        assert s["n_parameters"] == sum(v.numel() for k, v in state.items() if k != "matrix") > 0
+    assert pop["n_parameters"] == 0  # counts, no learned weights
     rows = [line for line in (workdir / "gan" / "metrics.jsonl").read_text().splitlines()]
     assert len(rows) == 2 and '"train/generator/loss"' in rows[0]
     for run_dir in ("vae", "gan"):  # the fitted model reloads and ranks the unseen items

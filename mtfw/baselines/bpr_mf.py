@@ -15,6 +15,8 @@ from mtfw.baselines.base import Baseline
 from mtfw.data.batch import Inputs
 from mtfw.registry import register
 
+FACTORS = ("user_factors", "item_factors", "item_bias")  # what fit learns
+
 
 @register("baseline", "bpr_mf")
 class BPRMF(Baseline):
@@ -74,17 +76,17 @@ class BPRMF(Baseline):
         self.load_state(best_state)
 
     def _take(self, model: nn.ModuleDict) -> None:
-        self.user_factors = model["user"].weight.detach().clone()
-        self.item_factors = model["item"].weight.detach().clone()
-        self.item_bias = model["bias"].weight.detach()[:, 0].clone()
+        self.load_state({"matrix": self.matrix, "user_factors": model["user"].weight,
+                         "item_factors": model["item"].weight,
+                         "item_bias": model["bias"].weight[:, 0]})  # fmt: skip
+
+    def load_state(self, state: dict[str, Tensor]) -> None:
+        super().load_state({"matrix": state["matrix"]})
+        for key in FACTORS:  # frozen parameters: counted in the run's n_parameters
+            setattr(self, key, nn.Parameter(state[key].detach().clone(), requires_grad=False))
 
     def state(self) -> dict[str, Tensor]:
-        return {
-            "matrix": self.matrix,
-            "user_factors": self.user_factors,
-            "item_factors": self.item_factors,
-            "item_bias": self.item_bias,
-        }
+        return {"matrix": self.matrix, **{key: getattr(self, key).detach() for key in FACTORS}}
 
     def item_vectors(self) -> Tensor:
         return self.item_factors
