@@ -157,6 +157,13 @@ def test_means_only_keeps_the_labels_n_and_mean_std_cells(runs: Path, capsys) ->
         report([str(runs), "--protocol", "census_groups", "--means-only"])
 
 
+def test_an_int_key_some_runs_lack_prints_as_an_int(runs: Path, capsys) -> None:
+    report([str(runs), "--by", "encoder.name,encoder.n_experts", "--means-only"])
+    _, *rows = markdown_table(capsys.readouterr().out)
+    labels = {tuple(r[:2]) for r in rows}  # n_experts: 2 on mmoe runs only
+    assert labels == {("mmoe", "2"), ("single_task", "-"), ("shared_bottom", "-")}, labels
+
+
 def test_latex_table_escapes_and_matches_its_column_spec(runs: Path, capsys) -> None:
     report([str(runs), "--format", "latex"])
     text = capsys.readouterr().out

@@ -120,6 +120,8 @@ def collect_runs(inputs: list[Path]) -> tuple[pd.DataFrame, list[str]]:
             f"is a readable, completed run; nothing to report ({'; '.join(notes)})"
         )
     table = pd.DataFrame(rows)
+    for key in config_keys:  # as written: an int some runs lack stays 1000, not float 1000.0
+        table[key] = pd.Series([row.get(key) for row in rows], index=table.index, dtype=object)
     table.attrs["config_keys"] = list(config_keys)
     return table, notes
 
